@@ -1,0 +1,37 @@
+/* Result codes and the error record every core function reports through.
+ * A core function returns an lb_result and, on failure, fills an lb_error once:
+ * the first failure wins, so the message names the root cause, not a later symptom. */
+#ifndef LB_ERROR_H
+#define LB_ERROR_H
+
+#include <stdarg.h>
+
+typedef enum {
+    LB_OK = 0,
+    LB_ERR_SETTINGS,   /* a setting is missing or malformed: fix the configuration */
+    LB_ERR_AUTH,       /* the workspace rejected the identity */
+    LB_ERR_NETWORK,    /* the workspace could not be reached or answered oddly */
+    LB_ERR_PROTOCOL,   /* the workspace answered something we cannot use */
+    LB_ERR_NOMEM,
+    LB_ERR_INTERNAL
+} lb_result;
+
+#define LB_ERROR_MESSAGE_MAX 1024
+
+typedef struct {
+    lb_result code;
+    char sqlstate[6];
+    char message[LB_ERROR_MESSAGE_MAX];
+} lb_error;
+
+void lb_error_init(lb_error *err);
+
+/* Records the failure unless one is already recorded; returns code so callers can
+ * write `return lb_error_set(...)`. CR and LF in the message become spaces. */
+lb_result lb_error_set(lb_error *err, lb_result code, const char *sqlstate, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* True once a failure is recorded. */
+int lb_error_isset(const lb_error *err);
+
+#endif

@@ -1,0 +1,233 @@
+/* libcurl behind lb_http_send (see lb_http.h). */
+#include "lb_http.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lb_buf.h"
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_OK;
+
+static void curl_init(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+    lb_buf *b = ctx;
+    return lb_buf_append(b, data, size * n) == 0 ? size * n : 0;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+    lb_http_response *resp = ctx;
+    size_t len = size * n;
+    static const char name[] = "x-request-id:";
+    if (len > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+        const char *v = data + sizeof(name) - 1;
+        size_t vl = len - (sizeof(name) - 1);
+        while (vl && (*v == ' ' || *v == '\t')) {
+            v++;
+            vl--;
+        }
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
+        if (vl >= sizeof(resp->request_id))
+            vl = sizeof(resp->request_id) - 1;
+        memcpy(resp->request_id, v, vl);
+        resp->request_id[vl] = '\0';
+    }
+    return len;
+}
+
+/* "https://host/path" without any query string, for messages. */
+static void url_for_message(const char *url, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.*s", (int)strcspn(url, "?#"), url);
+}
+
+static lb_result transport_error(lb_error *err, CURLcode rc, const char *errbuf, const char *url,
+                                 const lb_http_opts *opts, long total_ms, size_t max)
+{
+    char where[512];
+    url_for_message(url, where, sizeof(where));
+    const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+#if LIBCURL_VERSION_NUM < 0x073e00
+    case CURLE_SSL_CACERT:
+#endif
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CONNECT_ERROR:
+        return lb_error_set(err, LB_ERR_NETWORK, "08001",
+                            "[Lakebase] TLS with the workspace failed at %s: %s. Check DatabricksHost; "
+                            "behind a TLS-inspecting proxy set CAFile to its CA bundle%s.",
+                            where, detail, opts->cafile ? " (CAFile is set: is it the right bundle?)" : "");
+    case CURLE_OPERATION_TIMEDOUT:
+        return lb_error_set(err, LB_ERR_NETWORK, "08001",
+                            "[Lakebase] The workspace did not answer within %ld ms at %s (%s). Check "
+                            "DatabricksHost and the network path (proxy, firewall).",
+                            total_ms, where, detail);
+    case CURLE_WRITE_ERROR:
+        return lb_error_set(err, LB_ERR_PROTOCOL, "08001",
+                            "[Lakebase] The workspace's answer at %s is larger than %zu bytes; "
+                            "DatabricksHost may not point at a Databricks workspace.", where, max);
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return lb_error_set(err, LB_ERR_NETWORK, "08001",
+                            "[Lakebase] Refused to talk to %s: only https:// is allowed.", where);
+    default:
+        return lb_error_set(err, LB_ERR_NETWORK, "08001",
+                            "[Lakebase] Could not reach the Databricks workspace at %s: %s. Check "
+                            "DatabricksHost and the network path (DNS, proxy, firewall).", where, detail);
+    }
+}
+
+lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_http_response *out,
+                       lb_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK)
+        return lb_error_set(err, LB_ERR_INTERNAL, "HY000", "[Lakebase] libcurl failed to initialize: %s.",
+                            curl_easy_strerror(curl_init_rc));
+    CURL *curl = curl_easy_init();
+    if (curl == NULL)
+        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory (libcurl handle).");
+
+    long connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
+    long total_ms = opts->total_timeout_ms > 0 ? opts->total_timeout_ms : 30000;
+    lb_buf body;
+    lb_buf_init(&body, LB_HTTP_MAX_BODY);
+    struct curl_slist *headers = NULL;
+    lb_buf auth;
+    lb_buf_init(&auth, 0);
+    char errbuf[CURL_ERROR_SIZE] = "";
+    lb_result rc = LB_OK;
+
+    headers = curl_slist_append(headers, "Accept: application/json");
+    if (req->content_type) {
+        char ct[128];
+        snprintf(ct, sizeof(ct), "Content-Type: %s", req->content_type);
+        headers = curl_slist_append(headers, ct);
+    }
+    if (req->authorization) {
+        lb_buf_puts(&auth, "Authorization: ");
+        lb_buf_puts(&auth, req->authorization);
+        headers = curl_slist_append(headers, auth.data);
+    }
+    if (headers == NULL || auth.overflow) {
+        rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        goto out;
+    }
+
+    curl_easy_setopt(curl, CURLOPT_URL, req->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+#else
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
+#endif
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, total_ms);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (opts->cafile)
+        curl_easy_setopt(curl, CURLOPT_CAINFO, opts->cafile);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "lakebase-odbc/" LB_VERSION);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, out);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    if (strcmp(req->method, "POST") == 0) {
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+    } else {
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    }
+
+    CURLcode cc = curl_easy_perform(curl);
+    if (cc != CURLE_OK) {
+        rc = transport_error(err, cc, errbuf, req->url, opts, total_ms, (size_t)LB_HTTP_MAX_BODY);
+        goto out;
+    }
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+    out->body_len = body.len;
+    out->body = lb_buf_steal(&body);
+    if (out->body == NULL)
+        rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+out:
+    for (struct curl_slist *h = headers; h; h = h->next)
+        lb_wipe(h->data, strlen(h->data)); /* the Authorization line */
+    curl_slist_free_all(headers);
+    lb_buf_free_secret(&auth);
+    lb_buf_free_secret(&body);
+    curl_easy_cleanup(curl);
+    return rc;
+}
+
+void lb_http_response_free(lb_http_response *resp)
+{
+    if (resp->body) {
+        lb_wipe(resp->body, resp->body_len);
+        free(resp->body);
+    }
+    memset(resp, 0, sizeof(*resp));
+}
+
+char *lb_base64(const unsigned char *data, size_t len)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc(4 * ((len + 2) / 3) + 1);
+    if (out == NULL)
+        return NULL;
+    char *o = out;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)data[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)data[i + 1] << 8;
+        if (i + 2 < len)
+            v |= data[i + 2];
+        *o++ = tbl[(v >> 18) & 63];
+        *o++ = tbl[(v >> 12) & 63];
+        *o++ = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
+        *o++ = i + 2 < len ? tbl[v & 63] : '=';
+    }
+    *o = '\0';
+    return out;
+}
+
+char *lb_form_escape(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = malloc(3 * strlen(s) + 1);
+    if (out == NULL)
+        return NULL;
+    char *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            *o++ = (char)*p;
+        } else if (*p == ' ') {
+            *o++ = '+';
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}

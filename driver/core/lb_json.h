@@ -1,0 +1,28 @@
+/* JSON answers from the workspace: parsed with json-c under a depth limit, the whole
+ * input consumed, the top level an object. Field getters return NULL when a field is
+ * missing or of another type, so callers check shapes, never crash on them. */
+#ifndef LB_JSON_H
+#define LB_JSON_H
+
+#include <stddef.h>
+
+#include "lb_error.h"
+
+struct json_object;
+
+#define LB_JSON_MAX_DEPTH 16
+
+/* Returns the object, or NULL when the text is not a JSON object (no error recorded:
+ * the caller knows what it expected and says so). Free with json_object_put. */
+struct json_object *lb_json_parse_object(const char *text, size_t len);
+
+/* The string field key of obj, or NULL. */
+const char *lb_json_string(struct json_object *obj, const char *key);
+/* The integer field key of obj into *out; 0 on success, -1 when missing or not an integer. */
+int lb_json_int64(struct json_object *obj, const char *key, long long *out);
+
+/* Describes an error body for a message: "CODE: message" from {"error_code","message"}
+ * or {"error","error_description"}, or a printable prefix of the raw text. */
+void lb_json_describe_error(const char *body, size_t len, char *buf, size_t size);
+
+#endif

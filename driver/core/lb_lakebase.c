@@ -1,0 +1,177 @@
+/* Lakebase database credentials (see lb_lakebase.h). */
+#include "lb_lakebase.h"
+
+#include <ctype.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_buf.h"
+#include "lb_json.h"
+
+void lb_credential_clear(lb_credential *c)
+{
+    lb_secret_free(c->token);
+    memset(c, 0, sizeof(*c));
+}
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int lb_parse_rfc3339(const char *s, time_t *out)
+{
+    int Y, M, D, h, m, sec;
+    if (strlen(s) < 20 || digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
+        digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || digits(s + 11, 2, &h) ||
+        s[13] != ':' || digits(s + 14, 2, &m) || s[16] != ':' || digits(s + 17, 2, &sec))
+        return -1;
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+        return -1;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    long offset = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
+            return -1;
+        offset = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p != '\0')
+        return -1;
+    struct tm tm = {0};
+    tm.tm_year = Y - 1900;
+    tm.tm_mon = M - 1;
+    tm.tm_mday = D;
+    tm.tm_hour = h;
+    tm.tm_min = m;
+    tm.tm_sec = sec;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    *out = t - offset;
+    return 0;
+}
+
+lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credential *out, lb_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    struct json_object *obj = lb_json_parse_object(body, len);
+    const char *tok = lb_json_string(obj, "token");
+    const char *exp = lb_json_string(obj, "expire_time");
+    lb_result rc = LB_OK;
+    time_t t = 0;
+    if (tok == NULL || tok[0] == '\0') {
+        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001", "[Lakebase] The database credential answer %s.",
+                          obj == NULL ? "is not a JSON object" : "has no token");
+    } else if (strlen(tok) > 16384) {
+        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
+                          "[Lakebase] The database credential is %zu bytes long, more than a password can be.",
+                          strlen(tok));
+    } else if (exp != NULL && lb_parse_rfc3339(exp, &t) != 0) {
+        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
+                          "[Lakebase] The database credential's expire_time \"%.40s\" is not an RFC 3339 time.",
+                          exp);
+    } else if ((out->token = strdup(tok)) == NULL) {
+        rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+    } else {
+        out->expire_time = t;
+    }
+    json_object_put(obj);
+    return rc;
+}
+
+static lb_result credential_failure(long status, const char *why, const char *endpoint, lb_error *err)
+{
+    switch (status) {
+    case 401:
+        return lb_error_set(err, LB_ERR_AUTH, "28000",
+                            "[Lakebase] The workspace did not accept the OAuth token for the credential "
+                            "request (HTTP 401, %s). Check ClientID and ClientSecret.", why);
+    case 403:
+        if (strstr(why, "workspace-access") || strstr(why, "workspace access"))
+            return lb_error_set(err, LB_ERR_AUTH, "28000",
+                                "[Lakebase] The service principal may not call the Lakebase API (HTTP 403, %s). "
+                                "Enable \"Workspace access\" for it: Settings > Identity and access > Service "
+                                "principals > <name> > Configurations.", why);
+        return lb_error_set(err, LB_ERR_AUTH, "28000",
+                            "[Lakebase] Permission denied for endpoint %s (HTTP 403, %s). Grant the service "
+                            "principal access to the Lakebase project.", endpoint, why);
+    case 404:
+        return lb_error_set(err, LB_ERR_SETTINGS, "08001",
+                            "[Lakebase] Endpoint %s was not found in this workspace (HTTP 404, %s). Check "
+                            "Endpoint (projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>; the "
+                            "endpoint id is the first label of its host name) and DatabricksHost.", endpoint, why);
+    case 400:
+        return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
+                            "[Lakebase] The workspace refused the credential request for %s (HTTP 400, %s). "
+                            "Check Endpoint.", endpoint, why);
+    default:
+        return lb_error_set(err, LB_ERR_NETWORK, "08001",
+                            "[Lakebase] The credential request for %s failed with HTTP %ld (%s); try again later.",
+                            endpoint, status, why);
+    }
+}
+
+lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, const char *access_token,
+                                 const char *endpoint, lb_credential *out, lb_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    char url[1024];
+    snprintf(url, sizeof(url), "%s/api/2.0/postgres/credentials", host);
+
+    struct json_object *body = json_object_new_object();
+    if (body == NULL || json_object_object_add(body, "endpoint", json_object_new_string(endpoint)) != 0) {
+        json_object_put(body);
+        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+    }
+    const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
+
+    lb_buf auth;
+    lb_buf_init(&auth, 0);
+    lb_buf_puts(&auth, "Bearer ");
+    lb_buf_puts(&auth, access_token);
+    lb_result rc;
+    if (auth.overflow) {
+        rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        goto out;
+    }
+    lb_http_request req = {.method = "POST", .url = url, .authorization = auth.data,
+                           .content_type = "application/json", .body = text, .body_len = strlen(text)};
+    lb_http_response resp;
+    rc = lb_http_send(http, &req, &resp, err);
+    if (rc != LB_OK)
+        goto out;
+    if (resp.status == 200) {
+        rc = lb_lakebase_parse_credential(resp.body, resp.body_len, out, err);
+    } else {
+        char why[400];
+        lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
+        rc = credential_failure(resp.status, why, endpoint, err);
+    }
+    lb_http_response_free(&resp);
+out:
+    lb_buf_free_secret(&auth);
+    json_object_put(body);
+    return rc;
+}

@@ -1,0 +1,28 @@
+/* The Lakebase REST calls: a database credential for an endpoint
+ * (POST /api/2.0/postgres/credentials). The credential's token is the PostgreSQL
+ * password: a secret that lb_credential_clear wipes. */
+#ifndef LB_LAKEBASE_H
+#define LB_LAKEBASE_H
+
+#include <time.h>
+
+#include "lb_error.h"
+#include "lb_http.h"
+
+typedef struct {
+    char *token;
+    time_t expire_time; /* UTC seconds; 0 when the server did not say */
+} lb_credential;
+
+lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, const char *access_token,
+                                 const char *endpoint, lb_credential *out, lb_error *err);
+void lb_credential_clear(lb_credential *c);
+
+/* Parses a credential answer body (exposed for tests). */
+lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credential *out, lb_error *err);
+
+/* RFC 3339 ("2026-11-24T18:00:00Z", fractions and offsets allowed) to UTC seconds;
+ * -1 when malformed. */
+int lb_parse_rfc3339(const char *s, time_t *out);
+
+#endif

@@ -1,0 +1,161 @@
+/* OAuth M2M against the workspace's /oidc endpoints (see lb_oauth.h). */
+#include "lb_oauth.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lb_buf.h"
+#include "lb_json.h"
+
+void lb_token_clear(lb_token *t)
+{
+    lb_secret_free(t->access_token);
+    memset(t, 0, sizeof(*t));
+}
+
+static lb_result discover_token_endpoint(const lb_http_opts *http, const char *host, char **out,
+                                         lb_error *err)
+{
+    char url[1024];
+    snprintf(url, sizeof(url), "%s/oidc/.well-known/oauth-authorization-server", host);
+    lb_http_request req = {.method = "GET", .url = url};
+    lb_http_response resp;
+    lb_result rc = lb_http_send(http, &req, &resp, err);
+    if (rc != LB_OK)
+        return rc;
+    if (resp.status == 404) {
+        rc = lb_error_set(err, LB_ERR_SETTINGS, "08001",
+                          "[Lakebase] %s does not offer Databricks OAuth (HTTP 404 at "
+                          "/oidc/.well-known/oauth-authorization-server): DatabricksHost must be the "
+                          "workspace URL, e.g. https://<workspace>.cloud.databricks.com.", host);
+        goto out;
+    }
+    if (resp.status != 200) {
+        char why[400];
+        lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
+        rc = lb_error_set(err, LB_ERR_NETWORK, "08001",
+                          "[Lakebase] OAuth discovery at %s failed with HTTP %ld (%s).", host, resp.status, why);
+        goto out;
+    }
+    struct json_object *obj = lb_json_parse_object(resp.body, resp.body_len);
+    const char *te = lb_json_string(obj, "token_endpoint");
+    if (te == NULL || strncasecmp(te, "https://", 8) != 0) {
+        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
+                          "[Lakebase] OAuth discovery at %s gave %s; DatabricksHost may not be a "
+                          "Databricks workspace.", host,
+                          obj == NULL ? "an answer that is not a JSON object"
+                          : te == NULL ? "no token_endpoint" : "a token_endpoint that is not https://");
+    } else if ((*out = strdup(te)) == NULL) {
+        rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+    }
+    json_object_put(obj);
+out:
+    lb_http_response_free(&resp);
+    return rc;
+}
+
+lb_result lb_oauth_parse_token(const char *body, size_t len, lb_token *out, lb_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    struct json_object *obj = lb_json_parse_object(body, len);
+    const char *tok = lb_json_string(obj, "access_token");
+    const char *type = lb_json_string(obj, "token_type");
+    lb_result rc = LB_OK;
+    if (tok == NULL || tok[0] == '\0') {
+        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
+                          "[Lakebase] The workspace's OAuth token answer %s.",
+                          obj == NULL ? "is not a JSON object" : "has no access_token");
+    } else if (type != NULL && strcasecmp(type, "Bearer") != 0) {
+        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
+                          "[Lakebase] The workspace issued a token of type \"%.40s\"; expected Bearer.", type);
+    } else if ((out->access_token = strdup(tok)) == NULL) {
+        rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+    } else {
+        long long e = 0;
+        if (lb_json_int64(obj, "expires_in", &e) == 0 && e > 0)
+            out->expires_in = e;
+    }
+    json_object_put(obj);
+    return rc;
+}
+
+static char *basic_auth(const char *id, const char *secret)
+{
+    /* RFC 6749 2.3.1: form-encode both parts before base64. */
+    char *eid = lb_form_escape(id);
+    char *esec = lb_form_escape(secret);
+    char *out = NULL;
+    if (eid && esec) {
+        lb_buf pair;
+        lb_buf_init(&pair, 0);
+        lb_buf_puts(&pair, eid);
+        lb_buf_puts(&pair, ":");
+        lb_buf_puts(&pair, esec);
+        char *b64 = pair.overflow ? NULL : lb_base64((const unsigned char *)pair.data, pair.len);
+        lb_buf_free_secret(&pair);
+        if (b64) {
+            lb_buf hdr;
+            lb_buf_init(&hdr, 0);
+            lb_buf_puts(&hdr, "Basic ");
+            lb_buf_puts(&hdr, b64);
+            out = hdr.overflow ? NULL : lb_buf_steal(&hdr);
+            lb_buf_free_secret(&hdr);
+            lb_secret_free(b64);
+        }
+    }
+    free(eid);
+    lb_secret_free(esec);
+    return out;
+}
+
+lb_result lb_oauth_m2m_token(const lb_http_opts *http, const char *host, const char *client_id,
+                             const char *client_secret, lb_token *out, lb_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    char *token_url = NULL;
+    lb_result rc = discover_token_endpoint(http, host, &token_url, err);
+    if (rc != LB_OK)
+        return rc;
+    char *auth = basic_auth(client_id, client_secret);
+    if (auth == NULL) {
+        free(token_url);
+        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+    }
+    static const char form[] = "grant_type=client_credentials&scope=all-apis";
+    lb_http_request req = {.method = "POST", .url = token_url, .authorization = auth,
+                           .content_type = "application/x-www-form-urlencoded",
+                           .body = form, .body_len = sizeof(form) - 1};
+    lb_http_response resp;
+    rc = lb_http_send(http, &req, &resp, err);
+    lb_secret_free(auth);
+    if (rc != LB_OK) {
+        free(token_url);
+        return rc;
+    }
+    if (resp.status == 200) {
+        rc = lb_oauth_parse_token(resp.body, resp.body_len, out, err);
+    } else {
+        char why[400];
+        lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
+        if (resp.status == 400 || resp.status == 401 || resp.status == 403) {
+            int bad_client = strstr(why, "invalid_client") != NULL || resp.status == 401;
+            rc = lb_error_set(err, LB_ERR_AUTH, "28000",
+                              "[Lakebase] The workspace rejected the service principal's credentials "
+                              "(HTTP %ld, %s). %s", resp.status, why,
+                              bad_client ? "Check ClientID and ClientSecret: use the service principal's "
+                                           "client id (a UUID) and an OAuth secret generated for it, not "
+                                           "a personal access token."
+                                         : "Check that the service principal exists in this workspace.");
+        } else {
+            rc = lb_error_set(err, LB_ERR_NETWORK, "08001",
+                              "[Lakebase] The workspace's OAuth token endpoint %s answered HTTP %ld (%s); "
+                              "try again later.", token_url, resp.status, why);
+        }
+    }
+    free(token_url);
+    lb_http_response_free(&resp);
+    return rc;
+}

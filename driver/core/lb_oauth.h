@@ -1,0 +1,23 @@
+/* Workspace OAuth for a service principal (OAuth M2M, client credentials): discover
+ * the token endpoint, then exchange the client id and secret (HTTP Basic) for an
+ * access token with scope all-apis. The token is a secret: lb_token_clear wipes it. */
+#ifndef LB_OAUTH_H
+#define LB_OAUTH_H
+
+#include "lb_error.h"
+#include "lb_http.h"
+
+typedef struct {
+    char *access_token;
+    long long expires_in; /* seconds, 0 when the server did not say */
+} lb_token;
+
+/* host is the normalized "https://..." workspace URL. */
+lb_result lb_oauth_m2m_token(const lb_http_opts *http, const char *host, const char *client_id,
+                             const char *client_secret, lb_token *out, lb_error *err);
+void lb_token_clear(lb_token *t);
+
+/* Parses a token answer body (exposed for tests). */
+lb_result lb_oauth_parse_token(const char *body, size_t len, lb_token *out, lb_error *err);
+
+#endif

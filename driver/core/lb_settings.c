@@ -1,0 +1,314 @@
+/* Settings: the key table, the merge of the four sources and validation. */
+#include "lb_settings.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const lb_key_def key_table[LB_KEY_COUNT] = {
+    [LB_KEY_HOST] = {"DatabricksHost", {NULL}, "DATABRICKS_HOST", NULL,
+                     "the workspace URL, https://...", 0},
+    [LB_KEY_CLIENT_ID] = {"ClientID", {NULL}, "DATABRICKS_CLIENT_ID", NULL,
+                          "the service principal's client id (a UUID)", 0},
+    [LB_KEY_CLIENT_SECRET] = {"ClientSecret", {"PWD", "Password", NULL}, "DATABRICKS_CLIENT_SECRET", NULL,
+                              "the service principal's OAuth secret", 1},
+    [LB_KEY_ENDPOINT] = {"Endpoint", {NULL}, "ENDPOINT_NAME", NULL,
+                         "the Lakebase endpoint, projects/<project>/branches/<branch>/endpoints/<endpoint>", 0},
+    [LB_KEY_SERVER] = {"Servername", {"Server", NULL}, "PGHOST", NULL,
+                       "the endpoint's PostgreSQL host name", 0},
+    [LB_KEY_PORT] = {"Port", {NULL}, "PGPORT", "5432", "the PostgreSQL port", 0},
+    [LB_KEY_DATABASE] = {"Database", {NULL}, "PGDATABASE", "databricks_postgres", "the database", 0},
+    [LB_KEY_UID] = {"UID", {"Username", NULL}, "PGUSER", NULL,
+                    "the PostgreSQL role, the client id by default", 0},
+    [LB_KEY_SSLMODE] = {"SSLmode", {NULL}, "PGSSLMODE", "require", "require, verify-ca or verify-full", 0},
+    [LB_KEY_CAFILE] = {"CAFile", {NULL}, NULL, NULL, "a CA bundle for the workspace's TLS certificate", 0},
+};
+
+/* Keys that steer the driver manager or the driver choice: never passed on. */
+static const char *const manager_keys[] = {"DSN", "DRIVER", "FILEDSN", "SAVEFILE", NULL};
+
+const lb_key_def *lb_key_info(lb_key key)
+{
+    return key < LB_KEY_COUNT ? &key_table[key] : NULL;
+}
+
+static int key_matches(const lb_key_def *def, const char *name)
+{
+    if (strcasecmp(def->name, name) == 0)
+        return 1;
+    for (int a = 0; def->aliases[a]; a++)
+        if (strcasecmp(def->aliases[a], name) == 0)
+            return 1;
+    return 0;
+}
+
+int lb_key_is_owned(const char *name)
+{
+    for (int k = 0; k < LB_KEY_COUNT; k++)
+        if (key_matches(&key_table[k], name))
+            return 1;
+    for (int m = 0; manager_keys[m]; m++)
+        if (strcasecmp(manager_keys[m], name) == 0)
+            return 1;
+    return 0;
+}
+
+int lb_key_is_secret(const char *name)
+{
+    for (int k = 0; k < LB_KEY_COUNT; k++)
+        if (key_table[k].secret && key_matches(&key_table[k], name))
+            return 1;
+    return 0;
+}
+
+const char *lb_source_name(lb_source src)
+{
+    switch (src) {
+    case LB_SRC_CONNSTR: return "the connection string";
+    case LB_SRC_DSN: return "the DSN";
+    case LB_SRC_ENV: return "the environment";
+    case LB_SRC_DEFAULT: return "the default";
+    default: return "nowhere";
+    }
+}
+
+void lb_settings_free(lb_settings *s)
+{
+    for (int k = 0; k < LB_KEY_COUNT; k++) {
+        if (key_table[k].secret)
+            lb_secret_free(s->value[k]);
+        else
+            free(s->value[k]);
+    }
+    free(s->dsn);
+    memset(s, 0, sizeof(*s));
+}
+
+/* The first non-empty value of the key under any of its spellings. */
+static const char *from_connstr(const lb_kvlist *cs, const lb_key_def *def)
+{
+    for (size_t i = 0; cs && i < cs->count; i++)
+        if (key_matches(def, cs->items[i].key) && cs->items[i].value[0] != '\0')
+            return cs->items[i].value;
+    return NULL;
+}
+
+static int from_dsn(const lb_sources *src, const char *dsn, const lb_key_def *def, char *buf, size_t size)
+{
+    if (src == NULL || src->dsn_get == NULL || dsn == NULL)
+        return 0;
+    if (src->dsn_get(src->dsn_ctx, dsn, def->name, buf, size) && buf[0])
+        return 1;
+    for (int a = 0; def->aliases[a]; a++)
+        if (src->dsn_get(src->dsn_ctx, dsn, def->aliases[a], buf, size) && buf[0])
+            return 1;
+    return 0;
+}
+
+static void where_to_set(const lb_key_def *def, char *buf, size_t size)
+{
+    if (def->env)
+        snprintf(buf, size, "set %s in the connection string or in the DSN's section of odbc.ini, "
+                            "or export %s", def->name, def->env);
+    else
+        snprintf(buf, size, "set %s in the connection string or in the DSN's section of odbc.ini",
+                 def->name);
+}
+
+static int has_control_char(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+static lb_result bad_value(lb_error *err, const lb_settings *s, lb_key key, const char *problem)
+{
+    const lb_key_def *def = &key_table[key];
+    char where[256];
+    where_to_set(def, where, sizeof(where));
+    if (def->secret)
+        return lb_error_set(err, LB_ERR_SETTINGS, "HY000", "[Lakebase] %s (from %s) %s.", def->name,
+                            lb_source_name(s->source[key]), problem);
+    return lb_error_set(err, LB_ERR_SETTINGS, "HY000", "[Lakebase] %s \"%.200s\" (from %s) %s.", def->name,
+                        s->value[key], lb_source_name(s->source[key]), problem);
+}
+
+/* "https://host[:port]" from what the user wrote: a URL (path, query and fragment are
+ * dropped, as the Databricks SDKs do) or a bare host name. */
+static lb_result normalize_host(lb_settings *s, lb_error *err)
+{
+    const char *v = s->value[LB_KEY_HOST];
+    const char *rest = v;
+    if (strncasecmp(v, "http://", 7) == 0)
+        return bad_value(err, s, LB_KEY_HOST,
+                         "uses http://: the workspace must be reached over https:// (the client "
+                         "secret and tokens travel in that connection); write https://<workspace-host>");
+    if (strncasecmp(v, "https://", 8) == 0)
+        rest = v + 8;
+    else if (strstr(v, "://") != NULL)
+        return bad_value(err, s, LB_KEY_HOST, "is not an https:// URL; write https://<workspace-host>");
+    size_t n = strcspn(rest, "/?#");
+    if (n == 0)
+        return bad_value(err, s, LB_KEY_HOST, "has no host name; write https://<workspace-host>");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)rest[i];
+        if (!(isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_'))
+            return bad_value(err, s, LB_KEY_HOST, "is not a valid host name; write https://<workspace-host>");
+    }
+    char *norm = malloc(8 + n + 1);
+    if (norm == NULL)
+        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+    memcpy(norm, "https://", 8);
+    memcpy(norm + 8, rest, n);
+    norm[8 + n] = '\0';
+    free(s->value[LB_KEY_HOST]);
+    s->value[LB_KEY_HOST] = norm;
+    return LB_OK;
+}
+
+static int is_id(const char *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)p[i]) || p[i] == '-' || p[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* projects/<id>/branches/<id>/endpoints/<id> */
+static int endpoint_ok(const char *v)
+{
+    static const char *const parts[] = {"projects/", "branches/", "endpoints/"};
+    for (int i = 0; i < 3; i++) {
+        size_t pl = strlen(parts[i]);
+        if (strncmp(v, parts[i], pl) != 0)
+            return 0;
+        v += pl;
+        size_t n = strcspn(v, "/");
+        if (!is_id(v, n))
+            return 0;
+        v += n;
+        if (i < 2) {
+            if (*v != '/')
+                return 0;
+            v++;
+        }
+    }
+    return *v == '\0';
+}
+
+static lb_result validate(lb_settings *s, lb_error *err)
+{
+    for (int k = 0; k < LB_KEY_COUNT; k++)
+        if (s->value[k] && has_control_char(s->value[k]))
+            return bad_value(err, s, (lb_key)k, "contains a control character");
+
+    lb_result rc = normalize_host(s, err);
+    if (rc != LB_OK)
+        return rc;
+
+    const char *ep = s->value[LB_KEY_ENDPOINT];
+    if (!endpoint_ok(ep)) {
+        if (strstr(ep, ".database.") != NULL)
+            return bad_value(err, s, LB_KEY_ENDPOINT,
+                             "looks like a host name; put the host in Servername and set Endpoint to "
+                             "projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>");
+        return bad_value(err, s, LB_KEY_ENDPOINT,
+                         "is not of the form projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>; "
+                         "copy it from the Lakebase console (Connect) or from "
+                         "`databricks postgres list-endpoints projects/<project-id>/branches/<branch-id>`");
+    }
+
+    char *end = NULL;
+    const char *pv = s->value[LB_KEY_PORT];
+    long port = strtol(pv, &end, 10);
+    if (!isdigit((unsigned char)pv[0]) || *end != '\0' || port < 1 || port > 65535)
+        return bad_value(err, s, LB_KEY_PORT, "is not a port number between 1 and 65535");
+    s->port = (int)port;
+
+    char *mode = s->value[LB_KEY_SSLMODE];
+    for (char *p = mode; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (strcmp(mode, "disable") == 0 || strcmp(mode, "allow") == 0 || strcmp(mode, "prefer") == 0)
+        return bad_value(err, s, LB_KEY_SSLMODE,
+                         "is refused: Lakebase requires TLS and the credential is a password sent to "
+                         "the server; use require, verify-ca or verify-full");
+    if (strcmp(mode, "require") != 0 && strcmp(mode, "verify-ca") != 0 && strcmp(mode, "verify-full") != 0)
+        return bad_value(err, s, LB_KEY_SSLMODE, "is not one of require, verify-ca, verify-full");
+
+    const char *ca = s->value[LB_KEY_CAFILE];
+    if (ca) {
+        struct stat st;
+        if (stat(ca, &st) != 0 || !S_ISREG(st.st_mode) || access(ca, R_OK) != 0)
+            return bad_value(err, s, LB_KEY_CAFILE, "is not a readable file; point it at a PEM CA bundle");
+    }
+    return LB_OK;
+}
+
+lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *sources,
+                              lb_settings *out, lb_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    const char *dsn = connstr ? lb_kvlist_get(connstr, "DSN") : NULL;
+    if (dsn && dsn[0] && (out->dsn = strdup(dsn)) == NULL)
+        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+
+    char buf[4096];
+    for (int k = 0; k < LB_KEY_COUNT; k++) {
+        const lb_key_def *def = &key_table[k];
+        const char *v = from_connstr(connstr, def);
+        lb_source src = LB_SRC_CONNSTR;
+        if (v == NULL && from_dsn(sources, out->dsn, def, buf, sizeof(buf))) {
+            v = buf;
+            src = LB_SRC_DSN;
+        }
+        if (v == NULL && def->env && sources && sources->env_get) {
+            v = sources->env_get(def->env);
+            src = LB_SRC_ENV;
+            if (v && v[0] == '\0')
+                v = NULL;
+        }
+        if (v == NULL && k == LB_KEY_UID && out->value[LB_KEY_CLIENT_ID]) {
+            v = out->value[LB_KEY_CLIENT_ID];
+            src = LB_SRC_DEFAULT;
+        }
+        if (v == NULL && def->def) {
+            v = def->def;
+            src = LB_SRC_DEFAULT;
+        }
+        if (v == NULL)
+            continue;
+        if ((out->value[k] = strdup(v)) == NULL) {
+            lb_wipe(buf, sizeof(buf));
+            lb_settings_free(out);
+            return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        }
+        out->source[k] = src;
+    }
+    lb_wipe(buf, sizeof(buf));
+
+    for (int k = 0; k < LB_KEY_COUNT; k++) {
+        if (out->value[k] == NULL && k != LB_KEY_CAFILE) {
+            const lb_key_def *def = &key_table[k];
+            char where[256];
+            where_to_set(def, where, sizeof(where));
+            lb_result rc = lb_error_set(err, LB_ERR_SETTINGS, "HY000",
+                                        "[Lakebase] Missing setting %s (%s): %s%s%s.", def->name, def->what,
+                                        where, out->dsn ? "" : " (no DSN was named)",
+                                        k == LB_KEY_ENDPOINT ? "; find it with `databricks postgres list-endpoints`" : "");
+            lb_settings_free(out);
+            return rc;
+        }
+    }
+    lb_result rc = validate(out, err);
+    if (rc != LB_OK)
+        lb_settings_free(out);
+    return rc;
+}

@@ -1,0 +1,74 @@
+/* The driver's settings: one table of keys (name, aliases, environment variable,
+ * default, whether secret) and one function that merges the connection string, the
+ * DSN in odbc.ini, the environment and the defaults (first found wins) into a
+ * validated lb_settings. Nothing here touches the network. */
+#ifndef LB_SETTINGS_H
+#define LB_SETTINGS_H
+
+#include "lb_connstr.h"
+#include "lb_error.h"
+
+typedef enum {
+    LB_KEY_HOST,           /* DatabricksHost */
+    LB_KEY_CLIENT_ID,      /* ClientID */
+    LB_KEY_CLIENT_SECRET,  /* ClientSecret (alias PWD, Password) */
+    LB_KEY_ENDPOINT,       /* Endpoint */
+    LB_KEY_SERVER,         /* Servername (alias Server) */
+    LB_KEY_PORT,           /* Port */
+    LB_KEY_DATABASE,       /* Database */
+    LB_KEY_UID,            /* UID (alias Username) */
+    LB_KEY_SSLMODE,        /* SSLmode */
+    LB_KEY_CAFILE,         /* CAFile */
+    LB_KEY_COUNT
+} lb_key;
+
+typedef enum { LB_SRC_NONE, LB_SRC_CONNSTR, LB_SRC_DSN, LB_SRC_ENV, LB_SRC_DEFAULT } lb_source;
+
+typedef struct {
+    const char *name;        /* canonical spelling */
+    const char *aliases[3];  /* other accepted spellings, NULL-terminated */
+    const char *env;         /* environment variable, or NULL */
+    const char *def;         /* default, or NULL when required */
+    const char *what;        /* a few words for error messages */
+    int secret;              /* never logged, never written to an output string */
+} lb_key_def;
+
+const lb_key_def *lb_key_info(lb_key key);
+
+/* True when name (any case) is a key the driver consumes itself rather than passing
+ * to psqlODBC: every key of the table and its aliases, plus DSN, DRIVER, FILEDSN, SAVEFILE. */
+int lb_key_is_owned(const char *name);
+/* True when name (any case) holds a secret. */
+int lb_key_is_secret(const char *name);
+
+/* Where settings come from besides the connection string. Both callbacks are optional.
+ * dsn_get writes the value of key in the DSN's odbc.ini section into buf and returns 1,
+ * or returns 0 when the key is absent or empty. */
+typedef struct {
+    int (*dsn_get)(void *ctx, const char *dsn, const char *key, char *buf, size_t size);
+    void *dsn_ctx;
+    const char *(*env_get)(const char *name);
+} lb_sources;
+
+typedef struct {
+    char *value[LB_KEY_COUNT];
+    lb_source source[LB_KEY_COUNT];
+    char *dsn;  /* the DSN named by the caller, or NULL */
+    int port;   /* LB_KEY_PORT, parsed */
+} lb_settings;
+
+/* Merges and validates. On success every required key is set and normalized
+ * (DatabricksHost to "https://host[:port]", SSLmode to lower case). On failure err
+ * names the key, what is wrong and where it can be set. Free with lb_settings_free. */
+lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *sources,
+                              lb_settings *out, lb_error *err);
+void lb_settings_free(lb_settings *s);
+
+static inline const char *lb_settings_get(const lb_settings *s, lb_key key)
+{
+    return s->value[key];
+}
+
+const char *lb_source_name(lb_source src);
+
+#endif

@@ -1,0 +1,290 @@
+/* The intercepted connect calls: SQLConnect, SQLDriverConnect, SQLBrowseConnect,
+ * ANSI and W. They turn the caller's arguments into a key/value list, run the core
+ * connect flow (settings, OAuth, credential), hand psqlODBC the resulting connection
+ * string with SQL_DRIVER_NOPROMPT and answer the caller's output string themselves,
+ * so psqlODBC's (which carries PWD) never reaches the caller. */
+#define _GNU_SOURCE
+#include <odbcinst.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_buf.h"
+#include "lb_connect.h"
+#include "lb_diag.h"
+#include "lb_forward.h"
+#include "lb_utf16.h"
+
+/* An ANSI or UTF-16 string argument with its ODBC length. */
+typedef struct {
+    const void *ptr;
+    SQLINTEGER len; /* in characters, or SQL_NTS */
+    int wide;
+} arg;
+
+/* 0 and a malloc'd UTF-8 copy (NULL for a NULL argument), or -1 and a diagnostic. */
+static int arg_text(SQLHDBC dbc, arg a, const char *what, char **out)
+{
+    *out = NULL;
+    if (a.ptr == NULL)
+        return 0;
+    if (a.len < 0 && a.len != SQL_NTS) {
+        lb_diag_post(dbc, SQL_ERROR, "HY090", "[Lakebase] Invalid string length for the argument.", 0);
+        return -1;
+    }
+    if (!a.wide) {
+        size_t n = a.len == SQL_NTS ? strlen(a.ptr) : (size_t)a.len;
+        if ((*out = strndup(a.ptr, n)) == NULL)
+            goto nomem;
+        if (strlen(*out) != n) {
+            lb_secret_free(*out);
+            *out = NULL;
+            lb_diag_post(dbc, SQL_ERROR, "HY090",
+                         "[Lakebase] The string argument contains a NUL byte before its stated length.", 0);
+            return -1;
+        }
+        return 0;
+    }
+    size_t n = a.len == SQL_NTS ? lb_utf16_len(a.ptr, LB_CONNSTR_MAX + 1) : (size_t)a.len;
+    int bad = 0;
+    size_t blen = 0;
+    if ((*out = lb_utf16_to_utf8(a.ptr, n, &blen, &bad)) == NULL) {
+        if (!bad)
+            goto nomem;
+        char msg[200];
+        snprintf(msg, sizeof(msg), "[Lakebase] The %s is not valid UTF-16 (an unpaired surrogate).", what);
+        lb_diag_post(dbc, SQL_ERROR, "HY000", msg, 0);
+        return -1;
+    }
+    if (strlen(*out) != blen) {
+        lb_secret_free(*out);
+        *out = NULL;
+        lb_diag_post(dbc, SQL_ERROR, "HY090",
+                     "[Lakebase] The string argument contains a NUL character before its stated length.", 0);
+        return -1;
+    }
+    return 0;
+nomem:
+    lb_diag_post(dbc, SQL_ERROR, "HY001", "[Lakebase] Out of memory.", 0);
+    return -1;
+}
+
+/* Reads the DSN's odbc.ini section through the driver manager's ini functions. */
+static int dsn_get(void *ctx, const char *dsn, const char *key, char *buf, size_t size)
+{
+    (void)ctx;
+    static const char absent[] = "\x01";
+    if (SQLGetPrivateProfileString(dsn, key, absent, buf, (int)size, "odbc.ini") < 0 ||
+        strcmp(buf, absent) == 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+    return buf[0] != '\0';
+}
+
+static const char *env_get(const char *name)
+{
+    return secure_getenv(name);
+}
+
+/* Writes text to the caller's output buffer (bytes for ANSI, characters for W) with
+ * the full length, posting 01004 when it had to truncate. */
+static SQLRETURN put_out(SQLHDBC dbc, int wide, const char *text, void *buf, SQLSMALLINT max, SQLSMALLINT *len)
+{
+    size_t n = strlen(text);
+    uint16_t *w = NULL;
+    if (wide && (w = lb_utf8_to_utf16(text, &n)) == NULL)
+        return SQL_ERROR;
+    if (len)
+        *len = (SQLSMALLINT)(n > 32767 ? 32767 : n);
+    SQLRETURN rc = SQL_SUCCESS;
+    if (buf && max > 0) {
+        size_t c = n < (size_t)max - 1 ? n : (size_t)max - 1;
+        if (wide) {
+            memcpy(buf, w, c * sizeof(SQLWCHAR));
+            ((SQLWCHAR *)buf)[c] = 0;
+        } else {
+            memcpy(buf, text, c);
+            ((char *)buf)[c] = '\0';
+        }
+        if (c < n) {
+            lb_diag_post(dbc, SQL_SUCCESS_WITH_INFO, "01004",
+                         "[Lakebase] String data, right truncated: the output connection string needs a "
+                         "larger buffer.", 1);
+            rc = SQL_SUCCESS_WITH_INFO;
+        }
+    }
+    free(w);
+    return rc;
+}
+
+static SQLRETURN fail(SQLHDBC dbc, const lb_error *err)
+{
+    lb_diag_post(dbc, SQL_ERROR, err->sqlstate, err->message, 0);
+    return SQL_ERROR;
+}
+
+/* The connect flow shared by every intercepted function. */
+static SQLRETURN connect_with(SQLHDBC dbc, int wide, const lb_kvlist *input, void *out, SQLSMALLINT out_max,
+                              SQLSMALLINT *out_len)
+{
+    if (lb_is_dummy(dbc)) {
+        lb_diag_post(dbc, SQL_ERROR, "HY000", lb_forward_error(), 0);
+        return SQL_ERROR;
+    }
+    lb_error err;
+    lb_error_init(&err);
+    lb_plan plan;
+    lb_sources sources = {.dsn_get = dsn_get, .env_get = env_get};
+    if (lb_plan_connection(input, &sources, &plan, &err) != LB_OK)
+        return fail(dbc, &err);
+
+    SQLRETURN rc;
+    if (wide) {
+        size_t units = 0;
+        uint16_t *w = lb_utf8_to_utf16(plan.psql_connstr, &units);
+        if (w == NULL) {
+            lb_plan_free(&plan);
+            lb_error_set(&err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+            return fail(dbc, &err);
+        }
+        rc = lb_psql.SQLDriverConnectW(dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+        lb_wipe(w, units * sizeof(*w));
+        free(w);
+    } else {
+        rc = lb_psql.SQLDriverConnect(dbc, NULL, (SQLCHAR *)plan.psql_connstr, SQL_NTS, NULL, 0, NULL,
+                                      SQL_DRIVER_NOPROMPT);
+    }
+    if (SQL_SUCCEEDED(rc) && (out || out_len)) {
+        SQLRETURN orc = put_out(dbc, wide, plan.out_connstr, out, out_max, out_len);
+        if (orc != SQL_SUCCESS)
+            rc = SQL_SUCCESS_WITH_INFO;
+    }
+    lb_plan_free(&plan);
+    return rc;
+}
+
+static SQLRETURN driver_connect(SQLHDBC dbc, int wide, arg in, void *out, SQLSMALLINT out_max,
+                                SQLSMALLINT *out_len, SQLUSMALLINT completion)
+{
+    if (dbc == SQL_NULL_HDBC)
+        return SQL_INVALID_HANDLE;
+    lb_diag_forget(dbc);
+    if (completion != SQL_DRIVER_NOPROMPT && completion != SQL_DRIVER_COMPLETE &&
+        completion != SQL_DRIVER_PROMPT && completion != SQL_DRIVER_COMPLETE_REQUIRED) {
+        lb_diag_post(dbc, SQL_ERROR, "HY110", "[Lakebase] Invalid driver completion value.", 0);
+        return SQL_ERROR;
+    }
+    if (out_max < 0) {
+        lb_diag_post(dbc, SQL_ERROR, "HY090", "[Lakebase] The output buffer length is negative.", 0);
+        return SQL_ERROR;
+    }
+    char *text = NULL;
+    if (in.ptr == NULL) {
+        lb_diag_post(dbc, SQL_ERROR, "HY009", "[Lakebase] The input connection string is a null pointer.", 0);
+        return SQL_ERROR;
+    }
+    if (arg_text(dbc, in, "connection string", &text) != 0)
+        return SQL_ERROR;
+    lb_error err;
+    lb_error_init(&err);
+    lb_kvlist input;
+    lb_result prc = lb_connstr_parse(text, strlen(text), &input, &err);
+    lb_secret_free(text);
+    if (prc != LB_OK)
+        return fail(dbc, &err);
+    /* No dialogs on this platform: every completion mode connects without prompting,
+     * and a missing setting is an error that names it (as psqlODBC does). */
+    SQLRETURN rc = connect_with(dbc, wide, &input, out, out_max, out_len);
+    lb_kvlist_free(&input);
+    return rc;
+}
+
+static SQLRETURN plain_connect(SQLHDBC dbc, int wide, arg dsn, arg uid, arg pwd)
+{
+    if (dbc == SQL_NULL_HDBC)
+        return SQL_INVALID_HANDLE;
+    lb_diag_forget(dbc);
+    char *d = NULL, *u = NULL, *p = NULL;
+    SQLRETURN rc = SQL_ERROR;
+    if (arg_text(dbc, dsn, "data source name", &d) != 0 || arg_text(dbc, uid, "user name", &u) != 0 ||
+        arg_text(dbc, pwd, "password", &p) != 0)
+        goto out;
+    lb_kvlist input;
+    lb_kvlist_init(&input);
+    /* SQLConnect's password, when given, is the client secret (PWD is its alias). */
+    if ((d && d[0] && lb_kvlist_add(&input, "DSN", d) != 0) || (u && u[0] && lb_kvlist_add(&input, "UID", u) != 0) ||
+        (p && p[0] && lb_kvlist_add(&input, "PWD", p) != 0)) {
+        lb_diag_post(dbc, SQL_ERROR, "HY001", "[Lakebase] Out of memory.", 0);
+    } else {
+        rc = connect_with(dbc, wide, &input, NULL, 0, NULL);
+    }
+    lb_kvlist_free(&input);
+out:
+    free(d);
+    free(u);
+    lb_secret_free(p);
+    return rc;
+}
+
+static SQLRETURN browse_connect(SQLHDBC dbc)
+{
+    if (dbc == SQL_NULL_HDBC)
+        return SQL_INVALID_HANDLE;
+    lb_diag_forget(dbc);
+    lb_diag_post(dbc, SQL_ERROR, "HYC00",
+                 "[Lakebase] SQLBrowseConnect is not supported by the Lakebase driver: connect with "
+                 "SQLDriverConnect and a complete connection string or a DSN.", 0);
+    return SQL_ERROR;
+}
+
+LB_EXPORT SQLRETURN SQL_API SQLConnect(SQLHDBC ConnectionHandle, SQLCHAR *ServerName, SQLSMALLINT NameLength1,
+                                       SQLCHAR *UserName, SQLSMALLINT NameLength2, SQLCHAR *Authentication,
+                                       SQLSMALLINT NameLength3)
+{
+    return plain_connect(ConnectionHandle, 0, (arg){ServerName, NameLength1, 0}, (arg){UserName, NameLength2, 0},
+                         (arg){Authentication, NameLength3, 0});
+}
+
+LB_EXPORT SQLRETURN SQL_API SQLConnectW(SQLHDBC hdbc, SQLWCHAR *szDSN, SQLSMALLINT cbDSN, SQLWCHAR *szUID,
+                                        SQLSMALLINT cbUID, SQLWCHAR *szAuthStr, SQLSMALLINT cbAuthStr)
+{
+    return plain_connect(hdbc, 1, (arg){szDSN, cbDSN, 1}, (arg){szUID, cbUID, 1}, (arg){szAuthStr, cbAuthStr, 1});
+}
+
+LB_EXPORT SQLRETURN SQL_API SQLDriverConnect(SQLHDBC hdbc, SQLHWND hwnd, SQLCHAR *szConnStrIn,
+                                             SQLSMALLINT cbConnStrIn, SQLCHAR *szConnStrOut,
+                                             SQLSMALLINT cbConnStrOutMax, SQLSMALLINT *pcbConnStrOut,
+                                             SQLUSMALLINT fDriverCompletion)
+{
+    (void)hwnd;
+    return driver_connect(hdbc, 0, (arg){szConnStrIn, cbConnStrIn, 0}, szConnStrOut, cbConnStrOutMax,
+                          pcbConnStrOut, fDriverCompletion);
+}
+
+LB_EXPORT SQLRETURN SQL_API SQLDriverConnectW(SQLHDBC hdbc, SQLHWND hwnd, SQLWCHAR *szConnStrIn,
+                                              SQLSMALLINT cbConnStrIn, SQLWCHAR *szConnStrOut,
+                                              SQLSMALLINT cbConnStrOutMax, SQLSMALLINT *pcbConnStrOut,
+                                              SQLUSMALLINT fDriverCompletion)
+{
+    (void)hwnd;
+    return driver_connect(hdbc, 1, (arg){szConnStrIn, cbConnStrIn, 1}, szConnStrOut, cbConnStrOutMax,
+                          pcbConnStrOut, fDriverCompletion);
+}
+
+LB_EXPORT SQLRETURN SQL_API SQLBrowseConnect(SQLHDBC hdbc, SQLCHAR *szConnStrIn, SQLSMALLINT cbConnStrIn,
+                                             SQLCHAR *szConnStrOut, SQLSMALLINT cbConnStrOutMax,
+                                             SQLSMALLINT *pcbConnStrOut)
+{
+    (void)szConnStrIn, (void)cbConnStrIn, (void)szConnStrOut, (void)cbConnStrOutMax, (void)pcbConnStrOut;
+    return browse_connect(hdbc);
+}
+
+LB_EXPORT SQLRETURN SQL_API SQLBrowseConnectW(SQLHDBC hdbc, SQLWCHAR *szConnStrIn, SQLSMALLINT cbConnStrIn,
+                                              SQLWCHAR *szConnStrOut, SQLSMALLINT cbConnStrOutMax,
+                                              SQLSMALLINT *pcbConnStrOut)
+{
+    (void)szConnStrIn, (void)cbConnStrIn, (void)szConnStrOut, (void)cbConnStrOutMax, (void)pcbConnStrOut;
+    return browse_connect(hdbc);
+}
