@@ -1,1 +1,216 @@
-int main(void){return 0;}
+/* Settings: precedence of the four sources, aliases, defaults and validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lb_settings.h"
+
+/* A fake odbc.ini section and environment, as "KEY=value" lists. */
+static const char *const *fake_dsn;
+static const char *const *fake_env;
+
+static const char *lookup(const char *const *list, const char *key, int nocase)
+{
+    size_t kl = strlen(key);
+    for (int i = 0; list && list[i]; i++)
+        if ((nocase ? strncasecmp(list[i], key, kl) : strncmp(list[i], key, kl)) == 0 && list[i][kl] == '=')
+            return list[i] + kl + 1;
+    return NULL;
+}
+
+static int dsn_get(void *ctx, const char *dsn, const char *key, char *buf, size_t size)
+{
+    assert_string_equal((const char *)ctx, "ctx");
+    assert_string_equal(dsn, "mydsn");
+    const char *v = lookup(fake_dsn, key, 1);
+    if (v == NULL || v[0] == '\0')
+        return 0;
+    snprintf(buf, size, "%s", v);
+    return 1;
+}
+
+static const char *env_get(const char *name)
+{
+    return lookup(fake_env, name, 0);
+}
+
+static char ctx_tag[] = "ctx";
+static const lb_sources sources = {.dsn_get = dsn_get, .dsn_ctx = ctx_tag, .env_get = env_get};
+
+#define FULL "DatabricksHost=https://ws.example.com;ClientID=cid;ClientSecret=sec;" \
+             "Endpoint=projects/p/branches/b/endpoints/e;Servername=db.example;"
+
+static lb_result resolve(const char *cs, lb_settings *s, lb_error *err)
+{
+    lb_kvlist kv;
+    lb_error_init(err);
+    assert_int_equal(lb_connstr_parse(cs, strlen(cs), &kv, err), LB_OK);
+    lb_result rc = lb_settings_resolve(&kv, &sources, s, err);
+    lb_kvlist_free(&kv);
+    return rc;
+}
+
+static void expect_error(const char *cs, const char *phrase1, const char *phrase2)
+{
+    lb_settings s;
+    lb_error err;
+    assert_int_not_equal(resolve(cs, &s, &err), LB_OK);
+    if (strstr(err.message, phrase1) == NULL || (phrase2 && strstr(err.message, phrase2) == NULL))
+        fail_msg("message \"%s\" lacks \"%s\" / \"%s\"", err.message, phrase1, phrase2 ? phrase2 : "");
+    assert_string_equal(err.sqlstate, "HY000");
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    fake_dsn = NULL;
+    fake_env = NULL;
+    return 0;
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    lb_settings s;
+    lb_error err;
+    assert_int_equal(resolve(FULL, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_PORT), "5432");
+    assert_int_equal(s.port, 5432);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_DATABASE), "databricks_postgres");
+    assert_string_equal(lb_settings_get(&s, LB_KEY_SSLMODE), "require");
+    assert_string_equal(lb_settings_get(&s, LB_KEY_UID), "cid");
+    assert_int_equal(s.source[LB_KEY_UID], LB_SRC_DEFAULT);
+    assert_null(lb_settings_get(&s, LB_KEY_CAFILE));
+    assert_null(s.dsn);
+    lb_settings_free(&s);
+}
+
+static void test_precedence(void **state)
+{
+    (void)state;
+    static const char *const dsn[] = {"Port=1111", "Database=fromdsn", "UID=dsnuser", "Servername=dsnhost",
+                                      "sslmode=VERIFY-FULL", NULL};
+    static const char *const env[] = {"PGPORT=2222", "PGDATABASE=fromenv", "PGUSER=envuser",
+                                      "DATABRICKS_CLIENT_SECRET=envsecret", "ENDPOINT_NAME=projects/x/branches/y/endpoints/z",
+                                      "DATABRICKS_HOST=envhost.example", "DATABRICKS_CLIENT_ID=envid", NULL};
+    fake_dsn = dsn;
+    fake_env = env;
+    lb_settings s;
+    lb_error err;
+    assert_int_equal(resolve("DSN=mydsn;Port=3333;ClientID=csid", &s, &err), LB_OK);
+    assert_string_equal(s.dsn, "mydsn");
+    assert_string_equal(lb_settings_get(&s, LB_KEY_PORT), "3333");             /* connection string */
+    assert_int_equal(s.source[LB_KEY_PORT], LB_SRC_CONNSTR);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_DATABASE), "fromdsn");      /* DSN over environment */
+    assert_int_equal(s.source[LB_KEY_DATABASE], LB_SRC_DSN);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_UID), "dsnuser");
+    assert_string_equal(lb_settings_get(&s, LB_KEY_SERVER), "dsnhost");
+    assert_string_equal(lb_settings_get(&s, LB_KEY_SSLMODE), "verify-full");   /* normalized */
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_SECRET), "envsecret"); /* environment */
+    assert_int_equal(s.source[LB_KEY_CLIENT_SECRET], LB_SRC_ENV);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_HOST), "https://envhost.example"); /* bare host */
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_ID), "csid");
+    lb_settings_free(&s);
+}
+
+static void test_aliases_and_empty_values(void **state)
+{
+    (void)state;
+    static const char *const env[] = {"PGHOST=envhost", NULL};
+    fake_env = env;
+    lb_settings s;
+    lb_error err;
+    assert_int_equal(resolve("DatabricksHost=https://ws.example.com/?o=123#x;ClientID=cid;pwd={p;w};"
+                             "Endpoint=projects/p/branches/b/endpoints/e;server=;USERNAME=role",
+                             &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_SECRET), "p;w");
+    assert_string_equal(lb_settings_get(&s, LB_KEY_SERVER), "envhost"); /* empty falls through */
+    assert_string_equal(lb_settings_get(&s, LB_KEY_UID), "role");
+    assert_string_equal(lb_settings_get(&s, LB_KEY_HOST), "https://ws.example.com");
+    lb_settings_free(&s);
+    /* ClientSecret wins over its alias PWD within one source. */
+    assert_int_equal(resolve(FULL "PWD=other", &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_SECRET), "sec");
+    lb_settings_free(&s);
+}
+
+static void test_missing_keys_are_named(void **state)
+{
+    (void)state;
+    expect_error("DatabricksHost=https://h;ClientID=c;ClientSecret=s;Servername=x", "Missing setting Endpoint",
+                 "ENDPOINT_NAME");
+    expect_error("ClientID=c;ClientSecret=s;Servername=x;Endpoint=projects/p/branches/b/endpoints/e",
+                 "Missing setting DatabricksHost", "DATABRICKS_HOST");
+    expect_error("DatabricksHost=https://h;ClientID=c;Servername=x;Endpoint=projects/p/branches/b/endpoints/e",
+                 "Missing setting ClientSecret", "DATABRICKS_CLIENT_SECRET");
+    expect_error("DatabricksHost=https://h;ClientSecret=s;Servername=x;Endpoint=projects/p/branches/b/endpoints/e",
+                 "Missing setting ClientID", "odbc.ini");
+    expect_error("DatabricksHost=https://h;ClientID=c;ClientSecret=s;Endpoint=projects/p/branches/b/endpoints/e",
+                 "Missing setting Servername", "PGHOST");
+}
+
+static void test_validation(void **state)
+{
+    (void)state;
+    expect_error("DatabricksHost=http://ws.example.com;" FULL, "https://", "http://");
+    expect_error("DatabricksHost=ftp://ws;" FULL, "not an https:// URL", NULL);
+    expect_error("DatabricksHost=https://;" FULL, "no host name", NULL);
+    expect_error("DatabricksHost=https://bad host;" FULL, "not a valid host name", NULL);
+    expect_error("Endpoint=primary;" FULL, "projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>", NULL);
+    expect_error("Endpoint=ep-1.database.us-east-1.cloud.databricks.com;" FULL, "looks like a host name", NULL);
+    expect_error("Endpoint=projects/p/branches/b/endpoints/e/extra;" FULL, "is not of the form", NULL);
+    expect_error("Endpoint=projects//branches/b/endpoints/e;" FULL, "is not of the form", NULL);
+    expect_error("Port=0;" FULL, "Port \"0\"", "between 1 and 65535");
+    expect_error("Port=54x;" FULL, "between 1 and 65535", NULL);
+    expect_error("Port=70000;" FULL, "between 1 and 65535", NULL);
+    expect_error("SSLmode=disable;" FULL, "Lakebase requires TLS", NULL);
+    expect_error("SSLmode=prefer;" FULL, "Lakebase requires TLS", NULL);
+    expect_error("SSLmode=sometimes;" FULL, "not one of require, verify-ca, verify-full", NULL);
+    expect_error("CAFile=/nonexistent/ca.pem;" FULL, "CAFile", "not a readable file");
+    expect_error("ClientID={a\tb};" FULL, "control character", NULL);
+}
+
+static void test_secret_values_stay_out_of_messages(void **state)
+{
+    (void)state;
+    lb_settings s;
+    lb_error err;
+    assert_int_not_equal(resolve("ClientSecret={sec\x01ret};" FULL, &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "ClientSecret"));
+    assert_null(strstr(err.message, "sec"));
+}
+
+static void test_key_table(void **state)
+{
+    (void)state;
+    assert_true(lb_key_is_owned("servername"));
+    assert_true(lb_key_is_owned("SERVER"));
+    assert_true(lb_key_is_owned("Driver"));
+    assert_true(lb_key_is_owned("dsn"));
+    assert_false(lb_key_is_owned("UseDeclareFetch"));
+    assert_true(lb_key_is_secret("clientsecret"));
+    assert_true(lb_key_is_secret("PWD"));
+    assert_true(lb_key_is_secret("password"));
+    assert_false(lb_key_is_secret("UID"));
+    assert_string_equal(lb_key_info(LB_KEY_ENDPOINT)->env, "ENDPOINT_NAME");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_defaults, setup),
+        cmocka_unit_test_setup(test_precedence, setup),
+        cmocka_unit_test_setup(test_aliases_and_empty_values, setup),
+        cmocka_unit_test_setup(test_missing_keys_are_named, setup),
+        cmocka_unit_test_setup(test_validation, setup),
+        cmocka_unit_test_setup(test_secret_values_stay_out_of_messages, setup),
+        cmocka_unit_test_setup(test_key_table, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
