@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# isql and iusql (the real unixODBC tools) against the local Lakebase's DSN: the seed's
+# verification query must print the service principal's client id and
+# databricks_postgres, and errors must reach isql -v as readable diagnostics.
+# Needs the ctest fixture's environment (ODBCSYSINI, ODBCINI, LAKEBASE_CLIENT_ID).
+set -u
+passed=0
+failed=0
+check() { # name, command output, expected phrase...
+    local name=$1 out=$2
+    shift 2
+    for phrase in "$@"; do
+        if ! grep -qF -- "$phrase" <<<"$out"; then
+            echo "FAIL $name: output lacks \"$phrase\":"
+            sed 's/^/    /' <<<"$out"
+            failed=$((failed + 1))
+            return
+        fi
+    done
+    echo "ok   $name"
+    passed=$((passed + 1))
+}
+query='SELECT current_user, current_database()'
+
+out=$(echo "$query" | isql -v -b lakebase-local 2>&1)
+check "isql DSN" "$out" "$LAKEBASE_CLIENT_ID" "databricks_postgres"
+
+out=$(echo "$query" | iusql -v -b lakebase-local 2>&1)
+check "iusql DSN" "$out" "$LAKEBASE_CLIENT_ID" "databricks_postgres"
+
+out=$(echo "$query" | isql -v -b lakebase-local "$LAKEBASE_CLIENT_ID" 2>&1)
+check "isql DSN with user" "$out" "$LAKEBASE_CLIENT_ID" "databricks_postgres"
+
+out=$(echo "$query" | isql -v -b lakebase-local "$LAKEBASE_CLIENT_ID" wrong-secret 2>&1)
+check "isql wrong secret (password = client secret)" "$out" "[28000]" "Check ClientID and ClientSecret"
+if grep -q "wrong-secret" <<<"$out"; then echo "FAIL secret echoed"; failed=$((failed + 1)); fi
+
+out=$(echo "$query" | iusql -v -b lakebase-local "$LAKEBASE_CLIENT_ID" wrong-secret 2>&1)
+check "iusql wrong secret (W diagnostics)" "$out" "Check ClientID and ClientSecret"
+
+out=$(echo "$query" | isql -v -b -k "DSN=lakebase-local;UseDeclareFetch=1" 2>&1)
+check "isql -k connection string" "$out" "$LAKEBASE_CLIENT_ID" "databricks_postgres"
+
+out=$(echo "$query" | isql -v -b -3 -k "DSN=lakebase-local;Endpoint=projects/demo/branches/main" 2>&1)
+check "isql malformed endpoint" "$out" "[HY000]" "Endpoint" "is not of the form"
+
+out=$(echo "$query" | LAKEBASE_PSQLODBC=/nonexistent/psqlodbcw.so isql -v -b lakebase-local 2>&1)
+check "missing psqlODBC is named" "$out" "/nonexistent/psqlodbcw.so" "odbc-postgresql"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,387 @@
+/* End to end through the real unixODBC driver manager, the real psqlODBC and the
+ * local Lakebase (workspace emulator + PostgreSQL) that the ctest fixture started.
+ * Environment (set by tests/CMakeLists.txt): ODBCSYSINI/ODBCINI naming the generated
+ * ini files, LAKEBASE_LOCAL_STATE, LAKEBASE_EMULATOR_URL, LAKEBASE_CLIENT_ID,
+ * LAKEBASE_PG_PORT, LAKEBASE_DRIVER (the .so under test). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <sql.h>
+#include <sqlext.h>
+#include <sqlucode.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_http.h"
+#include "lb_json.h"
+#include "lb_utf16.h"
+
+static char secret[256];
+static char ca_file[1024];
+static const char *emulator_url;
+static const char *client_id;
+static const char *pg_port;
+static const char *driver;
+
+static const char *need_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0') {
+        fprintf(stderr, "%s is not set: run this through ctest\n", name);
+        exit(2);
+    }
+    return v;
+}
+
+static void read_state(void)
+{
+    const char *state = need_env("LAKEBASE_LOCAL_STATE");
+    emulator_url = need_env("LAKEBASE_EMULATOR_URL");
+    client_id = need_env("LAKEBASE_CLIENT_ID");
+    pg_port = need_env("LAKEBASE_PG_PORT");
+    driver = need_env("LAKEBASE_DRIVER");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/client-secret", state);
+    FILE *f = fopen(path, "r");
+    if (f == NULL || fgets(secret, sizeof(secret), f) == NULL) {
+        fprintf(stderr, "cannot read %s\n", path);
+        exit(2);
+    }
+    fclose(f);
+    secret[strcspn(secret, "\r\n")] = '\0';
+    snprintf(ca_file, sizeof(ca_file), "%s/ca.pem", state);
+}
+
+/* Count of one route in the emulator's /_emulator/stats. */
+static long long emulator_count(const char *route)
+{
+    char url[1024];
+    snprintf(url, sizeof(url), "%s/_emulator/stats", emulator_url);
+    lb_http_opts opts = {.cafile = ca_file};
+    lb_http_request req = {.method = "GET", .url = url};
+    lb_http_response resp;
+    lb_error err;
+    lb_error_init(&err);
+    if (lb_http_send(&opts, &req, &resp, &err) != LB_OK)
+        fail_msg("emulator stats: %s", err.message);
+    assert_int_equal(resp.status, 200);
+    struct json_object *obj = lb_json_parse_object(resp.body, resp.body_len);
+    assert_non_null(obj);
+    long long n = 0;
+    lb_json_int64(obj, route, &n);
+    json_object_put(obj);
+    lb_http_response_free(&resp);
+    return n;
+}
+
+#define CREDENTIALS "POST /api/2.0/postgres/credentials"
+
+typedef struct {
+    SQLHENV env;
+    SQLHDBC dbc;
+} conn;
+
+static conn new_conn(void)
+{
+    conn c;
+    assert_int_equal(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &c.env), SQL_SUCCESS);
+    assert_int_equal(SQLSetEnvAttr(c.env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0), SQL_SUCCESS);
+    assert_int_equal(SQLAllocHandle(SQL_HANDLE_DBC, c.env, &c.dbc), SQL_SUCCESS);
+    return c;
+}
+
+static void free_conn(conn *c)
+{
+    SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
+    SQLFreeHandle(SQL_HANDLE_ENV, c->env);
+}
+
+/* The first diagnostic record of the connection. */
+static void first_diag(SQLHDBC dbc, char state[6], char *msg, size_t size)
+{
+    SQLSMALLINT len = 0;
+    SQLINTEGER native = 0;
+    SQLRETURN rc = SQLGetDiagRec(SQL_HANDLE_DBC, dbc, 1, (SQLCHAR *)state, &native, (SQLCHAR *)msg,
+                                 (SQLSMALLINT)size, &len);
+    if (!SQL_SUCCEEDED(rc))
+        fail_msg("no diagnostic record (rc %d)", rc);
+}
+
+/* Runs the seed's verification query and checks the user and database. */
+static void check_identity(SQLHDBC dbc)
+{
+    SQLHSTMT st;
+    assert_int_equal(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st), SQL_SUCCESS);
+    assert_true(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT current_user, current_database()", SQL_NTS)));
+    assert_int_equal(SQLFetch(st), SQL_SUCCESS);
+    char user[256] = "", db[256] = "";
+    SQLLEN ind;
+    assert_true(SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, user, sizeof(user), &ind)));
+    assert_true(SQL_SUCCEEDED(SQLGetData(st, 2, SQL_C_CHAR, db, sizeof(db), &ind)));
+    assert_string_equal(user, client_id);
+    assert_string_equal(db, "databricks_postgres");
+    SQLFreeHandle(SQL_HANDLE_STMT, st);
+}
+
+static void dsnless(char *buf, size_t size, const char *extra)
+{
+    snprintf(buf, size,
+             "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};"
+             "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s;CAFile={%s};%s",
+             driver, emulator_url, client_id, secret, pg_port, ca_file, extra);
+}
+
+static void assert_no_secrets(const char *out)
+{
+    assert_null(strstr(out, secret));
+    assert_null(strstr(out, "PWD="));
+    assert_null(strstr(out, "pwd="));
+    assert_null(strstr(out, "ClientSecret"));
+    assert_null(strstr(out, "eyJ")); /* every credential is a JWT */
+}
+
+static void test_dsnless_driver_connect(void **state)
+{
+    (void)state;
+    conn c = new_conn();
+    char in[4096], out[4096] = "";
+    dsnless(in, sizeof(in), "UseDeclareFetch=1");
+    SQLSMALLINT out_len = 0;
+    long long before = emulator_count(CREDENTIALS);
+    SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, (SQLCHAR *)out, sizeof(out), &out_len,
+                                    SQL_DRIVER_NOPROMPT);
+    if (!SQL_SUCCEEDED(rc)) {
+        char st[6], msg[1024];
+        first_diag(c.dbc, st, msg, sizeof(msg));
+        fail_msg("connect failed: %s %s", st, msg);
+    }
+    assert_int_equal(emulator_count(CREDENTIALS), before + 1);
+    check_identity(c.dbc);
+    assert_int_equal(out_len, (SQLSMALLINT)strlen(out));
+    assert_no_secrets(out);
+    assert_non_null(strstr(out, "UseDeclareFetch=1"));
+    assert_non_null(strstr(out, "DatabricksHost="));
+    SQLDisconnect(c.dbc);
+
+    /* A reconnect with the output string goes through the driver again: with the
+     * secret from the environment, it gets a new credential. */
+    setenv("DATABRICKS_CLIENT_SECRET", secret, 1);
+    rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)out, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+    unsetenv("DATABRICKS_CLIENT_SECRET");
+    assert_true(SQL_SUCCEEDED(rc));
+    assert_int_equal(emulator_count(CREDENTIALS), before + 2);
+    check_identity(c.dbc);
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+}
+
+static void test_dsn_connect_fresh_credential_each_time(void **state)
+{
+    (void)state;
+    long long before = emulator_count(CREDENTIALS);
+    for (int i = 0; i < 3; i++) {
+        conn c = new_conn();
+        SQLRETURN rc = SQLConnect(c.dbc, (SQLCHAR *)"lakebase-local", SQL_NTS, NULL, 0, NULL, 0);
+        if (!SQL_SUCCEEDED(rc)) {
+            char st[6], msg[1024];
+            first_diag(c.dbc, st, msg, sizeof(msg));
+            fail_msg("connect failed: %s %s", st, msg);
+        }
+        check_identity(c.dbc);
+        SQLDisconnect(c.dbc);
+        free_conn(&c);
+    }
+    assert_int_equal(emulator_count(CREDENTIALS), before + 3);
+}
+
+static void test_wide_driver_connect(void **state)
+{
+    (void)state;
+    conn c = new_conn();
+    char in[4096];
+    dsnless(in, sizeof(in), "");
+    uint16_t *win = lb_utf8_to_utf16(in, NULL);
+    SQLWCHAR out[2048];
+    SQLSMALLINT out_len = 0;
+    SQLRETURN rc = SQLDriverConnectW(c.dbc, NULL, win, SQL_NTS, out, 2048, &out_len, SQL_DRIVER_NOPROMPT);
+    free(win);
+    assert_true(SQL_SUCCEEDED(rc));
+    int bad = 0;
+    char *out8 = lb_utf16_to_utf8(out, lb_utf16_len(out, 2048), NULL, &bad);
+    assert_non_null(out8);
+    assert_int_equal(out_len, (SQLSMALLINT)strlen(out8));
+    assert_no_secrets(out8);
+    free(out8);
+    check_identity(c.dbc);
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+}
+
+static void test_output_truncation(void **state)
+{
+    (void)state;
+    conn c = new_conn();
+    char in[4096], out[16];
+    dsnless(in, sizeof(in), "");
+    SQLSMALLINT out_len = 0;
+    SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, (SQLCHAR *)out, sizeof(out), &out_len,
+                                    SQL_DRIVER_NOPROMPT);
+    assert_int_equal(rc, SQL_SUCCESS_WITH_INFO);
+    assert_int_equal(strlen(out), sizeof(out) - 1);
+    assert_true(out_len > (SQLSMALLINT)sizeof(out));
+    char st[6], msg[1024];
+    first_diag(c.dbc, st, msg, sizeof(msg));
+    assert_string_equal(st, "01004");
+    check_identity(c.dbc); /* still connected */
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+}
+
+/* A connect that must fail before PostgreSQL with sqlstate and a message containing phrase. */
+static void expect_failure(const char *in, const char *sqlstate, const char *phrase)
+{
+    conn c = new_conn();
+    long long before = emulator_count(CREDENTIALS);
+    SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+    assert_int_equal(rc, SQL_ERROR);
+    char st[6] = "", msg[2048] = "";
+    first_diag(c.dbc, st, msg, sizeof(msg));
+    if (strcmp(st, sqlstate) != 0 || strstr(msg, phrase) == NULL)
+        fail_msg("got %s \"%s\"; want %s with \"%s\"", st, msg, sqlstate, phrase);
+    assert_null(strstr(msg, secret));
+    /* The same record through SQLGetDiagField. */
+    SQLINTEGER n = 0;
+    assert_int_equal(SQLGetDiagField(SQL_HANDLE_DBC, c.dbc, 0, SQL_DIAG_NUMBER, &n, 0, NULL), SQL_SUCCESS);
+    assert_true(n >= 1);
+    char st2[6] = "";
+    SQLSMALLINT l = 0;
+    assert_true(SQL_SUCCEEDED(SQLGetDiagField(SQL_HANDLE_DBC, c.dbc, 1, SQL_DIAG_SQLSTATE, st2, sizeof(st2), &l)));
+    assert_string_equal(st2, sqlstate);
+    /* and its W twin. */
+    SQLWCHAR wst[6], wmsg[2048];
+    SQLINTEGER native;
+    SQLSMALLINT wl = 0;
+    assert_true(SQL_SUCCEEDED(SQLGetDiagRecW(SQL_HANDLE_DBC, c.dbc, 1, wst, &native, wmsg, 2048, &wl)));
+    int bad = 0;
+    char *m8 = lb_utf16_to_utf8(wmsg, lb_utf16_len(wmsg, 2048), NULL, &bad);
+    assert_string_equal(m8, msg);
+    free(m8);
+    assert_int_equal(SQLGetDiagRec(SQL_HANDLE_DBC, c.dbc, 2, (SQLCHAR *)st, &native, (SQLCHAR *)msg, sizeof(msg), &l),
+                     SQL_NO_DATA);
+    if (strcmp(sqlstate, "HY000") == 0) /* bad settings: refused before any network call */
+        assert_int_equal(emulator_count(CREDENTIALS), before);
+    free_conn(&c);
+}
+
+static void test_wrong_secret(void **state)
+{
+    (void)state;
+    char in[4096];
+    snprintf(in, sizeof(in),
+             "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret=not-the-secret;"
+             "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s;CAFile={%s}",
+             driver, emulator_url, client_id, pg_port, ca_file);
+    expect_failure(in, "28000", "Check ClientID and ClientSecret");
+}
+
+static void test_missing_endpoint(void **state)
+{
+    (void)state;
+    char in[4096];
+    unsetenv("ENDPOINT_NAME");
+    snprintf(in, sizeof(in), "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};Servername=localhost;"
+             "Port=%s;CAFile={%s}", driver, emulator_url, client_id, secret, pg_port, ca_file);
+    expect_failure(in, "HY000", "Missing setting Endpoint");
+}
+
+static void test_http_host_refused(void **state)
+{
+    (void)state;
+    char in[4096];
+    dsnless(in, sizeof(in), "");
+    char with_http[4200];
+    snprintf(with_http, sizeof(with_http), "DatabricksHost=http://localhost:1;%s", in);
+    expect_failure(with_http, "HY000", "must be reached over https://");
+}
+
+static void test_unknown_endpoint(void **state)
+{
+    (void)state;
+    char in[4096];
+    snprintf(in, sizeof(in), "Endpoint=projects/demo/branches/main/endpoints/nope;Driver={%s};DatabricksHost=%s;"
+             "ClientID=%s;ClientSecret={%s};Servername=localhost;Port=%s;CAFile={%s}",
+             driver, emulator_url, client_id, secret, pg_port, ca_file);
+    expect_failure(in, "08001", "was not found");
+}
+
+static void test_untrusted_certificate(void **state)
+{
+    (void)state;
+    char in[4096];
+    snprintf(in, sizeof(in), "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};"
+             "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s",
+             driver, emulator_url, client_id, secret, pg_port);
+    expect_failure(in, "08001", "CAFile");
+}
+
+static void test_unbalanced_braces(void **state)
+{
+    (void)state;
+    expect_failure("DSN=lakebase-local;ClientSecret={oops", "HY000", "never closed");
+}
+
+static void test_browse_connect_refused(void **state)
+{
+    (void)state;
+    conn c = new_conn();
+    char out[256];
+    SQLSMALLINT len;
+    SQLRETURN rc = SQLBrowseConnect(c.dbc, (SQLCHAR *)"DSN=lakebase-local", SQL_NTS, (SQLCHAR *)out, sizeof(out), &len);
+    assert_int_equal(rc, SQL_ERROR);
+    char st[6], msg[1024];
+    first_diag(c.dbc, st, msg, sizeof(msg));
+    assert_string_equal(st, "HYC00");
+    assert_non_null(strstr(msg, "SQLBrowseConnect is not supported"));
+    free_conn(&c);
+}
+
+static void test_diagnostics_cleared_by_next_call(void **state)
+{
+    (void)state;
+    conn c = new_conn();
+    SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)"DSN=lakebase-local;Endpoint=bad", SQL_NTS, NULL, 0,
+                                    NULL, SQL_DRIVER_NOPROMPT);
+    assert_int_equal(rc, SQL_ERROR);
+    /* A later successful connect leaves no stale record behind. */
+    rc = SQLConnect(c.dbc, (SQLCHAR *)"lakebase-local", SQL_NTS, NULL, 0, NULL, 0);
+    assert_int_equal(rc, SQL_SUCCESS);
+    SQLINTEGER n = -1;
+    assert_int_equal(SQLGetDiagField(SQL_HANDLE_DBC, c.dbc, 0, SQL_DIAG_NUMBER, &n, 0, NULL), SQL_SUCCESS);
+    assert_int_equal(n, 0);
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+}
+
+int main(void)
+{
+    read_state();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dsnless_driver_connect),
+        cmocka_unit_test(test_dsn_connect_fresh_credential_each_time),
+        cmocka_unit_test(test_wide_driver_connect),
+        cmocka_unit_test(test_output_truncation),
+        cmocka_unit_test(test_wrong_secret),
+        cmocka_unit_test(test_missing_endpoint),
+        cmocka_unit_test(test_http_host_refused),
+        cmocka_unit_test(test_unknown_endpoint),
+        cmocka_unit_test(test_untrusted_certificate),
+        cmocka_unit_test(test_unbalanced_braces),
+        cmocka_unit_test(test_browse_connect_refused),
+        cmocka_unit_test(test_diagnostics_cleared_by_next_call),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
