@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages lakebase-odbc needs to build, test and demo
+# (as root; does nothing when they are all there already).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config                 # toolchain
+  unixodbc unixodbc-dev                             # the driver manager, isql/iusql
+  odbc-postgresql                                   # psqlODBC, which the driver forwards to
+  libcurl4-openssl-dev libjson-c-dev libssl-dev     # HTTPS, JSON, secret wiping
+  libcmocka-dev                                     # unit tests
+  postgresql-15 postgresql-client-15 libpam-modules # the local Lakebase's server and pam_exec
+  openssl python3 ca-certificates                   # its CA and workspace emulator
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing Debian packages: ${missing[*]}" >&2
+  echo "Install them as root: apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
