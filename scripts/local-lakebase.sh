@@ -1,0 +1,482 @@
+#!/usr/bin/env bash
+# Local Lakebase for lakebase-odbc tests: the Databricks workspace emulator
+# (tests/emulator/lakebase_emulator.py) plus a real PostgreSQL 15 that accepts the emulator's
+# database credentials through PAM (pam_exec + a live-credentials file). Root only.
+#
+# Usage: scripts/local-lakebase.sh up|down|status|env|purge
+#   up      start (or keep) both; print `export` lines on stdout:  eval "$(scripts/local-lakebase.sh up)"
+#   down    stop what `up` started and remove the PAM service file (the cluster data is kept)
+#   status  say what runs (exit 0 only when both run)
+#   env     print the export lines again
+#   purge   down, then delete the cluster (runtime dir) and the state folder's files
+# Environment: LAKEBASE_LOCAL_STATE (default <repo>/.local-lakebase), LAKEBASE_EMULATOR_PORT
+# (18443), LAKEBASE_PG_PORT (15432), LAKEBASE_DRIVER (<repo>/build/driver/liblakebase-odbc.so).
+set -euo pipefail
+umask 077
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+EMULATOR=$REPO/tests/emulator/lakebase_emulator.py
+PGBIN=/usr/lib/postgresql/15/bin
+CLIENT_ID=c00f575e-d706-4f6b-b62c-e7a14850571b      # the example id from the Databricks docs
+ENDPOINT=projects/demo/branches/main/endpoints/primary
+DATABASE=databricks_postgres
+OAUTH_GROUP=lakebase_oauth
+
+say() { echo "local-lakebase: $*" >&2; }
+die() { echo "local-lakebase: error: $*" >&2; exit 1; }
+sq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }   # single-quote for sh
+
+# Run a command as the postgres user from a directory it can enter; never on our stdout.
+as_pg() { (cd / && runuser -u postgres -- "$@"); }
+
+show_log_tail() {   # $1 = log file
+    echo "---- last lines of $1 ----" >&2
+    tail -n 25 "$1" >&2 2>/dev/null || true
+    echo "----" >&2
+}
+
+resolve_settings() {
+    STATE=${LAKEBASE_LOCAL_STATE:-$REPO/.local-lakebase}
+    [[ $STATE == /* ]] || STATE=$PWD/$STATE
+    # Values recorded by the last `up` (used when the environment does not say otherwise).
+    local rec_emu="" rec_pg="" rec_drv=""
+    if [[ -f $STATE/instance.env ]]; then
+        rec_emu=$(sed -n 's/^EMU_PORT=//p' "$STATE/instance.env")
+        rec_pg=$(sed -n 's/^PG_PORT=//p' "$STATE/instance.env")
+        rec_drv=$(sed -n 's/^DRIVER=//p' "$STATE/instance.env")
+    fi
+    EMU_PORT=${LAKEBASE_EMULATOR_PORT:-${rec_emu:-18443}}
+    PG_PORT=${LAKEBASE_PG_PORT:-${rec_pg:-15432}}
+    DRIVER=${LAKEBASE_DRIVER:-${rec_drv:-$REPO/build/driver/liblakebase-odbc.so}}
+    [[ $EMU_PORT =~ ^[0-9]+$ && $PG_PORT =~ ^[0-9]+$ ]] || die "ports must be numbers"
+    [[ $EMU_PORT != "$PG_PORT" ]] || die "emulator and PostgreSQL ports must differ"
+    # The postgres user may not be able to traverse the repo (e.g. under /root), so the
+    # cluster, its socket, TLS key copy, PAM check and live-credentials file live here.
+    RUNTIME=/var/tmp/lakebase-local-$PG_PORT
+    DATA=$RUNTIME/data
+    LIVE=$RUNTIME/live-credentials
+    PAM_SVC=lakebase-local-$PG_PORT
+    PAM_FILE=/etc/pam.d/$PAM_SVC
+    EMU_PIDFILE=$STATE/emulator.pid
+    EMU_URL=https://localhost:$EMU_PORT
+}
+
+need_root() {
+    [[ $(id -u) -eq 0 ]] || die "must run as root: it runs PostgreSQL as the 'postgres' user and writes /etc/pam.d/. Try: sudo $0 ${1:-up}"
+}
+
+check_prereqs() {
+    local missing=()
+    [[ -x $PGBIN/initdb && -x $PGBIN/pg_ctl ]] || missing+=(postgresql-15)
+    command -v psql >/dev/null && command -v pg_isready >/dev/null || missing+=(postgresql-client-15)
+    command -v openssl >/dev/null || missing+=(openssl)
+    command -v python3 >/dev/null || missing+=(python3)
+    compgen -G '/lib/*/security/pam_exec.so' >/dev/null ||
+        compgen -G '/usr/lib/*/security/pam_exec.so' >/dev/null || missing+=(libpam-modules)
+    id postgres >/dev/null 2>&1 || missing+=("(user postgres: postgresql-15)")
+    command -v runuser >/dev/null || missing+=(util-linux)
+    [[ ${#missing[@]} -eq 0 ]] || die "missing: ${missing[*]} (apt-get install ${missing[*]})"
+    [[ -f $EMULATOR ]] || die "emulator not found at $EMULATOR"
+}
+
+# ---------------------------------------------------------------------------- generation --
+
+gen_certs() {
+    if [[ -s $STATE/ca.pem && -s $STATE/server.pem && -s $STATE/server.key ]] &&
+        openssl x509 -in "$STATE/server.pem" -noout -checkend 86400 >/dev/null 2>&1; then
+        return
+    fi
+    say "generating a test CA and a server certificate (localhost, 127.0.0.1, ::1)"
+    local t; t=$(mktemp -d)
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+        -keyout "$t/ca.key" -out "$t/ca.pem" -subj "/CN=lakebase-local test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>"$t/err" || { cat "$t/err" >&2; die "openssl (CA) failed"; }
+    openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$t/server.key" -out "$t/server.csr" \
+        -subj "/CN=localhost" 2>"$t/err" || { cat "$t/err" >&2; die "openssl (CSR) failed"; }
+    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" "basicConstraints=CA:FALSE" \
+        "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$t/ext"
+    openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
+        -sha256 -days 825 -extfile "$t/ext" -out "$t/server.pem" 2>"$t/err" || { cat "$t/err" >&2; die "openssl (sign) failed"; }
+    install -m 0600 "$t/ca.key" "$t/server.key" "$STATE/"
+    install -m 0644 "$t/ca.pem" "$t/server.pem" "$STATE/"
+    rm -rf "$t"
+}
+
+random_secret() { python3 -c 'import secrets,string; a=string.ascii_letters+string.digits; print("".join(secrets.choice(a) for _ in range(40)))'; }
+
+gen_service_principals() {
+    # Main SP: fixed id, random secret. Second SP without workspace access (negative tests).
+    [[ -s $STATE/client-secret ]] || { random_secret >"$STATE/client-secret"; say "new client secret for $CLIENT_ID"; }
+    [[ -s $STATE/noaccess-client-id ]] || python3 -c 'import uuid; print(uuid.uuid4())' >"$STATE/noaccess-client-id"
+    [[ -s $STATE/noaccess-client-secret ]] || random_secret >"$STATE/noaccess-client-secret"
+    chmod 0600 "$STATE/client-secret" "$STATE/noaccess-client-id" "$STATE/noaccess-client-secret"
+    CLIENT_SECRET=$(<"$STATE/client-secret")
+    NOACCESS_ID=$(<"$STATE/noaccess-client-id")
+}
+
+write_emulator_config() {
+    CFG_OUT=$STATE/emulator-config.json CFG_ID=$CLIENT_ID CFG_NOACCESS_ID=$NOACCESS_ID \
+    CFG_ENDPOINT=$ENDPOINT CFG_PG_PORT=$PG_PORT CFG_STATE=$STATE python3 - <<'EOF'
+import json, os
+e = os.environ
+read = lambda name: open(os.path.join(e["CFG_STATE"], name)).read().strip()
+cfg = {
+    "service_principals": [
+        {"client_id": e["CFG_ID"], "client_secret": read("client-secret"), "workspace_access": True},
+        {"client_id": e["CFG_NOACCESS_ID"], "client_secret": read("noaccess-client-secret"),
+         "workspace_access": False},
+    ],
+    "endpoints": [{"name": e["CFG_ENDPOINT"], "host": "localhost",
+                   "port": int(e["CFG_PG_PORT"]), "state": "ACTIVE"}],
+    "credential_lifetime": 3600,
+    "token_lifetime": 3600,
+}
+fd = os.open(e["CFG_OUT"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+with os.fdopen(fd, "w") as f:
+    json.dump(cfg, f, indent=2)
+    f.write("\n")
+EOF
+}
+
+write_client_files() {
+    local sp=$STATE
+    { echo "; unixODBC driver list for the local Lakebase (written by scripts/local-lakebase.sh)."
+      echo "[Lakebase]"
+      echo "Description=Lakebase ODBC driver (Databricks OAuth database credentials)"
+      echo "Driver=$DRIVER"
+    } >"$sp/odbcinst.ini"
+    chmod 0644 "$sp/odbcinst.ini"
+
+    { echo "; Worked example: a DSN for the local Lakebase (written by scripts/local-lakebase.sh)."
+      echo "; Holds the client secret: keep this file mode 0600."
+      echo "[ODBC Data Sources]"
+      echo "lakebase-local=Lakebase"
+      echo
+      echo "[lakebase-local]"
+      echo "; driver name from odbcinst.ini"
+      echo "Driver=Lakebase"
+      echo "Description=Local Lakebase: workspace emulator + PostgreSQL 15"
+      echo "; Databricks workspace URL (real: https://<workspace>.cloud.databricks.com)"
+      echo "DatabricksHost=$EMU_URL"
+      echo "; OAuth M2M service principal (client id = PostgreSQL user name)"
+      echo "ClientID=$CLIENT_ID"
+      echo "ClientSecret=$CLIENT_SECRET"
+      echo "; Lakebase endpoint resource name"
+      echo "Endpoint=$ENDPOINT"
+      echo "; PostgreSQL host and port (real: <endpoint-id>.database.<region>.cloud.databricks.com, 5432)"
+      echo "Servername=localhost"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "; CA that signed the emulator's and PostgreSQL's certificates (real: system CAs)"
+      echo "CAFile=$STATE/ca.pem"
+    } >"$sp/odbc.ini"
+    chmod 0600 "$sp/odbc.ini"
+
+    { echo "export LAKEBASE_LOCAL_STATE=$(sq "$STATE")"
+      echo "export ODBCSYSINI=$(sq "$STATE")"
+      echo "export ODBCINI=$(sq "$STATE/odbc.ini")"
+      echo "export LAKEBASE_EMULATOR_URL=$(sq "$EMU_URL")"
+      echo "export LAKEBASE_CA_FILE=$(sq "$STATE/ca.pem")"
+      echo "export LAKEBASE_CLIENT_ID=$(sq "$CLIENT_ID")"
+      echo "export LAKEBASE_ENDPOINT=$(sq "$ENDPOINT")"
+      echo "export LAKEBASE_PG_PORT=$(sq "$PG_PORT")"
+    } >"$sp/env.sh"
+    chmod 0644 "$sp/env.sh"
+
+    printf '%s\n' "EMU_PORT=$EMU_PORT" "PG_PORT=$PG_PORT" "DRIVER=$DRIVER" "RUNTIME=$RUNTIME" >"$sp/instance.env"
+    echo "$RUNTIME" >"$sp/runtime-dir"
+    chmod 0644 "$sp/instance.env" "$sp/runtime-dir"
+}
+
+# ------------------------------------------------------------------- runtime dir and PAM --
+
+setup_runtime() {
+    [[ ! -L $RUNTIME ]] || die "$RUNTIME is a symlink; refusing to use it"
+    mkdir -p "$RUNTIME"
+    local owner; owner=$(stat -c %U "$RUNTIME")
+    [[ $owner == root || $owner == postgres ]] || die "$RUNTIME belongs to '$owner'; remove it first"
+    chown postgres:postgres "$RUNTIME"
+    chmod 0755 "$RUNTIME"
+    # TLS key and certificate copies PostgreSQL can read (key must be 0600, owned by postgres).
+    install -o postgres -g postgres -m 0600 "$STATE/server.key" "$RUNTIME/server.key"
+    install -o postgres -g postgres -m 0644 "$STATE/server.pem" "$RUNTIME/server.pem"
+    [[ -f $LIVE ]] || install -m 0644 /dev/null "$LIVE"
+
+    # The PAM check: runs as postgres under pam_exec, with only PAM_* in its environment.
+    cat >"$RUNTIME/pam-check.sh.tmp" <<'EOF'
+#!/bin/sh
+# Local Lakebase PAM check (written by scripts/local-lakebase.sh, run by pam_exec as postgres):
+# succeed only if the password is a live credential of PAM_USER in the file named by $1.
+# stdin: the password followed by a NUL (pam_exec expose_authtok; at most 512 bytes).
+# Live file lines: "<role> <sha256 hex of the credential> <expiry, unix seconds>".
+PATH=/usr/bin:/bin
+export PATH
+live=$1
+[ -n "${PAM_USER:-}" ] && [ -r "$live" ] || exit 1
+# A C string cannot hold a NUL, so deleting NULs keeps exactly the bytes before the terminator.
+hash=$(head -c 1024 | tr -d '\000' | sha256sum | cut -d' ' -f1)
+now=$(date +%s)
+awk -v u="$PAM_USER" -v h="$hash" -v now="$now" \
+    '$1 == u && $2 == h && $3 + 0 > now + 0 { ok = 1 } END { exit ok ? 0 : 1 }' "$live"
+EOF
+    chmod 0755 "$RUNTIME/pam-check.sh.tmp"
+    mv -f "$RUNTIME/pam-check.sh.tmp" "$RUNTIME/pam-check.sh"
+
+    cat >"$PAM_FILE.tmp" <<EOF
+# Local Lakebase (scripts/local-lakebase.sh; removed by 'down'): PostgreSQL on port $PG_PORT
+# accepts a password only while it is a live emulator-issued database credential.
+auth    required pam_exec.so expose_authtok quiet $RUNTIME/pam-check.sh $LIVE
+account required pam_permit.so
+EOF
+    chmod 0644 "$PAM_FILE.tmp"
+    mv -f "$PAM_FILE.tmp" "$PAM_FILE"
+}
+
+# ------------------------------------------------------------------------------ emulator --
+
+emulator_pid() {   # prints the pid if our emulator runs
+    local pid
+    [[ -s $EMU_PIDFILE ]] || return 1
+    pid=$(<"$EMU_PIDFILE")
+    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q lakebase_emulator.py || return 1
+    echo "$pid"
+}
+
+emulator_answers() {
+    python3 - "$EMU_URL/_emulator/stats" "$STATE/ca.pem" <<'EOF' >/dev/null 2>&1
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+urllib.request.urlopen(sys.argv[1], context=ctx, timeout=2).read()
+EOF
+}
+
+start_emulator() {
+    if emulator_pid >/dev/null && emulator_answers; then
+        say "emulator already running on $EMU_URL (pid $(emulator_pid))"
+        return
+    fi
+    if pid=$(emulator_pid); then   # alive but not answering: restart it
+        kill "$pid" 2>/dev/null || true; sleep 1
+    fi
+    rm -f "$EMU_PIDFILE"
+    say "starting the emulator on $EMU_URL (log: $STATE/emulator.log)"
+    # Detached, no tie to our stdout (so `eval "$(... up)"` returns).
+    setsid python3 "$EMULATOR" --config "$STATE/emulator-config.json" --port "$EMU_PORT" \
+        --cert "$STATE/server.pem" --key "$STATE/server.key" --live-file "$LIVE" \
+        --pidfile "$EMU_PIDFILE" </dev/null >>"$STATE/emulator.log" 2>&1 &
+    local launched=$! _
+    for _ in $(seq 1 60); do          # up to ~15 s
+        if emulator_pid >/dev/null && emulator_answers; then return; fi
+        if ! kill -0 "$launched" 2>/dev/null && ! emulator_pid >/dev/null; then break; fi
+        sleep 0.25
+    done
+    show_log_tail "$STATE/emulator.log"
+    die "the emulator did not come up on $EMU_URL"
+}
+
+stop_emulator() {
+    local pid _
+    if pid=$(emulator_pid); then
+        say "stopping the emulator (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+        if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    fi
+    rm -f "$EMU_PIDFILE"
+}
+
+# ---------------------------------------------------------------------------- PostgreSQL --
+
+pg_running() { [[ -f $DATA/PG_VERSION ]] && as_pg "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+
+write_pg_config() {
+    local listen="127.0.0.1"
+    grep -qi '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null && listen="127.0.0.1,::1"
+    cat >"$DATA/lakebase-local.conf" <<EOF
+# Written by scripts/local-lakebase.sh on every 'up'.
+listen_addresses = '$listen'
+port = $PG_PORT
+unix_socket_directories = '$RUNTIME'
+ssl = on
+ssl_cert_file = '$RUNTIME/server.pem'
+ssl_key_file = '$RUNTIME/server.key'
+ssl_min_protocol_version = 'TLSv1.2'
+password_encryption = 'scram-sha-256'
+max_connections = 50
+shared_buffers = 32MB
+log_connections = on
+log_line_prefix = '%m [%p] %q%u@%d '
+EOF
+    grep -q "^include_if_exists = 'lakebase-local.conf'" "$DATA/postgresql.conf" ||
+        echo "include_if_exists = 'lakebase-local.conf'" >>"$DATA/postgresql.conf"
+
+    # TLS is required (like Lakebase): the members of lakebase_oauth log in with a live OAuth
+    # credential through PAM; other roles need a SCRAM password; plain TCP is rejected.
+    # Administration only over the unix socket, as the postgres OS user (peer).
+    cat >"$DATA/pg_hba.conf" <<EOF
+# Written by scripts/local-lakebase.sh on every 'up'.
+# TYPE  DATABASE  USER             ADDRESS        METHOD
+local   all       postgres                        peer
+local   all       all                             reject
+hostssl all       +$OAUTH_GROUP    127.0.0.1/32   pam pamservice=$PAM_SVC
+hostssl all       +$OAUTH_GROUP    ::1/128        pam pamservice=$PAM_SVC
+hostssl all       all              127.0.0.1/32   scram-sha-256
+hostssl all       all              ::1/128        scram-sha-256
+host    all       all              0.0.0.0/0      reject
+host    all       all              ::/0           reject
+EOF
+    chown postgres:postgres "$DATA/lakebase-local.conf" "$DATA/pg_hba.conf"
+    chmod 0600 "$DATA/lakebase-local.conf" "$DATA/pg_hba.conf"
+}
+
+start_postgres() {
+    if [[ ! -f $DATA/PG_VERSION ]]; then
+        say "creating a PostgreSQL 15 cluster in $DATA"
+        as_pg "$PGBIN/initdb" -D "$DATA" -U postgres -E UTF8 --locale=C.UTF-8 \
+            --auth-local=peer --auth-host=reject </dev/null >>"$STATE/postgres.log" 2>&1 ||
+            { show_log_tail "$STATE/postgres.log"; die "initdb failed"; }
+    fi
+    write_pg_config
+    if pg_running; then
+        say "PostgreSQL already running on 127.0.0.1:$PG_PORT (reloading its configuration)"
+        as_pg "$PGBIN/pg_ctl" -D "$DATA" reload </dev/null >>"$STATE/postgres.log" 2>&1 || true
+    else
+        say "starting PostgreSQL on 127.0.0.1:$PG_PORT (log: $STATE/postgres.log)"
+        # Without -l the server logs to pg_ctl's stdout: this root-opened file, which the
+        # postgres user could not open itself when the state folder is under /root.
+        as_pg "$PGBIN/pg_ctl" -D "$DATA" -w -t 30 start </dev/null >>"$STATE/postgres.log" 2>&1 ||
+            { show_log_tail "$STATE/postgres.log"; die "PostgreSQL did not start"; }
+    fi
+    local _
+    for _ in $(seq 1 30); do
+        pg_isready -q -h 127.0.0.1 -p "$PG_PORT" -t 1 && return
+        sleep 1
+    done
+    show_log_tail "$STATE/postgres.log"
+    die "PostgreSQL is not ready on 127.0.0.1:$PG_PORT"
+}
+
+# Roles as databricks_create_role makes them: LOGIN, member of the OAuth group, no password.
+setup_roles() {
+    local role
+    as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$RUNTIME" -p "$PG_PORT" -d postgres \
+        -v grp="$OAUTH_GROUP" -v db="$DATABASE" >>"$STATE/postgres.log" 2>&1 <<'SQL' ||
+SELECT format('CREATE ROLE %I NOLOGIN', :'grp')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'grp') \gexec
+SELECT format('CREATE DATABASE %I', :'db')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
+SQL
+        { show_log_tail "$STATE/postgres.log"; die "creating the group role / database failed"; }
+    for role in "$CLIENT_ID" "$NOACCESS_ID"; do
+        as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$RUNTIME" -p "$PG_PORT" -d "$DATABASE" \
+            -v grp="$OAUTH_GROUP" -v db="$DATABASE" -v role="$role" >>"$STATE/postgres.log" 2>&1 <<'SQL' ||
+SELECT format('CREATE ROLE %I LOGIN IN ROLE %I', :'role', :'grp')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+GRANT CONNECT ON DATABASE :"db" TO :"role";
+GRANT USAGE, CREATE ON SCHEMA public TO :"role";
+SQL
+            { show_log_tail "$STATE/postgres.log"; die "creating role $role failed"; }
+    done
+}
+
+stop_postgres() {
+    if pg_running; then
+        say "stopping PostgreSQL ($DATA)"
+        as_pg "$PGBIN/pg_ctl" -D "$DATA" -m fast -w -t 30 stop </dev/null >>"$STATE/postgres.log" 2>&1 ||
+            { show_log_tail "$STATE/postgres.log"; die "PostgreSQL did not stop"; }
+    fi
+}
+
+# ------------------------------------------------------------------------------ commands --
+
+cmd_up() {
+    check_prereqs
+    mkdir -p "$STATE"
+    chmod 0700 "$STATE"
+    [[ -f $STATE/.gitignore ]] || echo '*' >"$STATE/.gitignore"   # secrets: never commit
+    STATE=$(cd "$STATE" && pwd)
+    # Refuse to switch ports under a running instance of this state folder.
+    if [[ -f $STATE/instance.env ]]; then
+        local old_emu old_pg
+        old_emu=$(sed -n 's/^EMU_PORT=//p' "$STATE/instance.env")
+        old_pg=$(sed -n 's/^PG_PORT=//p' "$STATE/instance.env")
+        if [[ $old_emu != "$EMU_PORT" || $old_pg != "$PG_PORT" ]]; then
+            if emulator_pid >/dev/null || { [[ -f /var/tmp/lakebase-local-$old_pg/data/PG_VERSION ]] &&
+                as_pg "$PGBIN/pg_ctl" -D "/var/tmp/lakebase-local-$old_pg/data" status >/dev/null 2>&1; }; then
+                die "this state folder runs on ports $old_emu/$old_pg; run 'down' first"
+            fi
+        fi
+    fi
+    gen_certs
+    gen_service_principals
+    write_emulator_config
+    write_client_files
+    setup_runtime
+    start_emulator
+    start_postgres
+    setup_roles
+    say "ready: emulator $EMU_URL, PostgreSQL 127.0.0.1:$PG_PORT (user $CLIENT_ID, db $DATABASE)"
+    cat "$STATE/env.sh"
+}
+
+cmd_down() {
+    if [[ ! -d $STATE ]]; then
+        say "nothing to stop (no state folder $STATE)"
+    else
+        stop_emulator
+    fi
+    stop_postgres
+    rm -f "$PAM_FILE"
+    [[ ! -f $LIVE ]] || : >"$LIVE"    # no credential stays valid
+    if [[ -f $DATA/PG_VERSION ]]; then say "down (cluster data kept in $DATA; 'purge' deletes it)"; else say "down"; fi
+}
+
+cmd_status() {
+    local ok=0 pid
+    if pid=$(emulator_pid) && emulator_answers; then
+        echo "emulator:   running (pid $pid) at $EMU_URL"
+    else
+        echo "emulator:   not running"; ok=1
+    fi
+    if pg_running && pg_isready -q -h 127.0.0.1 -p "$PG_PORT" -t 2; then
+        echo "postgresql: running on 127.0.0.1:$PG_PORT (data $DATA)"
+    else
+        echo "postgresql: not running"; ok=1
+    fi
+    if [[ -f $PAM_FILE ]]; then echo "pam:        $PAM_FILE"; else echo "pam:        no service file"; ok=1; fi
+    echo "state:      $STATE"
+    return $ok
+}
+
+cmd_env() {
+    [[ -f $STATE/env.sh ]] || die "no $STATE/env.sh: run '$0 up' first"
+    cat "$STATE/env.sh"
+}
+
+cmd_purge() {
+    cmd_down
+    [[ $RUNTIME =~ ^/var/tmp/lakebase-local-[0-9]+$ ]] && rm -rf "$RUNTIME"
+    if [[ -d $STATE ]]; then
+        (cd "$STATE" && rm -f ca.pem ca.key ca.srl server.pem server.key client-secret \
+            noaccess-client-id noaccess-client-secret emulator-config.json odbc.ini odbcinst.ini \
+            env.sh instance.env runtime-dir emulator.pid emulator.log postgres.log .gitignore)
+        rmdir "$STATE" 2>/dev/null || true
+    fi
+    say "purged"
+}
+
+main() {
+    local cmd=${1:-}
+    case $cmd in
+        up|down|status|env|purge) ;;
+        *) echo "usage: $0 up|down|status|env|purge" >&2; exit 2 ;;
+    esac
+    need_root "$cmd"
+    resolve_settings
+    "cmd_$cmd"
+}
+
+main "$@"

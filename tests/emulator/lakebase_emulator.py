@@ -1,0 +1,711 @@
+#!/usr/bin/env python3
+"""Databricks workspace emulator for the lakebase-odbc tests (Python 3.11, stdlib only).
+Owns: the OAuth M2M token endpoint, the Lakebase `postgres` credential and endpoint APIs,
+the live-credentials file that the local PostgreSQL's PAM check reads, and a control API
+(/_emulator/...) for stats, fault injection and run-time settings.
+
+Usage:
+    python3 lakebase_emulator.py --config CONFIG.json --port N --cert CERT.pem --key KEY.pem
+                                 --live-file FILE [--pidfile FILE] [--log FILE]
+
+  --config     JSON: {"service_principals": [{"client_id", "client_secret", "workspace_access"}],
+               "endpoints": [{"name", "host", "port", "state"}], "credential_lifetime": s,
+               "token_lifetime": s}  (optional per endpoint: "endpoint_type", "read_only_host";
+               optional top level: "fractional_seconds": bool)
+  --port       HTTPS port; the emulator listens on 127.0.0.1 and, when available, ::1
+  --cert/--key PEM server certificate (chain) and key
+  --live-file  rewritten atomically on every change: "<role> <sha256 hex of token> <expiry>"
+               per live database credential (never the token itself)
+  --pidfile    written once the sockets are bound, removed on exit
+  --log        append request log lines here instead of stderr (method, path, status only)
+
+See README.md beside this file for the routes and the control API.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import http.server
+import ipaddress
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+import uuid
+
+ENDPOINT_RE = re.compile(r"^projects/([^/]+)/branches/([^/]+)/endpoints/([^/]+)$")
+ENDPOINT_PATH_RE = re.compile(r"^/api/2\.0/postgres/(projects/[^/]+/branches/[^/]+/endpoints/[^/]+)$")
+ENDPOINT_LIST_RE = re.compile(r"^/api/2\.0/postgres/(projects/[^/]+/branches/[^/]+)/endpoints$")
+MAX_BODY = 1 << 20          # largest request body accepted
+MAX_TOKEN_BYTES = 400       # pam_exec passes at most 512 bytes of password; stay well under
+HANDSHAKE_TIMEOUT = 10      # seconds for the TLS handshake of a new connection
+IDLE_TIMEOUT = 60           # seconds a keep-alive connection may sit idle
+
+_log_lock = threading.Lock()
+_log_file = sys.stderr
+
+
+def log(msg):
+    """One line per event. Callers pass only method, path, status and the like: no secrets."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    with _log_lock:
+        _log_file.write(f"{stamp} {msg}\n")
+        _log_file.flush()
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def rfc3339(ts, fractional=False):
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(ts)))
+    if fractional:
+        return f"{base}.{int((ts % 1) * 1_000_000):06d}Z"
+    return base + "Z"
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, JSON body and optional extra headers."""
+
+    def __init__(self, status, body, headers=None):
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def rest_error(status, code, message):
+    return ApiError(status, {"error_code": code, "message": message})
+
+
+def oauth_error(status, code, description, headers=None):
+    return ApiError(status, {"error": code, "error_description": description}, headers)
+
+
+# --------------------------------------------------------------------------------------------
+# Faults
+# --------------------------------------------------------------------------------------------
+
+class Fault:
+    """One injected fault for the next `count` requests to METHOD path (count < 0: until cleared).
+
+    Kinds (combinable, applied in this order): latency_ms delays; reset closes the TCP
+    connection without answering; status and/or body replace the normal answer (body alone
+    means 200 with that raw body). To add a kind: a field here plus a branch in
+    Handler._apply_fault.
+    """
+
+    FIELDS = ("method", "path", "count", "status", "headers", "body", "latency_ms", "reset")
+
+    def __init__(self, spec):
+        if not isinstance(spec, dict):
+            raise ValueError("a fault is a JSON object")
+        unknown = set(spec) - set(self.FIELDS)
+        if unknown:
+            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        self.method = str(spec.get("method", "*")).upper()
+        self.path = spec.get("path")
+        if not isinstance(self.path, str) or not self.path.startswith("/"):
+            raise ValueError("fault 'path' must be an absolute path (a trailing * matches a prefix)")
+        self.count = int(spec.get("count", 1))
+        self.status = spec.get("status")
+        if self.status is not None and not (isinstance(self.status, int) and 100 <= self.status <= 599):
+            raise ValueError("fault 'status' must be an integer HTTP status")
+        self.headers = spec.get("headers") or {}
+        if not isinstance(self.headers, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in self.headers.items()):
+            raise ValueError("fault 'headers' must map strings to strings")
+        self.body = spec.get("body")
+        if self.body is not None and not isinstance(self.body, str):
+            raise ValueError("fault 'body' must be a string (sent as is)")
+        self.latency_ms = float(spec.get("latency_ms", 0))
+        if self.latency_ms < 0:
+            raise ValueError("fault 'latency_ms' must be >= 0")
+        self.reset = bool(spec.get("reset", False))
+
+    def matches(self, method, path):
+        if self.method not in ("*", method):
+            return False
+        if self.path.endswith("*"):
+            return path.startswith(self.path[:-1])
+        return path == self.path
+
+    def view(self):
+        return {f: getattr(self, f) for f in self.FIELDS}
+
+
+# --------------------------------------------------------------------------------------------
+# Shared state
+# --------------------------------------------------------------------------------------------
+
+class State:
+    """Configuration, issued tokens, live credentials, stats and faults; one lock guards all."""
+
+    SETTABLE = ("credential_lifetime", "token_lifetime", "fractional_seconds", "endpoints")
+
+    def __init__(self, config, live_file):
+        self.lock = threading.Lock()
+        self.live_file = live_file
+        self.sps = {}
+        for sp in config.get("service_principals", []):
+            cid = sp["client_id"]
+            self.sps[cid] = {"client_secret": sp["client_secret"],
+                             "workspace_access": bool(sp.get("workspace_access", True))}
+        self.settings = {"credential_lifetime": 3600, "token_lifetime": 3600,
+                         "fractional_seconds": False, "endpoints": []}
+        self.update_settings({k: config[k] for k in self.SETTABLE if k in config})
+        self.jwt_key = secrets.token_bytes(32)   # signs the JWT-shaped credentials
+        self.access_tokens = {}                  # token -> (client_id, expiry)
+        self.live = []                           # [role, sha256 hex, expiry, client_id]
+        self.stats = {}
+        self.faults = []
+        self.write_live_file()
+
+    # -- settings ------------------------------------------------------------------------
+    def update_settings(self, changes):
+        if not isinstance(changes, dict):
+            raise ValueError("config changes must be a JSON object")
+        new = dict(self.settings)
+        for key, value in changes.items():
+            if key in ("credential_lifetime", "token_lifetime"):
+                if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 7 * 86400:
+                    raise ValueError(f"{key} must be an integer number of seconds (1..604800)")
+            elif key == "fractional_seconds":
+                if not isinstance(value, bool):
+                    raise ValueError("fractional_seconds must be true or false")
+            elif key == "endpoints":
+                value = [self._check_endpoint(e) for e in value]
+            else:
+                raise ValueError(f"unknown setting '{key}' (settable: {', '.join(self.SETTABLE)})")
+            new[key] = value
+        self.settings = new
+
+    @staticmethod
+    def _check_endpoint(e):
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str) or not ENDPOINT_RE.match(e["name"]):
+            raise ValueError("each endpoint needs a name projects/<p>/branches/<b>/endpoints/<e>")
+        out = {"name": e["name"], "host": str(e.get("host", "localhost")),
+               "port": int(e.get("port", 5432)), "state": str(e.get("state", "ACTIVE")),
+               "endpoint_type": str(e.get("endpoint_type", "ENDPOINT_TYPE_READ_WRITE"))}
+        if e.get("read_only_host"):
+            out["read_only_host"] = str(e["read_only_host"])
+        return out
+
+    def endpoint(self, name):
+        return next((e for e in self.settings["endpoints"] if e["name"] == name), None)
+
+    # -- stats and faults ----------------------------------------------------------------
+    def count(self, method, path):
+        with self.lock:
+            key = f"{method} {path}"
+            self.stats[key] = self.stats.get(key, 0) + 1
+
+    def take_fault(self, method, path):
+        """The first pending fault for this request, used up by one."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.matches(method, path):
+                    if fault.count > 0:
+                        fault.count -= 1
+                        if fault.count == 0:
+                            self.faults.remove(fault)
+                    return fault
+        return None
+
+    # -- OAuth access tokens -------------------------------------------------------------
+    def issue_access_token(self, client_id):
+        token = secrets.token_urlsafe(48)
+        with self.lock:
+            lifetime = self.settings["token_lifetime"]
+            self.access_tokens[token] = (client_id, time.time() + lifetime)
+        return token, lifetime
+
+    def bearer_client(self, token):
+        with self.lock:
+            entry = self.access_tokens.get(token)
+            if entry and entry[1] > time.time():
+                return entry[0]
+        return None
+
+    # -- database credentials and the live file -----------------------------------------
+    def issue_credential(self, client_id, issuer):
+        with self.lock:
+            now = time.time()
+            exp_precise = now + self.settings["credential_lifetime"]
+            exp = int(exp_precise)
+            fractional = self.settings["fractional_seconds"]
+            token = self._make_jwt(client_id, issuer, int(now), exp)
+            self.live.append([client_id, hashlib.sha256(token.encode()).hexdigest(), exp, client_id])
+            self._prune(now)
+            self.write_live_file()
+        return token, rfc3339(exp_precise if fractional else exp, fractional)
+
+    def _make_jwt(self, sub, issuer, iat, exp):
+        header = b64url(b'{"alg":"HS256","typ":"JWT"}')
+        claims = {"iss": issuer, "sub": sub, "iat": iat, "exp": exp, "jti": secrets.token_hex(12)}
+        while True:
+            payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
+            signing_input = f"{header}.{payload}"
+            sig = b64url(hmac.new(self.jwt_key, signing_input.encode(), hashlib.sha256).digest())
+            token = f"{signing_input}.{sig}"
+            if len(token) < MAX_TOKEN_BYTES or "iss" not in claims:
+                break
+            del claims["iss"]          # long issuer or role name: drop the optional claim
+        if len(token) >= MAX_TOKEN_BYTES:
+            raise RuntimeError("credential would exceed the pam_exec size limit")
+        return token
+
+    def revoke(self, client_id=None):
+        with self.lock:
+            before = len(self.live)
+            self.live = [c for c in self.live if client_id is not None and c[3] != client_id]
+            self.write_live_file()
+            return before - len(self.live)
+
+    def _prune(self, now):
+        self.live = [c for c in self.live if c[2] > now]
+        self.access_tokens = {t: e for t, e in self.access_tokens.items() if e[1] > now}
+
+    def prune_expired(self):
+        """Called periodically: drop expired entries and rewrite the file if any went."""
+        with self.lock:
+            now = time.time()
+            if any(c[2] <= now for c in self.live):
+                self._prune(now)
+                self.write_live_file()
+
+    def write_live_file(self):
+        """Atomic rewrite (temp + rename), mode 0644. Caller holds the lock (or is __init__)."""
+        data = "".join(f"{role} {digest} {exp}\n" for role, digest, exp, _ in self.live)
+        tmp = f"{self.live_file}.tmp.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.fchmod(fd, 0o644)
+            os.write(fd, data.encode())
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.live_file)
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP handling
+# --------------------------------------------------------------------------------------------
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"      # keep-alive, as the real service
+    server_version = "lakebase-emulator"
+    timeout = IDLE_TIMEOUT
+
+    # Route table: (method, regex on the path, handler method name). API routes only.
+    ROUTES = [
+        ("GET", re.compile(r"^/oidc/\.well-known/oauth-authorization-server$"), "api_discovery"),
+        ("POST", re.compile(r"^/oidc/v1/token$"), "api_token"),
+        ("POST", re.compile(r"^/api/2\.0/postgres/credentials$"), "api_credentials"),
+        ("GET", ENDPOINT_PATH_RE, "api_get_endpoint"),
+        ("GET", ENDPOINT_LIST_RE, "api_list_endpoints"),
+    ]
+    CONTROL = {
+        ("GET", "/_emulator/stats"): "ctl_stats",
+        ("POST", "/_emulator/stats/reset"): "ctl_stats_reset",
+        ("GET", "/_emulator/faults"): "ctl_faults_list",
+        ("POST", "/_emulator/faults"): "ctl_faults_add",
+        ("DELETE", "/_emulator/faults"): "ctl_faults_clear",
+        ("GET", "/_emulator/config"): "ctl_config_get",
+        ("POST", "/_emulator/config"): "ctl_config_set",
+        ("POST", "/_emulator/revoke"): "ctl_revoke",
+    }
+
+    def version_string(self):
+        return self.server_version
+
+    @property
+    def state(self):
+        return self.server.state
+
+    # Every method goes through dispatch().
+    def do_GET(self):
+        self.dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
+
+    # -- logging: method, path (no query), status; never headers or bodies ---------------
+    def log_request(self, code="-", size="-"):
+        method = getattr(self, "command", None) or "-"
+        path = urllib.parse.urlsplit(getattr(self, "path", "") or "-").path
+        log(f"{self.client_address[0]} {method} {path} {code}")
+
+    def log_message(self, format, *args):  # noqa: A002  (base-class signature)
+        pass  # base-class messages may echo raw request text; log_request covers responses
+
+    # -- plumbing ------------------------------------------------------------------------
+    def read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks, total = [], 0
+            while True:
+                size = int(self.rfile.readline(100).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(1000) not in (b"\r\n", b"\n", b""):
+                        pass   # trailers
+                    break
+                total += size
+                if total > MAX_BODY:
+                    raise rest_error(413, "INVALID_PARAMETER_VALUE", "request body too large")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(10)
+            return b"".join(chunks)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise rest_error(400, "INVALID_PARAMETER_VALUE", "bad Content-Length")
+        if length < 0 or length > MAX_BODY:
+            raise rest_error(413, "INVALID_PARAMETER_VALUE", "request body too large")
+        return self.rfile.read(length) if length else b""
+
+    def send(self, status, body, headers=None):
+        """Send one answer. body: dict/list (JSON), str or bytes (raw)."""
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body).encode()
+        elif isinstance(body, str):
+            data = body.encode()
+        else:
+            data = body or b""
+        out = {"Content-Type": "application/json", "x-request-id": str(uuid.uuid4())}
+        for name, value in (headers or {}).items():
+            for existing in [k for k in out if k.lower() == name.lower()]:
+                del out[existing]
+            out[name] = value
+        self.send_response(status)
+        for name, value in out.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def reset_connection(self):
+        """Close the TCP connection without an answer (RST where the stack allows)."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        try:
+            self.connection.close()   # no TLS close_notify: the socket just goes away
+        except OSError:
+            pass
+
+    def base_url(self):
+        host = self.headers.get("Host") or f"localhost:{self.server.server_address[1]}"
+        return f"https://{host}"
+
+    def dispatch(self):
+        path = urllib.parse.urlsplit(self.path).path
+        method = self.command
+        try:
+            body = self.read_body()
+            if path.startswith("/_emulator/"):
+                return self.dispatch_control(method, path, body)
+            self.state.count(method, path)
+            fault = self.state.take_fault(method, path)
+            if fault is not None and self._apply_fault(fault, method, path):
+                return
+            for route_method, pattern, name in self.ROUTES:
+                match = pattern.match(path)
+                if match and route_method == method:
+                    status, answer, headers = getattr(self, name)(body, *match.groups())
+                    return self.send(status, answer, headers)
+            raise rest_error(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
+        except ApiError as e:
+            self.send(e.status, e.body, e.headers)
+        except (ConnectionError, ssl.SSLError, socket.timeout):
+            self.close_connection = True
+        except Exception:
+            log("internal error: " + traceback.format_exc().replace("\n", " | "))
+            self.send(500, {"error_code": "INTERNAL_ERROR", "message": "emulator internal error"})
+
+    def _apply_fault(self, fault, method, path):
+        """Apply a fault; True when the request has been dealt with (answered or reset)."""
+        if fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000.0)
+        if fault.reset:
+            log(f"{self.client_address[0]} {method} {path} RESET (fault)")
+            self.reset_connection()
+            return True
+        if fault.status is not None or fault.body is not None:
+            status = fault.status if fault.status is not None else 200
+            body = fault.body if fault.body is not None else {
+                "error_code": "TEMPORARILY_UNAVAILABLE" if status >= 500 else
+                "REQUEST_LIMIT_EXCEEDED" if status == 429 else "INVALID_STATE",
+                "message": f"injected fault (HTTP {status})"}
+            self.send(status, body, fault.headers)
+            return True
+        return False   # latency only: carry on with the normal answer
+
+    # -- API routes ------------------------------------------------------------------------
+    def api_discovery(self, body):
+        base = self.base_url()
+        return 200, {
+            "issuer": f"{base}/oidc",
+            "authorization_endpoint": f"{base}/oidc/v1/authorize",
+            "token_endpoint": f"{base}/oidc/v1/token",
+            "jwks_uri": f"{base}/oidc/jwks.json",
+            "scopes_supported": ["all-apis", "offline_access", "openid", "profile", "email"],
+            "response_types_supported": ["code", "id_token"],
+            "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "none"],
+            "code_challenge_methods_supported": ["S256"],
+        }, None
+
+    def api_token(self, body):
+        # Client authentication: HTTP Basic, id and secret form-urlencoded (RFC 6749 2.3.1).
+        bad_client = oauth_error(401, "invalid_client", "Client authentication failed",
+                                 {"WWW-Authenticate": 'Basic realm="oidc"'})
+        scheme, _, blob = self.headers.get("Authorization", "").strip().partition(" ")
+        if scheme.lower() != "basic":
+            raise bad_client
+        try:
+            decoded = base64.b64decode(blob.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise bad_client
+        raw_id, sep, raw_secret = decoded.partition(":")
+        client_id = urllib.parse.unquote_plus(raw_id)
+        secret = urllib.parse.unquote_plus(raw_secret)
+        sp = self.state.sps.get(client_id)
+        if not sep or sp is None or not hmac.compare_digest(
+                secret.encode(), sp["client_secret"].encode()):
+            raise bad_client
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        grant = form.get("grant_type", [None])[0]
+        if grant is None:
+            raise oauth_error(400, "invalid_request", "Missing grant_type")
+        if grant != "client_credentials":
+            raise oauth_error(400, "unsupported_grant_type", f"Unsupported grant_type: {grant}")
+        scope = form.get("scope", [""])[0]
+        if scope.split() != ["all-apis"]:
+            raise oauth_error(400, "invalid_scope", f"Invalid scope: '{scope}' (expected all-apis)")
+        token, lifetime = self.state.issue_access_token(client_id)
+        return 200, {"access_token": token, "token_type": "Bearer",
+                     "expires_in": lifetime, "scope": "all-apis"}, None
+
+    def require_bearer(self):
+        """The service principal behind the bearer token; 401 / 403 otherwise."""
+        scheme, _, token = self.headers.get("Authorization", "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise rest_error(401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API.")
+        client_id = self.state.bearer_client(token.strip())
+        if client_id is None:
+            raise rest_error(401, "UNAUTHENTICATED", "Invalid access token.")
+        sp = self.state.sps.get(client_id)
+        if sp is None or not sp["workspace_access"]:
+            raise rest_error(403, "PERMISSION_DENIED",
+                             "API is disabled for users without workspace-access entitlement")
+        return client_id
+
+    @staticmethod
+    def not_found(what):
+        return rest_error(404, "NOT_FOUND", f"{what} not found [TraceId: {secrets.token_hex(16)}]")
+
+    def api_credentials(self, body):
+        client_id = self.require_bearer()
+        try:
+            request = json.loads(body.decode("utf-8")) if body.strip() else None
+        except (ValueError, UnicodeDecodeError):
+            request = None
+        if not isinstance(request, dict):
+            raise rest_error(400, "INVALID_PARAMETER_VALUE", "Request body must be a JSON object")
+        name = request.get("endpoint")   # other fields (ttl, claims, group_name...) are ignored
+        if not name:
+            raise rest_error(400, "INVALID_PARAMETER_VALUE", "Field 'endpoint' is required")
+        if not isinstance(name, str) or not ENDPOINT_RE.match(name):
+            raise rest_error(400, "INVALID_PARAMETER_VALUE",
+                             f"Invalid endpoint name '{name}': expected "
+                             "projects/<project_id>/branches/<branch_id>/endpoints/<endpoint_id>")
+        if self.state.endpoint(name) is None:
+            raise self.not_found("endpoint id")
+        token, expire_time = self.state.issue_credential(client_id, self.base_url() + "/oidc")
+        return 200, {"token": token, "expire_time": expire_time}, None
+
+    def endpoint_view(self, e):
+        parent = e["name"].rsplit("/endpoints/", 1)[0]
+        hosts = {"host": e["host"]}
+        if "read_only_host" in e:
+            hosts["read_only_host"] = e["read_only_host"]
+        started = rfc3339(self.server.started)
+        return {"name": e["name"], "parent": parent,
+                "uid": "ep-" + uuid.uuid5(uuid.NAMESPACE_URL, e["name"]).hex[:20],
+                "create_time": started, "update_time": started,
+                "spec": {"endpoint_type": e["endpoint_type"]},
+                "status": {"current_state": e["state"], "endpoint_type": e["endpoint_type"],
+                           "hosts": hosts}}
+
+    def api_get_endpoint(self, body, name):
+        self.require_bearer()
+        e = self.state.endpoint(name)
+        if e is None:
+            raise self.not_found("endpoint id")
+        return 200, self.endpoint_view(e), None
+
+    def api_list_endpoints(self, body, parent):
+        self.require_bearer()
+        found = [self.endpoint_view(e) for e in self.state.settings["endpoints"]
+                 if e["name"].startswith(parent + "/endpoints/")]
+        if not found:
+            raise self.not_found("branch id")
+        return 200, {"endpoints": found}, None
+
+    # -- control API (no auth, loopback only, not counted) --------------------------------
+    def dispatch_control(self, method, path, body):
+        if not ipaddress.ip_address(self.client_address[0]).is_loopback:
+            raise rest_error(403, "PERMISSION_DENIED", "control API is loopback only")
+        name = self.CONTROL.get((method, path))
+        if name is None:
+            raise rest_error(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
+        try:
+            payload = json.loads(body.decode("utf-8")) if body.strip() else None
+        except (ValueError, UnicodeDecodeError):
+            raise rest_error(400, "INVALID_PARAMETER_VALUE", "body must be JSON")
+        try:
+            status, answer = getattr(self, name)(payload)
+        except ValueError as e:
+            raise rest_error(400, "INVALID_PARAMETER_VALUE", str(e))
+        self.send(status, answer)
+
+    def ctl_stats(self, payload):
+        with self.state.lock:
+            return 200, dict(self.state.stats)
+
+    def ctl_stats_reset(self, payload):
+        with self.state.lock:
+            self.state.stats.clear()
+        return 200, {}
+
+    def ctl_faults_list(self, payload):
+        with self.state.lock:
+            return 200, {"faults": [f.view() for f in self.state.faults]}
+
+    def ctl_faults_add(self, payload):
+        specs = payload if isinstance(payload, list) else [payload]
+        faults = [Fault(s) for s in specs]          # validate all before adding any
+        with self.state.lock:
+            self.state.faults.extend(f for f in faults if f.count != 0)
+            return 200, {"faults": [f.view() for f in self.state.faults]}
+
+    def ctl_faults_clear(self, payload):
+        with self.state.lock:
+            self.state.faults.clear()
+        return 200, {"faults": []}
+
+    def ctl_config_get(self, payload):
+        with self.state.lock:
+            return 200, dict(self.state.settings)
+
+    def ctl_config_set(self, payload):
+        with self.state.lock:
+            self.state.update_settings(payload)
+            return 200, dict(self.state.settings)
+
+    def ctl_revoke(self, payload):
+        client_id = (payload or {}).get("client_id") if isinstance(payload, dict) else None
+        return 200, {"revoked": self.state.revoke(client_id)}
+
+
+class TLSServer(http.server.ThreadingHTTPServer):
+    """Accepts plain TCP and does the TLS handshake in the connection's own thread."""
+
+    daemon_threads = True
+
+    def __init__(self, address, state, ssl_context, started):
+        self.state, self.ssl_context, self.started = state, ssl_context, started
+        super().__init__(address, Handler)
+
+    def finish_request(self, request, client_address):
+        request.settimeout(HANDSHAKE_TIMEOUT)
+        try:
+            conn = self.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            log(f"{client_address[0]} TLS handshake failed: {getattr(e, 'reason', None) or type(e).__name__}")
+            return
+        try:
+            self.RequestHandlerClass(conn, client_address, self)
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+
+class TLSServer6(TLSServer):
+    address_family = socket.AF_INET6
+
+
+def main():
+    global _log_file
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--live-file", required=True)
+    ap.add_argument("--pidfile")
+    ap.add_argument("--log")
+    args = ap.parse_args()
+    if args.log:
+        _log_file = open(args.log, "a", buffering=1)
+
+    with open(args.config) as f:
+        config = json.load(f)
+    state = State(config, args.live_file)
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(args.cert, args.key)
+
+    started = time.time()
+    try:
+        servers = [TLSServer(("127.0.0.1", args.port), state, ctx, started)]
+    except OSError as e:
+        log(f"cannot listen on 127.0.0.1:{args.port}: {e.strerror}")
+        sys.exit(1)
+    try:
+        servers.append(TLSServer6(("::1", args.port), state, ctx, started))
+    except OSError as e:
+        log(f"not listening on [::1]:{args.port}: {e.strerror}")
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    for srv in servers:
+        threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    if args.pidfile:
+        with open(args.pidfile + ".tmp", "w") as f:
+            f.write(f"{os.getpid()}\n")
+        os.replace(args.pidfile + ".tmp", args.pidfile)
+    log(f"listening on https://localhost:{args.port} (pid {os.getpid()}), live file {args.live_file}")
+
+    while not stop.wait(1.0):
+        state.prune_expired()
+
+    for srv in servers:
+        srv.shutdown()
+        srv.server_close()
+    with state.lock:            # nothing stays valid once the emulator is gone
+        state.live = []
+        state.write_live_file()
+    if args.pidfile:
+        try:
+            os.unlink(args.pidfile)
+        except FileNotFoundError:
+            pass
+    log("stopped")
+
+
+if __name__ == "__main__":
+    main()

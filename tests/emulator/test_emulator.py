@@ -1,0 +1,419 @@
+#!/usr/bin/env python3
+"""Self-test of the local Lakebase (stdlib unittest): the workspace emulator's routes, control
+API and faults, and the PostgreSQL PAM path (issued credentials log in, others do not).
+Needs a running `scripts/local-lakebase.sh up`; state folder from LAKEBASE_LOCAL_STATE.
+
+    LAKEBASE_LOCAL_STATE=/path/.local-lakebase python3 tests/emulator/test_emulator.py -v
+"""
+
+import base64
+import hashlib
+import http.client
+import json
+import os
+import shlex
+import ssl
+import subprocess
+import time
+import unittest
+import urllib.parse
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STATE = os.environ.get("LAKEBASE_LOCAL_STATE") or os.path.join(REPO, ".local-lakebase")
+DATABASE = "databricks_postgres"
+
+
+def read_state(name):
+    with open(os.path.join(STATE, name)) as f:
+        return f.read().strip()
+
+
+def load_env():
+    """The export lines of env.sh as a dict."""
+    env = {}
+    for line in read_state("env.sh").splitlines():
+        words = shlex.split(line)
+        if len(words) == 2 and words[0] == "export":
+            key, _, value = words[1].partition("=")
+            env[key] = value
+    return env
+
+
+def b64url_json(part):
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+class Emulator:
+    """A small HTTPS client for the emulator: one fresh connection per request."""
+
+    def __init__(self, url, cafile):
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port
+        self.ctx = ssl.create_default_context(cafile=cafile)
+
+    def request(self, method, path, body=None, headers=None):
+        """(status, headers, raw body). dict bodies go as JSON, str/bytes as they are."""
+        headers = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            headers.setdefault("Content-Type", "application/json")
+        conn = http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=15)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.headers, resp.read()
+        finally:
+            conn.close()
+
+    def json(self, method, path, body=None, headers=None):
+        status, hdrs, raw = self.request(method, path, body, headers)
+        return status, json.loads(raw) if raw else None
+
+    def ctl(self, method, path, body=None):
+        status, answer = self.json(method, "/_emulator/" + path, body)
+        if status != 200:
+            raise AssertionError(f"control {method} {path} -> {status} {answer}")
+        return answer
+
+    def token_request(self, client_id, secret, form="grant_type=client_credentials&scope=all-apis",
+                      encode=urllib.parse.quote):
+        basic = base64.b64encode(f"{encode(client_id, safe='')}:{encode(secret, safe='')}".encode()).decode()
+        return self.json("POST", "/oidc/v1/token", form, {
+            "Authorization": "Basic " + basic,
+            "Content-Type": "application/x-www-form-urlencoded"})
+
+    def access_token(self, client_id, secret):
+        status, answer = self.token_request(client_id, secret)
+        assert status == 200, (status, answer)
+        return answer["access_token"]
+
+    def credential_request(self, access_token, body):
+        return self.json("POST", "/api/2.0/postgres/credentials", body,
+                         {"Authorization": "Bearer " + access_token})
+
+
+class LocalLakebaseTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.isfile(os.path.join(STATE, "env.sh")):
+            raise RuntimeError(f"no local Lakebase state in {STATE}: run scripts/local-lakebase.sh up")
+        cls.env = load_env()
+        cls.ca = cls.env["LAKEBASE_CA_FILE"]
+        cls.emu = Emulator(cls.env["LAKEBASE_EMULATOR_URL"], cls.ca)
+        cls.pg_port = cls.env["LAKEBASE_PG_PORT"]
+        cls.endpoint = cls.env.get("LAKEBASE_ENDPOINT", "projects/demo/branches/main/endpoints/primary")
+        cls.client_id = cls.env["LAKEBASE_CLIENT_ID"]
+        cls.secret = read_state("client-secret")
+        cls.noaccess_id = read_state("noaccess-client-id")
+        cls.noaccess_secret = read_state("noaccess-client-secret")
+        cls.live_file = os.path.join(read_state("runtime-dir"), "live-credentials")
+        try:
+            cls.emu.ctl("GET", "stats")
+        except OSError as e:
+            raise RuntimeError(f"emulator not answering at {cls.env['LAKEBASE_EMULATOR_URL']}: {e}")
+
+    def setUp(self):
+        self.saved_config = self.emu.ctl("GET", "config")
+        self.emu.ctl("DELETE", "faults")
+        self.emu.ctl("POST", "stats/reset")
+
+    def tearDown(self):
+        # Leave the emulator as found: no faults, original settings, empty stats.
+        self.emu.ctl("DELETE", "faults")
+        self.emu.ctl("POST", "config", self.saved_config)
+        self.emu.ctl("POST", "stats/reset")
+
+    # -- helpers -----------------------------------------------------------------------------
+    def new_credential(self, client_id=None, secret=None):
+        at = self.emu.access_token(client_id or self.client_id, secret or self.secret)
+        status, answer = self.emu.credential_request(at, {"endpoint": self.endpoint})
+        self.assertEqual(status, 200, answer)
+        return answer
+
+    def psql(self, user, password, sslmode="require", extra=""):
+        """Run one query through TCP + TLS as `user`; (returncode, stdout, stderr)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env.update(PGPASSWORD=password, PGCONNECT_TIMEOUT="10")
+        dsn = f"host=localhost port={self.pg_port} dbname={DATABASE} user={user} sslmode={sslmode} {extra}"
+        proc = subprocess.run(["psql", "-X", "-At", "-d", dsn, "-c",
+                               "SELECT current_user || ' ' || current_database()"],
+                              env=env, capture_output=True, text=True, timeout=30)
+        return proc.returncode, proc.stdout.strip(), proc.stderr.strip()
+
+    def assertLogin(self, user, password, **kw):
+        rc, out, err = self.psql(user, password, **kw)
+        self.assertEqual(rc, 0, f"login should work: {err}")
+        self.assertEqual(out, f"{user} {DATABASE}")
+
+    def assertNoLogin(self, user, password, **kw):
+        rc, out, err = self.psql(user, password, **kw)
+        self.assertNotEqual(rc, 0, "login should fail")
+        self.assertIn("authentication failed", err)
+
+    def live_lines(self):
+        with open(self.live_file) as f:
+            return [line.split() for line in f if line.strip()]
+
+    # -- discovery and OAuth -----------------------------------------------------------------
+    def test_discovery(self):
+        status, hdrs, raw = self.emu.request("GET", "/oidc/.well-known/oauth-authorization-server")
+        self.assertEqual(status, 200)
+        doc = json.loads(raw)
+        base = f"https://localhost:{self.emu.port}"
+        self.assertEqual(doc["issuer"], base + "/oidc")
+        self.assertEqual(doc["token_endpoint"], base + "/oidc/v1/token")
+        self.assertEqual(doc["authorization_endpoint"], base + "/oidc/v1/authorize")
+        self.assertEqual(hdrs["Content-Type"], "application/json")
+        self.assertTrue(hdrs["x-request-id"])
+
+    def test_token_success(self):
+        status, answer = self.emu.token_request(self.client_id, self.secret)
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(answer["token_type"], "Bearer")
+        self.assertEqual(answer["expires_in"], self.saved_config["token_lifetime"])
+        self.assertEqual(answer["scope"], "all-apis")
+        self.assertGreater(len(answer["access_token"]), 20)
+
+    def test_token_basic_parts_are_url_decoded(self):
+        # RFC 6749 2.3.1: every character percent-encoded must still authenticate.
+        every = lambda s, safe="": "".join(f"%{b:02X}" for b in s.encode())
+        status, answer = self.emu.token_request(self.client_id, self.secret, encode=every)
+        self.assertEqual(status, 200, answer)
+
+    def test_token_wrong_credentials(self):
+        cases = [(self.client_id, "wrong-secret"), ("00000000-0000-0000-0000-000000000000", self.secret)]
+        for cid, secret in cases:
+            status, answer = self.emu.token_request(cid, secret)
+            self.assertEqual(status, 401)
+            self.assertEqual(answer, {"error": "invalid_client",
+                                      "error_description": "Client authentication failed"})
+        # No Authorization header at all, and credentials in the body instead of the header.
+        form = f"grant_type=client_credentials&scope=all-apis&client_id={self.client_id}&client_secret={self.secret}"
+        status, answer = self.emu.json("POST", "/oidc/v1/token", form,
+                                       {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual((status, answer["error"]), (401, "invalid_client"))
+
+    def test_token_bad_grant_and_scope(self):
+        status, answer = self.emu.token_request(self.client_id, self.secret, "grant_type=password&scope=all-apis")
+        self.assertEqual((status, answer["error"]), (400, "unsupported_grant_type"))
+        status, answer = self.emu.token_request(self.client_id, self.secret, "grant_type=client_credentials&scope=sql")
+        self.assertEqual((status, answer["error"]), (400, "invalid_scope"))
+
+    # -- database credentials and PostgreSQL -------------------------------------------------
+    def test_credential_logs_in(self):
+        cred = self.new_credential()
+        token = cred["token"]
+        self.assertLess(len(token), 400)
+        header, payload, signature = token.split(".")
+        self.assertEqual(b64url_json(header)["typ"], "JWT")
+        claims = b64url_json(payload)
+        self.assertEqual(claims["sub"], self.client_id)
+        self.assertTrue(claims["jti"])
+        self.assertEqual(claims["exp"] - claims["iat"], self.saved_config["credential_lifetime"])
+        self.assertEqual(cred["expire_time"],
+                         time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(claims["exp"])))
+        # The live file names the hash, never the token, and PostgreSQL can read it.
+        with open(self.live_file) as f:
+            self.assertNotIn(token, f.read())
+        self.assertEqual(os.stat(self.live_file).st_mode & 0o777, 0o644)
+        self.assertIn([self.client_id, hashlib.sha256(token.encode()).hexdigest(), str(claims["exp"])],
+                      self.live_lines())
+        self.assertLogin(self.client_id, token)
+        # Full verification against the local CA works too (cert names localhost).
+        self.assertLogin(self.client_id, token, sslmode="verify-full", extra=f"sslrootcert={self.ca}")
+
+    def test_several_live_credentials_for_one_role(self):
+        first, second = self.new_credential()["token"], self.new_credential()["token"]
+        self.assertNotEqual(first, second)
+        self.assertLogin(self.client_id, first)
+        self.assertLogin(self.client_id, second)
+
+    def test_wrong_passwords_fail(self):
+        token = self.new_credential()["token"]
+        self.assertNoLogin(self.client_id, "not-a-credential")
+        self.assertNoLogin(self.client_id, token + "x")          # exact match only
+        self.assertNoLogin(self.client_id, token[:-1])
+        self.assertNoLogin(self.noaccess_id, token)             # bound to its role
+        self.assertLogin(self.client_id, token)
+
+    def test_plain_tcp_is_rejected(self):
+        token = self.new_credential()["token"]
+        rc, _, err = self.psql(self.client_id, token, sslmode="disable")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("no encryption", err)
+
+    def test_revoked_credential_fails(self):
+        token = self.new_credential()["token"]
+        self.assertLogin(self.client_id, token)
+        answer = self.emu.ctl("POST", "revoke", {"client_id": self.client_id})
+        self.assertGreaterEqual(answer["revoked"], 1)
+        self.assertNoLogin(self.client_id, token)
+        # Revoke-all as well; a fresh credential works again afterwards.
+        token = self.new_credential()["token"]
+        self.emu.ctl("POST", "revoke")
+        self.assertEqual(self.live_lines(), [])
+        self.assertNoLogin(self.client_id, token)
+        self.assertLogin(self.client_id, self.new_credential()["token"])
+
+    def test_expired_credential_fails(self):
+        self.emu.ctl("POST", "config", {"credential_lifetime": 2})
+        time.sleep(1.02 - time.time() % 1)   # issue just after a second starts: ~2 s of validity
+        cred = self.new_credential()
+        exp = b64url_json(cred["token"].split(".")[1])["exp"]
+        self.assertLogin(self.client_id, cred["token"])
+        time.sleep(max(0.0, exp - time.time()) + 1.2)
+        self.assertNoLogin(self.client_id, cred["token"])
+        time.sleep(1.2)   # the emulator prunes expired lines about once a second
+        self.assertNotIn(exp, [int(line[2]) for line in self.live_lines()])
+
+    def test_fractional_expire_time(self):
+        self.emu.ctl("POST", "config", {"fractional_seconds": True})
+        self.assertRegex(self.new_credential()["expire_time"],
+                         r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+
+    def test_credential_errors(self):
+        at = self.emu.access_token(self.client_id, self.secret)
+        for body in ("not json", "[]", {}, {"endpoint": "primary"},
+                     {"endpoint": "projects/demo/branches/main"}, {"endpoint": 42}):
+            status, answer = self.emu.credential_request(at, body)
+            self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), body)
+        status, answer = self.emu.credential_request(
+            at, {"endpoint": "projects/demo/branches/main/endpoints/nope"})
+        self.assertEqual((status, answer["error_code"]), (404, "NOT_FOUND"))
+        self.assertRegex(answer["message"], r"^endpoint id not found \[TraceId: [0-9a-f]+\]$")
+        # Unknown extra fields are ignored.
+        status, answer = self.emu.credential_request(
+            at, {"endpoint": self.endpoint, "ttl": "600s", "claims": [], "request_id": "x"})
+        self.assertEqual(status, 200, answer)
+
+    def test_bearer_required(self):
+        for headers in ({}, {"Authorization": "Bearer nonsense"}, {"Authorization": "Basic abc"}):
+            status, answer = self.emu.json("POST", "/api/2.0/postgres/credentials",
+                                           {"endpoint": self.endpoint}, headers)
+            self.assertEqual((status, answer["error_code"]), (401, "UNAUTHENTICATED"), headers)
+            self.assertTrue(answer["message"])
+
+    def test_expired_access_token(self):
+        self.emu.ctl("POST", "config", {"token_lifetime": 1})
+        status, answer = self.emu.token_request(self.client_id, self.secret)
+        self.assertEqual(answer["expires_in"], 1)
+        time.sleep(1.5)
+        status, answer = self.emu.credential_request(answer["access_token"], {"endpoint": self.endpoint})
+        self.assertEqual((status, answer["error_code"]), (401, "UNAUTHENTICATED"))
+
+    def test_no_workspace_access(self):
+        at = self.emu.access_token(self.noaccess_id, self.noaccess_secret)   # token is granted
+        status, answer = self.emu.credential_request(at, {"endpoint": self.endpoint})
+        self.assertEqual(status, 403)
+        self.assertEqual(answer, {"error_code": "PERMISSION_DENIED", "message":
+                                  "API is disabled for users without workspace-access entitlement"})
+
+    # -- endpoint look-up and unknown paths ----------------------------------------------------
+    def test_get_endpoint(self):
+        at = self.emu.access_token(self.client_id, self.secret)
+        auth = {"Authorization": "Bearer " + at}
+        status, ep = self.emu.json("GET", "/api/2.0/postgres/" + self.endpoint, headers=auth)
+        self.assertEqual(status, 200, ep)
+        self.assertEqual(ep["name"], self.endpoint)
+        self.assertTrue(ep["uid"])
+        self.assertEqual(ep["status"]["current_state"], "ACTIVE")
+        self.assertEqual(ep["status"]["endpoint_type"], "ENDPOINT_TYPE_READ_WRITE")
+        self.assertEqual(ep["status"]["hosts"]["host"], "localhost")
+        status, answer = self.emu.json("GET", "/api/2.0/postgres/projects/demo/branches/main/endpoints/x",
+                                       headers=auth)
+        self.assertEqual((status, answer["error_code"]), (404, "NOT_FOUND"))
+        status, answer = self.emu.json("GET", "/api/2.0/postgres/" + self.endpoint)
+        self.assertEqual(status, 401)
+        status, listing = self.emu.json("GET", "/api/2.0/postgres/projects/demo/branches/main/endpoints",
+                                        headers=auth)
+        self.assertEqual([e["name"] for e in listing["endpoints"]], [self.endpoint])
+        # Endpoint state is settable at run time (e.g. IDLE = scaled to zero).
+        eps = [dict(e, state="IDLE") for e in self.saved_config["endpoints"]]
+        self.emu.ctl("POST", "config", {"endpoints": eps})
+        status, ep = self.emu.json("GET", "/api/2.0/postgres/" + self.endpoint, headers=auth)
+        self.assertEqual(ep["status"]["current_state"], "IDLE")
+
+    def test_unknown_path(self):
+        status, hdrs, raw = self.emu.request("GET", "/api/2.0/nothing/here")
+        self.assertEqual(status, 404)
+        self.assertEqual(json.loads(raw), {"error_code": "ENDPOINT_NOT_FOUND",
+                                           "message": "No API found for 'GET /api/2.0/nothing/here'"})
+        self.assertEqual(hdrs["Content-Type"], "application/json")
+        self.assertTrue(hdrs["x-request-id"])
+        status, _, _ = self.emu.request("GET", "/oidc/v1/token")     # wrong method, same answer
+        self.assertEqual(status, 404)
+
+    # -- control API ----------------------------------------------------------------------------
+    def test_stats(self):
+        self.emu.request("GET", "/oidc/.well-known/oauth-authorization-server")
+        at = self.emu.access_token(self.client_id, self.secret)
+        self.emu.access_token(self.client_id, self.secret)
+        self.emu.access_token(self.client_id, self.secret)
+        self.emu.credential_request(at, {"endpoint": self.endpoint})
+        self.emu.credential_request(at, {"endpoint": self.endpoint})
+        self.emu.ctl("GET", "config")                                # not counted
+        self.assertEqual(self.emu.ctl("GET", "stats"), {
+            "GET /oidc/.well-known/oauth-authorization-server": 1,
+            "POST /oidc/v1/token": 3,
+            "POST /api/2.0/postgres/credentials": 2})
+        self.emu.ctl("POST", "stats/reset")
+        self.assertEqual(self.emu.ctl("GET", "stats"), {})
+
+    def test_fault_status(self):
+        self.emu.ctl("POST", "faults", {"method": "POST", "path": "/oidc/v1/token", "count": 2,
+                                        "status": 503, "headers": {"Retry-After": "1"},
+                                        "body": '{"error_code":"TEMPORARILY_UNAVAILABLE"}'})
+        for _ in range(2):
+            status, hdrs, raw = self.emu.request("POST", "/oidc/v1/token", "grant_type=client_credentials")
+            self.assertEqual(status, 503)
+            self.assertEqual(hdrs["Retry-After"], "1")
+            self.assertEqual(raw, b'{"error_code":"TEMPORARILY_UNAVAILABLE"}')
+            self.assertTrue(hdrs["x-request-id"])
+        self.assertEqual(self.emu.token_request(self.client_id, self.secret)[0], 200)   # used up
+        self.assertEqual(self.emu.ctl("GET", "stats")["POST /oidc/v1/token"], 3)
+
+    def test_fault_status_default_body(self):
+        self.emu.ctl("POST", "faults", {"method": "POST", "path": "/api/2.0/postgres/credentials",
+                                        "status": 429})
+        at = self.emu.access_token(self.client_id, self.secret)
+        status, answer = self.emu.credential_request(at, {"endpoint": self.endpoint})
+        self.assertEqual((status, answer["error_code"]), (429, "REQUEST_LIMIT_EXCEEDED"))
+        self.assertEqual(self.emu.credential_request(at, {"endpoint": self.endpoint})[0], 200)
+
+    def test_fault_latency_only(self):
+        self.emu.ctl("POST", "faults", {"method": "GET", "path": "/oidc/.well-known/oauth-authorization-server",
+                                        "latency_ms": 700})
+        start = time.monotonic()
+        status, answer = self.emu.json("GET", "/oidc/.well-known/oauth-authorization-server")
+        self.assertGreaterEqual(time.monotonic() - start, 0.7)
+        self.assertEqual(status, 200)
+        self.assertIn("token_endpoint", answer)           # the normal answer, delayed
+
+    def test_fault_reset(self):
+        self.emu.ctl("POST", "faults", {"method": "POST", "path": "/oidc/v1/token", "reset": True})
+        with self.assertRaises((OSError, http.client.HTTPException)):
+            self.emu.token_request(self.client_id, self.secret)
+        self.assertEqual(self.emu.token_request(self.client_id, self.secret)[0], 200)
+        self.assertEqual(self.emu.ctl("GET", "stats")["POST /oidc/v1/token"], 2)
+
+    def test_fault_body_only_is_200(self):
+        self.emu.ctl("POST", "faults", {"method": "POST", "path": "/oidc/v1/token", "body": '{"access_token": '})
+        status, _, raw = self.emu.request("POST", "/oidc/v1/token", "grant_type=client_credentials")
+        self.assertEqual((status, raw), (200, b'{"access_token": '))
+
+    def test_faults_clear_and_validation(self):
+        self.emu.ctl("POST", "faults", {"path": "/oidc/v1/token", "status": 500, "count": -1})
+        self.assertEqual(len(self.emu.ctl("GET", "faults")["faults"]), 1)
+        for _ in range(3):     # count -1: until cleared
+            self.assertEqual(self.emu.token_request(self.client_id, self.secret)[0], 500)
+        self.emu.ctl("DELETE", "faults")
+        self.assertEqual(self.emu.ctl("GET", "faults"), {"faults": []})
+        self.assertEqual(self.emu.token_request(self.client_id, self.secret)[0], 200)
+        status, answer = self.emu.json("POST", "/_emulator/faults", {"path": "/x", "colour": "red"})
+        self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"))
+        status, answer = self.emu.json("POST", "/_emulator/config", {"credential_lifetime": "soon"})
+        self.assertEqual(status, 400)
+
+
+if __name__ == "__main__":
+    unittest.main()
