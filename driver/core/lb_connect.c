@@ -7,13 +7,6 @@
 #include "lb_buf.h"
 #include "lb_oauth.h"
 
-void lb_plan_free(lb_plan *plan)
-{
-    lb_secret_free(plan->psql_connstr);
-    free(plan->out_connstr);
-    memset(plan, 0, sizeof(*plan));
-}
-
 char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const char *credential)
 {
     lb_buf b;
@@ -53,34 +46,190 @@ char *lb_build_output_connstr(const lb_kvlist *input)
     return out;
 }
 
-lb_result lb_plan_connection(const lb_kvlist *input, const lb_sources *sources, lb_plan *plan,
-                             lb_error *err)
+void lb_plan_free(lb_plan *plan)
+{
+    lb_secret_free(plan->psql_connstr);
+    free(plan->out_connstr);
+    lb_secret_free(plan->credential);
+    lb_settings_free(&plan->settings);
+    memset(plan, 0, sizeof(*plan));
+}
+
+lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sources *sources, long login_timeout_s,
+                           lb_error *err)
 {
     memset(plan, 0, sizeof(*plan));
-    lb_settings s;
-    lb_result rc = lb_settings_resolve(input, sources, &s, err);
-    if (rc != LB_OK)
+    plan->input = input;
+    plan->start_ms = lb_now_ms();
+    if (login_timeout_s > 0)
+        plan->deadline_ms = plan->start_ms + login_timeout_s * 1000;
+    lb_result rc = lb_settings_resolve(input, sources, &plan->settings, err);
+    if (rc != LB_OK) {
+        lb_logger_from_env(&plan->log);
+        lb_log(&plan->log, LB_LOG_ERROR, "settings: %s", err->message);
         return rc;
-
-    lb_http_opts http = {.cafile = lb_settings_get(&s, LB_KEY_CAFILE)};
-    const char *host = lb_settings_get(&s, LB_KEY_HOST);
-    lb_token token = {0};
-    lb_credential cred = {0};
-    rc = lb_oauth_m2m_token(&http, host, lb_settings_get(&s, LB_KEY_CLIENT_ID),
-                            lb_settings_get(&s, LB_KEY_CLIENT_SECRET), &token, err);
-    if (rc == LB_OK)
-        rc = lb_lakebase_credential(&http, host, token.access_token, lb_settings_get(&s, LB_KEY_ENDPOINT),
-                                    &cred, err);
-    if (rc == LB_OK) {
-        plan->psql_connstr = lb_build_psql_connstr(&s, input, cred.token);
-        plan->out_connstr = lb_build_output_connstr(input);
-        if (plan->psql_connstr == NULL || plan->out_connstr == NULL) {
-            lb_plan_free(plan);
-            rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
-        }
     }
-    lb_token_clear(&token);
-    lb_credential_clear(&cred);
-    lb_settings_free(&s);
+    lb_logger_init(&plan->log, plan->settings.log_level, lb_settings_get(&plan->settings, LB_KEY_LOG_FILE));
+    plan->settings_ms = lb_now_ms() - plan->start_ms;
+    if (lb_log_enabled(&plan->log, LB_LOG_DEBUG)) {
+        lb_buf b;
+        lb_buf_init(&b, 0);
+        lb_log_connstr(input, &b);
+        lb_log(&plan->log, LB_LOG_DEBUG, "connect: input %s", b.data ? b.data : "");
+        lb_buf_free(&b);
+    }
+    lb_log(&plan->log, LB_LOG_INFO, "connect: workspace %s, client id %s, endpoint %s, server %s:%d, user %s%s%s",
+           lb_settings_get(&plan->settings, LB_KEY_HOST), lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID),
+           lb_settings_get(&plan->settings, LB_KEY_ENDPOINT), lb_settings_get(&plan->settings, LB_KEY_SERVER),
+           plan->settings.port, lb_settings_get(&plan->settings, LB_KEY_UID), plan->settings.dsn ? ", DSN " : "",
+           plan->settings.dsn ? plan->settings.dsn : "");
+    return LB_OK;
+}
+
+static lb_http_opts http_opts(const lb_plan *plan)
+{
+    lb_http_opts http = {.cafile = lb_settings_get(&plan->settings, LB_KEY_CAFILE),
+                         .proxy = lb_settings_get(&plan->settings, LB_KEY_PROXY),
+                         .deadline_ms = plan->deadline_ms,
+                         .log = &plan->log};
+    return http;
+}
+
+/* Cache keys: everything that changes what the value grants. The secret enters only
+ * as a hash, so that a wrong secret never reuses a value fetched with the right one. */
+static void cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
+{
+    const lb_settings *s = &plan->settings;
+    char secret_hash[65];
+    lb_sha256_hex(lb_settings_get(s, LB_KEY_CLIENT_SECRET), secret_hash);
+    lb_buf_printf(key, "%s\n%s\n%s\n%s\n%s", kind, lb_settings_get(s, LB_KEY_HOST), lb_settings_get(s, LB_KEY_CLIENT_ID),
+                  secret_hash, lb_settings_get(s, LB_KEY_PROXY) ? "proxy" : "");
+    if (strcmp(kind, "credential") == 0)
+        lb_buf_printf(key, "\n%s", lb_settings_get(s, LB_KEY_ENDPOINT));
+}
+
+static lb_cache_opts cache_opts(const lb_plan *plan, const char *what, int file_allowed)
+{
+    lb_cache_opts o = {.mode = plan->settings.cache_mode, .margin_s = plan->settings.refresh_margin,
+                       .log = &plan->log, .what = what};
+    /* Workspace tokens grant every API (scope all-apis): they never go to disk. */
+    if (o.mode == LB_CACHE_FILE && !file_allowed)
+        o.mode = LB_CACHE_MEMORY;
+    return o;
+}
+
+static lb_result fetch_token(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    lb_plan *plan = ctx;
+    lb_http_opts http = http_opts(plan);
+    lb_token t;
+    const lb_settings *s = &plan->settings;
+    lb_result rc = lb_oauth_m2m_token(&http, lb_settings_get(s, LB_KEY_HOST), lb_settings_get(s, LB_KEY_CLIENT_ID),
+                                      lb_settings_get(s, LB_KEY_CLIENT_SECRET), &t, err);
+    if (rc == LB_OK) {
+        out->value = t.access_token;
+        out->lifetime_s = t.expires_in;
+    }
     return rc;
+}
+
+static lb_result get_token(lb_plan *plan, char **token, lb_error *err)
+{
+    lb_buf key;
+    lb_buf_init(&key, 0);
+    cache_key(plan, "token", &key);
+    lb_cache_opts o = cache_opts(plan, "workspace token", 0);
+    long long t0 = lb_now_ms();
+    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.")
+                                : lb_cache_get(key.data, &o, fetch_token, plan, token, &plan->token_origin, err);
+    plan->token_ms += lb_now_ms() - t0;
+    lb_buf_free(&key);
+    return rc;
+}
+
+static void forget_token(lb_plan *plan, const char *token)
+{
+    lb_buf key;
+    lb_buf_init(&key, 0);
+    cache_key(plan, "token", &key);
+    lb_cache_opts o = cache_opts(plan, "workspace token", 0);
+    if (!key.overflow)
+        lb_cache_invalidate(key.data, token, &o);
+    lb_buf_free(&key);
+}
+
+static lb_result fetch_credential(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    lb_plan *plan = ctx;
+    lb_http_opts http = http_opts(plan);
+    const lb_settings *s = &plan->settings;
+    for (int tries = 0;; tries++) {
+        char *token = NULL;
+        lb_result rc = get_token(plan, &token, err);
+        if (rc != LB_OK)
+            return rc;
+        lb_credential cred;
+        long status = 0;
+        lb_error cerr;
+        lb_error_init(&cerr);
+        rc = lb_lakebase_credential(&http, lb_settings_get(s, LB_KEY_HOST), token, lb_settings_get(s, LB_KEY_ENDPOINT),
+                                    &cred, &status, &cerr);
+        if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH && tries == 0) {
+            /* The cached workspace token was refused (revoked?): fetch a new one, once. */
+            lb_log(&plan->log, LB_LOG_INFO, "credential: the cached workspace token was refused; fetching a new one");
+            forget_token(plan, token);
+            lb_secret_free(token);
+            continue;
+        }
+        lb_secret_free(token);
+        if (rc != LB_OK) {
+            *err = cerr;
+            return rc;
+        }
+        out->value = cred.token;
+        out->lifetime_s = cred.expire_time ? (long long)(cred.expire_time - time(NULL)) : 0;
+        return LB_OK;
+    }
+}
+
+lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
+{
+    lb_secret_free(plan->psql_connstr);
+    lb_secret_free(plan->credential);
+    free(plan->out_connstr);
+    plan->psql_connstr = plan->out_connstr = plan->credential = NULL;
+
+    lb_buf key;
+    lb_buf_init(&key, 0);
+    cache_key(plan, "credential", &key);
+    lb_cache_opts o = cache_opts(plan, "database credential", 1);
+    long long t0 = lb_now_ms();
+    long long token_before = plan->token_ms;
+    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.")
+                                : lb_cache_get(key.data, &o, fetch_credential, plan, &plan->credential,
+                                               &plan->credential_origin, err);
+    plan->credential_ms += lb_now_ms() - t0 - (plan->token_ms - token_before);
+    lb_buf_free(&key);
+    if (rc != LB_OK) {
+        lb_log(&plan->log, LB_LOG_ERROR, "credential: %s", err->message);
+        return rc;
+    }
+    plan->psql_connstr = lb_build_psql_connstr(&plan->settings, plan->input, plan->credential);
+    plan->out_connstr = lb_build_output_connstr(plan->input);
+    if (plan->psql_connstr == NULL || plan->out_connstr == NULL)
+        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+    return LB_OK;
+}
+
+void lb_plan_forget_credential(lb_plan *plan)
+{
+    if (plan->credential == NULL)
+        return;
+    lb_buf key;
+    lb_buf_init(&key, 0);
+    cache_key(plan, "credential", &key);
+    lb_cache_opts o = cache_opts(plan, "database credential", 1);
+    if (!key.overflow)
+        lb_cache_invalidate(key.data, plan->credential, &o);
+    lb_buf_free(&key);
 }

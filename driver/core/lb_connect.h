@@ -1,22 +1,39 @@
 /* The connect flow up to psqlODBC: settings -> workspace OAuth token -> database
- * credential -> the connection string for psqlODBC, plus the output connection string
- * for the caller. ODBC-free, so the unit tests and the setup tool can drive it. */
+ * credential (both through the cache) -> the connection string for psqlODBC, plus the
+ * output connection string for the caller. ODBC-free, so the tests and the setup
+ * tool can drive it; the driver adds the psqlODBC call and its retries. */
 #ifndef LB_CONNECT_H
 #define LB_CONNECT_H
 
+#include "lb_cache.h"
 #include "lb_connstr.h"
 #include "lb_error.h"
 #include "lb_lakebase.h"
+#include "lb_log.h"
 #include "lb_settings.h"
 
 typedef struct {
-    char *psql_connstr; /* holds the credential: wiped by lb_plan_free */
-    char *out_connstr;  /* the caller's input without secrets: safe to return and log */
+    lb_settings settings;
+    lb_logger log;
+    const lb_kvlist *input;     /* the caller's, borrowed */
+    long long start_ms;         /* monotonic */
+    long long deadline_ms;      /* from the login timeout; 0: none */
+    char *psql_connstr;         /* holds the credential: wiped by lb_plan_free */
+    char *out_connstr;          /* the caller's input without secrets: safe to return and log */
+    char *credential;           /* the credential in use (to forget it if the server refuses it) */
+    lb_cache_origin token_origin, credential_origin;
+    long long settings_ms, token_ms, credential_ms; /* time spent in each step */
 } lb_plan;
 
-/* Resolves settings from input and sources, obtains a fresh credential and fills plan. */
-lb_result lb_plan_connection(const lb_kvlist *input, const lb_sources *sources, lb_plan *plan,
-                             lb_error *err);
+/* Step 1: resolves settings from input and sources; login_timeout_s (0: none) bounds
+ * everything after. input must outlive the plan. */
+lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sources *sources, long login_timeout_s,
+                           lb_error *err);
+/* Step 2: obtains a credential (from the cache when one is usable) and builds both
+ * connection strings. May be called again after lb_plan_forget_credential. */
+lb_result lb_plan_credential(lb_plan *plan, lb_error *err);
+/* Drops the plan's credential from the cache (the server refused it). */
+void lb_plan_forget_credential(lb_plan *plan);
 void lb_plan_free(lb_plan *plan);
 
 /* The psqlODBC connection string: DSN (so psqlODBC applies the user's options from

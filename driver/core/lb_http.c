@@ -9,6 +9,11 @@
 #include <strings.h>
 
 #include "lb_buf.h"
+#include "lb_log.h"
+
+#include <ctype.h>
+#include <openssl/rand.h>
+#include <time.h>
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_OK;
@@ -24,25 +29,37 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     return lb_buf_append(b, data, size * n) == 0 ? size * n : 0;
 }
 
+/* Copies the value of header name from the line into buf when the line is that header. */
+static void header_value(const char *line, size_t len, const char *name, char *buf, size_t size)
+{
+    size_t nl = strlen(name);
+    if (len <= nl || strncasecmp(line, name, nl) != 0)
+        return;
+    const char *v = line + nl;
+    size_t vl = len - nl;
+    while (vl && (*v == ' ' || *v == '\t')) {
+        v++;
+        vl--;
+    }
+    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+        vl--;
+    if (vl >= size)
+        vl = size - 1;
+    for (size_t i = 0; i < vl; i++)
+        buf[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
+    buf[vl] = '\0';
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
     lb_http_response *resp = ctx;
     size_t len = size * n;
-    static const char name[] = "x-request-id:";
-    if (len > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
-        const char *v = data + sizeof(name) - 1;
-        size_t vl = len - (sizeof(name) - 1);
-        while (vl && (*v == ' ' || *v == '\t')) {
-            v++;
-            vl--;
-        }
-        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-            vl--;
-        if (vl >= sizeof(resp->request_id))
-            vl = sizeof(resp->request_id) - 1;
-        memcpy(resp->request_id, v, vl);
-        resp->request_id[vl] = '\0';
+    if (len > 9 && strncmp(data, "HTTP/", 5) == 0) {
+        /* A new response (after a 100 Continue, say): forget the previous headers. */
+        resp->request_id[0] = resp->retry_after[0] = '\0';
     }
+    header_value(data, len, "x-request-id:", resp->request_id, sizeof(resp->request_id));
+    header_value(data, len, "retry-after:", resp->retry_after, sizeof(resp->retry_after));
     return len;
 }
 
@@ -89,20 +106,16 @@ static lb_result transport_error(lb_error *err, CURLcode rc, const char *errbuf,
     }
 }
 
-lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_http_response *out,
-                       lb_error *err)
+/* One attempt. *cc gets libcurl's code (CURLE_OK when an answer came). */
+static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, long connect_ms, long total_ms,
+                         lb_http_response *out, CURLcode *cc_out, lb_error *err)
 {
     memset(out, 0, sizeof(*out));
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc != CURLE_OK)
-        return lb_error_set(err, LB_ERR_INTERNAL, "HY000", "[Lakebase] libcurl failed to initialize: %s.",
-                            curl_easy_strerror(curl_init_rc));
+    *cc_out = CURLE_OK;
     CURL *curl = curl_easy_init();
     if (curl == NULL)
         return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory (libcurl handle).");
 
-    long connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
-    long total_ms = opts->total_timeout_ms > 0 ? opts->total_timeout_ms : 30000;
     lb_buf body;
     lb_buf_init(&body, LB_HTTP_MAX_BODY);
     struct curl_slist *headers = NULL;
@@ -143,6 +156,8 @@ lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
     if (opts->cafile)
         curl_easy_setopt(curl, CURLOPT_CAINFO, opts->cafile);
+    if (opts->proxy)
+        curl_easy_setopt(curl, CURLOPT_PROXY, opts->proxy);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "lakebase-odbc/" LB_VERSION);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
@@ -159,6 +174,7 @@ lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_
     }
 
     CURLcode cc = curl_easy_perform(curl);
+    *cc_out = cc;
     if (cc != CURLE_OK) {
         rc = transport_error(err, cc, errbuf, req->url, opts, total_ms, (size_t)LB_HTTP_MAX_BODY);
         goto out;
@@ -230,4 +246,139 @@ char *lb_form_escape(const char *s)
     }
     *o = '\0';
     return out;
+}
+
+long long lb_retry_after_ms(const char *value, long long now_epoch_s)
+{
+    if (value == NULL || value[0] == '\0')
+        return -1;
+    if (isdigit((unsigned char)value[0])) {
+        char *end = NULL;
+        long long s = strtoll(value, &end, 10);
+        return (*end == '\0' && s >= 0 && s < 86400) ? s * 1000 : -1;
+    }
+    time_t when = curl_getdate(value, NULL);
+    if (when == (time_t)-1)
+        return -1;
+    long long d = ((long long)when - now_epoch_s) * 1000;
+    return d > 0 ? d : 0;
+}
+
+static int retryable_status(long status)
+{
+    return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+static int retryable_curl(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_OPERATION_TIMEDOUT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Exponential backoff with jitter: 250 ms, 500 ms, 1 s, ... up to 8 s, times 0.5..1. */
+static long long backoff_ms(int attempt_no)
+{
+    long long base = 250LL << (attempt_no < 6 ? attempt_no : 6);
+    if (base > 8000)
+        base = 8000;
+    unsigned short r = 0;
+    if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+        r = (unsigned short)(lb_now_ms() & 0xffff);
+    return base / 2 + (base / 2) * r / 65535;
+}
+
+static void sleep_ms(long long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static lb_result login_timeout(lb_error *err, const char *url)
+{
+    char where[512];
+    url_for_message(url, where, sizeof(where));
+    return lb_error_set(err, LB_ERR_NETWORK, "HYT00",
+                        "[Lakebase] Login timeout expired while waiting for the workspace at %s. Raise the "
+                        "application's login timeout, or check the network path.", where);
+}
+
+lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_http_response *out,
+                       lb_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK)
+        return lb_error_set(err, LB_ERR_INTERNAL, "HY000", "[Lakebase] libcurl failed to initialize: %s.",
+                            curl_easy_strerror(curl_init_rc));
+    const lb_logger *log = opts->log;
+    long long start = lb_now_ms();
+    long long budget_end = start + (opts->retry_budget_ms > 0 ? opts->retry_budget_ms : 60000);
+    int max_attempts = opts->max_attempts > 0 ? opts->max_attempts : 6;
+    char where[512];
+    url_for_message(req->url, where, sizeof(where));
+    const char *path = strstr(where, "://") ? strchr(strstr(where, "://") + 3, '/') : NULL;
+
+    for (int n = 1;; n++) {
+        long connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
+        long total_ms = opts->total_timeout_ms > 0 ? opts->total_timeout_ms : 30000;
+        long long now = lb_now_ms();
+        if (opts->deadline_ms) {
+            long long left = opts->deadline_ms - now;
+            if (left <= 0)
+                return login_timeout(err, req->url);
+            if (left < total_ms)
+                total_ms = (long)left;
+            if (left < connect_ms)
+                connect_ms = (long)left;
+        }
+        lb_error aerr;
+        lb_error_init(&aerr);
+        CURLcode cc;
+        lb_result rc = attempt(opts, req, connect_ms, total_ms, out, &cc, &aerr);
+        long long took = lb_now_ms() - now;
+        out->attempts = n;
+        if (rc == LB_OK)
+            lb_log(log, LB_LOG_DEBUG, "HTTP %s %s -> %ld (%lld ms, attempt %d%s%s)", req->method, path ? path : "/",
+                   out->status, took, n, out->request_id[0] ? ", x-request-id " : "", out->request_id);
+        else
+            lb_log(log, LB_LOG_DEBUG, "HTTP %s %s failed after %lld ms (attempt %d): %s", req->method,
+                   path ? path : "/", took, n, aerr.message);
+
+        int again = rc == LB_OK ? retryable_status(out->status) : retryable_curl(cc);
+        if (rc != LB_OK && opts->deadline_ms && lb_now_ms() >= opts->deadline_ms)
+            return login_timeout(err, req->url);
+        if (!again || n >= max_attempts) {
+            if (rc != LB_OK)
+                *err = aerr;
+            return rc;
+        }
+        long long wait = backoff_ms(n - 1);
+        long long asked = rc == LB_OK ? lb_retry_after_ms(out->retry_after, (long long)time(NULL)) : -1;
+        if (asked > wait)
+            wait = asked;
+        long long resume = lb_now_ms() + wait;
+        if ((opts->deadline_ms && resume >= opts->deadline_ms) || resume > budget_end) {
+            /* Waiting would overrun: give the caller this answer (or error) now. */
+            lb_log(log, LB_LOG_INFO, "HTTP %s %s: not retrying (a wait of %lld ms would pass the %s)", req->method,
+                   path ? path : "/", wait, opts->deadline_ms && resume >= opts->deadline_ms ? "login timeout" : "retry budget");
+            if (rc != LB_OK)
+                *err = aerr;
+            return rc;
+        }
+        lb_log(log, LB_LOG_INFO, "HTTP %s %s: %s%ld, retrying in %lld ms", req->method, path ? path : "/",
+               rc == LB_OK ? "status " : "network error ", rc == LB_OK ? out->status : (long)cc, wait);
+        if (rc == LB_OK)
+            lb_http_response_free(out);
+        sleep_ms(wait);
+    }
 }

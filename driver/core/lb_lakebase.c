@@ -134,9 +134,10 @@ static lb_result credential_failure(long status, const char *why, const char *en
 }
 
 lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, const char *access_token,
-                                 const char *endpoint, lb_credential *out, lb_error *err)
+                                 const char *endpoint, lb_credential *out, long *status, lb_error *err)
 {
     memset(out, 0, sizeof(*out));
+    *status = 0;
     char url[1024];
     snprintf(url, sizeof(url), "%s/api/2.0/postgres/credentials", host);
 
@@ -162,6 +163,7 @@ lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, con
     rc = lb_http_send(http, &req, &resp, err);
     if (rc != LB_OK)
         goto out;
+    *status = resp.status;
     if (resp.status == 200) {
         rc = lb_lakebase_parse_credential(resp.body, resp.body_len, out, err);
     } else {

@@ -14,8 +14,9 @@ typedef struct {
     time_t expire_time; /* UTC seconds; 0 when the server did not say */
 } lb_credential;
 
+/* *status gets the HTTP status when an answer came (0 otherwise). */
 lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, const char *access_token,
-                                 const char *endpoint, lb_credential *out, lb_error *err);
+                                 const char *endpoint, lb_credential *out, long *status, lb_error *err);
 void lb_credential_clear(lb_credential *c);
 
 /* Parses a credential answer body (exposed for tests). */

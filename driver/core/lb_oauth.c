@@ -2,6 +2,7 @@
 #include "lb_oauth.h"
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,46 @@ void lb_token_clear(lb_token *t)
     memset(t, 0, sizeof(*t));
 }
 
+/* Token endpoints already discovered, per workspace host (they do not change). */
+typedef struct known {
+    char *host;
+    char *token_endpoint;
+    struct known *next;
+} known;
+static known *discovered;
+static pthread_mutex_t discovered_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static char *known_endpoint(const char *host)
+{
+    char *te = NULL;
+    pthread_mutex_lock(&discovered_mu);
+    for (known *k = discovered; k && te == NULL; k = k->next)
+        if (strcmp(k->host, host) == 0)
+            te = strdup(k->token_endpoint);
+    pthread_mutex_unlock(&discovered_mu);
+    return te;
+}
+
+static void remember_endpoint(const char *host, const char *te)
+{
+    known *k = calloc(1, sizeof(*k));
+    if (k == NULL || (k->host = strdup(host)) == NULL || (k->token_endpoint = strdup(te)) == NULL) {
+        if (k)
+            free(k->host);
+        free(k);
+        return;
+    }
+    pthread_mutex_lock(&discovered_mu);
+    k->next = discovered;
+    discovered = k;
+    pthread_mutex_unlock(&discovered_mu);
+}
+
 static lb_result discover_token_endpoint(const lb_http_opts *http, const char *host, char **out,
                                          lb_error *err)
 {
+    if ((*out = known_endpoint(host)) != NULL)
+        return LB_OK;
     char url[1024];
     snprintf(url, sizeof(url), "%s/oidc/.well-known/oauth-authorization-server", host);
     lb_http_request req = {.method = "GET", .url = url};
@@ -50,6 +88,8 @@ static lb_result discover_token_endpoint(const lb_http_opts *http, const char *h
                           : te == NULL ? "no token_endpoint" : "a token_endpoint that is not https://");
     } else if ((*out = strdup(te)) == NULL) {
         rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+    } else {
+        remember_endpoint(host, te);
     }
     json_object_put(obj);
 out:

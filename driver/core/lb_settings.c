@@ -25,7 +25,16 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_UID] = {"UID", {"Username", NULL}, "PGUSER", NULL,
                     "the PostgreSQL role, the client id by default", 0},
     [LB_KEY_SSLMODE] = {"SSLmode", {NULL}, "PGSSLMODE", "require", "require, verify-ca or verify-full", 0},
-    [LB_KEY_CAFILE] = {"CAFile", {NULL}, NULL, NULL, "a CA bundle for the workspace's TLS certificate", 0},
+    [LB_KEY_CAFILE] = {"CAFile", {NULL}, NULL, NULL, "a CA bundle for the workspace's TLS certificate", 0, 1},
+    /* A proxy URL may carry a user and password. */
+    [LB_KEY_PROXY] = {"Proxy", {NULL}, NULL, NULL, "the HTTPS proxy for the workspace", 1, 1},
+    [LB_KEY_TOKEN_CACHE] = {"TokenCache", {NULL}, "LAKEBASE_ODBC_TOKEN_CACHE", "memory", "memory, file or off", 0},
+    [LB_KEY_REFRESH_MARGIN] = {"TokenRefreshMargin", {NULL}, NULL, "300",
+                               "seconds before expiry when a cached credential is renewed", 0},
+    [LB_KEY_WAKE_TIMEOUT] = {"WakeTimeout", {NULL}, NULL, "60",
+                             "seconds to wait for a compute waking from scale-to-zero", 0},
+    [LB_KEY_LOG_LEVEL] = {"LogLevel", {NULL}, "LAKEBASE_ODBC_LOG_LEVEL", "off", "off, error, info or debug", 0},
+    [LB_KEY_LOG_FILE] = {"LogFile", {NULL}, "LAKEBASE_ODBC_LOG_FILE", NULL, "the log file (default: standard error)", 0, 1},
 };
 
 /* Keys that steer the driver manager or the driver choice: never passed on. */
@@ -204,6 +213,28 @@ static int endpoint_ok(const char *v)
     return *v == '\0';
 }
 
+/* A decimal integer in [lo, hi]; 0 on success. */
+static int parse_int(const char *v, int lo, int hi, int *out)
+{
+    char *end = NULL;
+    if (!isdigit((unsigned char)v[0]))
+        return -1;
+    long n = strtol(v, &end, 10);
+    if (*end != '\0' || n < lo || n > hi)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+/* The index of v (any case) in the NULL-terminated choices, or -1. */
+static int choice(const char *v, const char *const *choices)
+{
+    for (int i = 0; choices[i]; i++)
+        if (strcasecmp(v, choices[i]) == 0)
+            return i;
+    return -1;
+}
+
 static lb_result validate(lb_settings *s, lb_error *err)
 {
     for (int k = 0; k < LB_KEY_COUNT; k++)
@@ -226,12 +257,25 @@ static lb_result validate(lb_settings *s, lb_error *err)
                          "`databricks postgres list-endpoints projects/<project-id>/branches/<branch-id>`");
     }
 
-    char *end = NULL;
-    const char *pv = s->value[LB_KEY_PORT];
-    long port = strtol(pv, &end, 10);
-    if (!isdigit((unsigned char)pv[0]) || *end != '\0' || port < 1 || port > 65535)
+    if (parse_int(s->value[LB_KEY_PORT], 1, 65535, &s->port) != 0)
         return bad_value(err, s, LB_KEY_PORT, "is not a port number between 1 and 65535");
-    s->port = (int)port;
+    if (parse_int(s->value[LB_KEY_REFRESH_MARGIN], 0, 3600, &s->refresh_margin) != 0)
+        return bad_value(err, s, LB_KEY_REFRESH_MARGIN, "is not a number of seconds between 0 and 3600");
+    if (parse_int(s->value[LB_KEY_WAKE_TIMEOUT], 0, 3600, &s->wake_timeout) != 0)
+        return bad_value(err, s, LB_KEY_WAKE_TIMEOUT, "is not a number of seconds between 0 and 3600");
+    static const char *const cache_modes[] = {"memory", "file", "off", NULL};
+    int m = choice(s->value[LB_KEY_TOKEN_CACHE], cache_modes);
+    if (m < 0)
+        return bad_value(err, s, LB_KEY_TOKEN_CACHE, "is not one of memory, file, off");
+    s->cache_mode = (lb_cache_mode)m;
+    static const char *const log_levels[] = {"off", "error", "info", "debug", NULL};
+    if ((m = choice(s->value[LB_KEY_LOG_LEVEL], log_levels)) < 0)
+        return bad_value(err, s, LB_KEY_LOG_LEVEL, "is not one of off, error, info, debug");
+    s->log_level = (lb_log_level)m;
+    const char *proxy = s->value[LB_KEY_PROXY];
+    if (proxy && strncasecmp(proxy, "http://", 7) != 0 && strncasecmp(proxy, "https://", 8) != 0 &&
+        strncasecmp(proxy, "socks5://", 9) != 0 && strncasecmp(proxy, "socks5h://", 10) != 0)
+        return bad_value(err, s, LB_KEY_PROXY, "is not a proxy URL (http://, https://, socks5:// or socks5h://host:port)");
 
     char *mode = s->value[LB_KEY_SSLMODE];
     for (char *p = mode; *p; p++)
@@ -295,7 +339,7 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
     lb_wipe(buf, sizeof(buf));
 
     for (int k = 0; k < LB_KEY_COUNT; k++) {
-        if (out->value[k] == NULL && k != LB_KEY_CAFILE) {
+        if (out->value[k] == NULL && !key_table[k].optional) {
             const lb_key_def *def = &key_table[k];
             char where[256];
             where_to_set(def, where, sizeof(where));

@@ -19,6 +19,12 @@ typedef enum {
     LB_KEY_UID,            /* UID (alias Username) */
     LB_KEY_SSLMODE,        /* SSLmode */
     LB_KEY_CAFILE,         /* CAFile */
+    LB_KEY_PROXY,          /* Proxy */
+    LB_KEY_TOKEN_CACHE,    /* TokenCache: memory, file, off */
+    LB_KEY_REFRESH_MARGIN, /* TokenRefreshMargin, seconds */
+    LB_KEY_WAKE_TIMEOUT,   /* WakeTimeout, seconds */
+    LB_KEY_LOG_LEVEL,      /* LogLevel: off, error, info, debug */
+    LB_KEY_LOG_FILE,       /* LogFile */
     LB_KEY_COUNT
 } lb_key;
 
@@ -28,9 +34,10 @@ typedef struct {
     const char *name;        /* canonical spelling */
     const char *aliases[3];  /* other accepted spellings, NULL-terminated */
     const char *env;         /* environment variable, or NULL */
-    const char *def;         /* default, or NULL when required */
+    const char *def;         /* default, or NULL */
     const char *what;        /* a few words for error messages */
     int secret;              /* never logged, never written to an output string */
+    int optional;            /* may stay unset (no default) */
 } lb_key_def;
 
 const lb_key_def *lb_key_info(lb_key key);
@@ -50,11 +57,19 @@ typedef struct {
     const char *(*env_get)(const char *name);
 } lb_sources;
 
+typedef enum { LB_CACHE_MEMORY, LB_CACHE_FILE, LB_CACHE_OFF } lb_cache_mode;
+typedef enum { LB_LOG_OFF, LB_LOG_ERROR, LB_LOG_INFO, LB_LOG_DEBUG } lb_log_level;
+
 typedef struct {
     char *value[LB_KEY_COUNT];
     lb_source source[LB_KEY_COUNT];
-    char *dsn;  /* the DSN named by the caller, or NULL */
-    int port;   /* LB_KEY_PORT, parsed */
+    char *dsn;                  /* the DSN named by the caller, or NULL */
+    /* Parsed forms of some values. */
+    int port;                   /* Port */
+    int refresh_margin;         /* TokenRefreshMargin, seconds */
+    int wake_timeout;           /* WakeTimeout, seconds */
+    lb_cache_mode cache_mode;   /* TokenCache */
+    lb_log_level log_level;     /* LogLevel */
 } lb_settings;
 
 /* Merges and validates. On success every required key is set and normalized

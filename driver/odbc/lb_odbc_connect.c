@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lb_buf.h"
 #include "lb_connect.h"
@@ -125,6 +126,144 @@ static SQLRETURN fail(SQLHDBC dbc, const lb_error *err)
     return SQL_ERROR;
 }
 
+/* psqlODBC's first diagnostic message for the connection, for classifying failures. */
+static void driver_message(SQLHDBC dbc, char *msg, size_t size)
+{
+    SQLCHAR state[6];
+    SQLINTEGER native;
+    SQLSMALLINT len;
+    msg[0] = '\0';
+    if (!SQL_SUCCEEDED(lb_psql.SQLGetDiagRec(SQL_HANDLE_DBC, dbc, 1, state, &native, (SQLCHAR *)msg,
+                                             (SQLSMALLINT)size, &len)))
+        msg[0] = '\0';
+}
+
+static int contains_any(const char *msg, const char *const *phrases)
+{
+    for (int i = 0; phrases[i]; i++)
+        if (strcasestr(msg, phrases[i]))
+            return 1;
+    return 0;
+}
+
+/* libpq's words for a refused password (psqlODBC reports them as 08001). */
+static int auth_failure(const char *msg)
+{
+    static const char *const phrases[] = {"authentication failed", "password authentication", NULL};
+    return contains_any(msg, phrases);
+}
+
+/* A compute that is asleep or waking refuses or drops the connection, or its proxy
+ * says it cannot reach it. A missing role or database is not waking. */
+static int compute_waking(const char *msg)
+{
+    static const char *const phrases[] = {"connection refused", "server closed the connection",
+                                          "connection reset", "could not receive data", "connect to compute",
+                                          "compute node", "compute is starting", "the database system is starting up",
+                                          NULL};
+    return !auth_failure(msg) && strstr(msg, "does not exist") == NULL && contains_any(msg, phrases);
+}
+
+/* The application's login timeout, as psqlODBC holds it (seconds, 0: none). */
+static long login_timeout(SQLHDBC dbc)
+{
+    SQLULEN v = 0;
+    if (!SQL_SUCCEEDED(lb_psql.SQLGetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, &v, 0, NULL)))
+        return 0;
+    return (long)v;
+}
+
+static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
+{
+    if (plan->deadline_ms) {
+        /* psqlODBC gets what is left of the login timeout, at least a second. */
+        long long left = (plan->deadline_ms - lb_now_ms() + 999) / 1000;
+        lb_psql.SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)(left > 0 ? left : 1), 0);
+    }
+    if (!wide)
+        return lb_psql.SQLDriverConnect(dbc, NULL, (SQLCHAR *)plan->psql_connstr, SQL_NTS, NULL, 0, NULL,
+                                        SQL_DRIVER_NOPROMPT);
+    size_t units = 0;
+    uint16_t *w = lb_utf8_to_utf16(plan->psql_connstr, &units);
+    if (w == NULL)
+        return SQL_ERROR;
+    SQLRETURN rc = lb_psql.SQLDriverConnectW(dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+    lb_wipe(w, units * sizeof(*w));
+    free(w);
+    return rc;
+}
+
+static void sleep_ms(long long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static const char *origin_name(lb_cache_origin o)
+{
+    return o == LB_FROM_MEMORY ? "cache hit (memory)" : o == LB_FROM_FILE ? "cache hit (file)" : "fetched";
+}
+
+/* Connects with the plan's credential; retries once with a fresh credential when a
+ * cached one is refused, and rides through a compute waking from scale-to-zero for
+ * up to WakeTimeout seconds (within the login timeout). */
+static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
+{
+    const lb_logger *log = &plan->log;
+    long long wake_start = lb_now_ms();
+    long long wake_end = wake_start + plan->settings.wake_timeout * 1000LL;
+    int refreshed = 0;
+    char msg[1024];
+    for (int attempt = 0;; attempt++) {
+        long long t0 = lb_now_ms();
+        SQLRETURN rc = psql_connect(dbc, wide, plan);
+        long long pg_ms = lb_now_ms() - t0;
+        if (SQL_SUCCEEDED(rc)) {
+            lb_log(log, LB_LOG_INFO,
+                   "connect: ok in %lld ms (settings %lld ms; workspace token %lld ms; credential %lld ms, %s; "
+                   "PostgreSQL %lld ms%s)", lb_now_ms() - plan->start_ms, plan->settings_ms, plan->token_ms,
+                   plan->credential_ms, origin_name(plan->credential_origin), pg_ms,
+                   attempt ? ", after retries" : "");
+            return rc;
+        }
+        driver_message(dbc, msg, sizeof(msg));
+        lb_log(log, LB_LOG_INFO, "connect: PostgreSQL refused the connection after %lld ms: %s", pg_ms, msg);
+        if (auth_failure(msg) && plan->credential_origin != LB_FROM_FETCH && !refreshed) {
+            /* A cached credential was refused (revoked, or the server restarted): once,
+             * with a fresh one. */
+            lb_log(log, LB_LOG_INFO, "connect: retrying once with a fresh credential");
+            refreshed = 1;
+            lb_plan_forget_credential(plan);
+            lb_error err;
+            lb_error_init(&err);
+            if (lb_plan_credential(plan, &err) != LB_OK) {
+                lb_diag_post(dbc, SQL_ERROR, err.sqlstate, err.message, 0);
+                return SQL_ERROR;
+            }
+            continue;
+        }
+        if (!compute_waking(msg) || plan->settings.wake_timeout == 0)
+            return rc;
+        long long now = lb_now_ms();
+        long long wait = 250LL << (attempt < 3 ? attempt : 3); /* 250 ms .. 2 s */
+        int past_login = plan->deadline_ms && now + wait >= plan->deadline_ms;
+        if (now + wait > wake_end || past_login) {
+            char hint[600];
+            snprintf(hint, sizeof(hint),
+                     "[Lakebase] The Lakebase compute did not accept connections within %s (%lld ms): it may "
+                     "still be waking from scale-to-zero. Retry, or raise %s.",
+                     past_login ? "the login timeout" : "WakeTimeout", now - wake_start,
+                     past_login ? "the application's login timeout" : "WakeTimeout (seconds)");
+            lb_log(log, LB_LOG_ERROR, "%s", hint + 11);
+            lb_diag_post(dbc, SQL_ERROR, past_login ? "HYT00" : "08001", hint, 1);
+            return SQL_ERROR;
+        }
+        lb_log(log, LB_LOG_INFO, "connect: the compute may be waking; retrying in %lld ms", wait);
+        sleep_ms(wait);
+    }
+}
+
 /* The connect flow shared by every intercepted function. */
 static SQLRETURN connect_with(SQLHDBC dbc, int wide, const lb_kvlist *input, void *out, SQLSMALLINT out_max,
                               SQLSMALLINT *out_len)
@@ -137,25 +276,12 @@ static SQLRETURN connect_with(SQLHDBC dbc, int wide, const lb_kvlist *input, voi
     lb_error_init(&err);
     lb_plan plan;
     lb_sources sources = {.dsn_get = dsn_get, .env_get = env_get};
-    if (lb_plan_connection(input, &sources, &plan, &err) != LB_OK)
+    if (lb_plan_settings(&plan, input, &sources, login_timeout(dbc), &err) != LB_OK ||
+        lb_plan_credential(&plan, &err) != LB_OK) {
+        lb_plan_free(&plan);
         return fail(dbc, &err);
-
-    SQLRETURN rc;
-    if (wide) {
-        size_t units = 0;
-        uint16_t *w = lb_utf8_to_utf16(plan.psql_connstr, &units);
-        if (w == NULL) {
-            lb_plan_free(&plan);
-            lb_error_set(&err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
-            return fail(dbc, &err);
-        }
-        rc = lb_psql.SQLDriverConnectW(dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
-        lb_wipe(w, units * sizeof(*w));
-        free(w);
-    } else {
-        rc = lb_psql.SQLDriverConnect(dbc, NULL, (SQLCHAR *)plan.psql_connstr, SQL_NTS, NULL, 0, NULL,
-                                      SQL_DRIVER_NOPROMPT);
     }
+    SQLRETURN rc = connect_postgres(dbc, wide, &plan);
     if (SQL_SUCCEEDED(rc) && (out || out_len)) {
         SQLRETURN orc = put_out(dbc, wide, plan.out_connstr, out, out_max, out_len);
         if (orc != SQL_SUCCESS)

@@ -149,7 +149,7 @@ static void test_dsnless_driver_connect(void **state)
     (void)state;
     conn c = new_conn();
     char in[4096], out[4096] = "";
-    dsnless(in, sizeof(in), "UseDeclareFetch=1");
+    dsnless(in, sizeof(in), "UseDeclareFetch=1;TokenCache=off");
     SQLSMALLINT out_len = 0;
     long long before = emulator_count(CREDENTIALS);
     SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, (SQLCHAR *)out, sizeof(out), &out_len,
@@ -182,6 +182,7 @@ static void test_dsnless_driver_connect(void **state)
 static void test_dsn_connect_fresh_credential_each_time(void **state)
 {
     (void)state;
+    setenv("LAKEBASE_ODBC_TOKEN_CACHE", "off", 1); /* the DSN does not set TokenCache */
     long long before = emulator_count(CREDENTIALS);
     for (int i = 0; i < 3; i++) {
         conn c = new_conn();
@@ -195,6 +196,7 @@ static void test_dsn_connect_fresh_credential_each_time(void **state)
         SQLDisconnect(c.dbc);
         free_conn(&c);
     }
+    unsetenv("LAKEBASE_ODBC_TOKEN_CACHE");
     assert_int_equal(emulator_count(CREDENTIALS), before + 3);
 }
 
@@ -323,7 +325,7 @@ static void test_untrusted_certificate(void **state)
     (void)state;
     char in[4096];
     snprintf(in, sizeof(in), "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};"
-             "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s",
+             "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s;TokenCache=off",
              driver, emulator_url, client_id, secret, pg_port);
     expect_failure(in, "08001", "CAFile");
 }
