@@ -4,13 +4,18 @@
 # database credentials through PAM (pam_exec + a live-credentials file). Root only.
 #
 # Usage: scripts/local-lakebase.sh up|down|status|env|purge
-#   up      start (or keep) both; print `export` lines on stdout:  eval "$(scripts/local-lakebase.sh up)"
-#   down    stop what `up` started and remove the PAM service file (the cluster data is kept)
-#   status  say what runs (exit 0 only when both run)
+#   up      start (or keep) both, resuming a suspended compute; print `export` lines on stdout:
+#           eval "$(scripts/local-lakebase.sh up)"
+#   down    stop what `up` started and remove the PAM service file (the cluster data is kept);
+#           works in every compute state (active, suspended, waking)
+#   status  say what runs (exit 0 only when both run, or PostgreSQL is suspended by the emulator)
 #   env     print the export lines again
 #   purge   down, then delete the cluster (runtime dir) and the state folder's files
 # Environment: LAKEBASE_LOCAL_STATE (default <repo>/.local-lakebase), LAKEBASE_EMULATOR_PORT
-# (18443), LAKEBASE_PG_PORT (15432), LAKEBASE_DRIVER (<repo>/build/driver/liblakebase-odbc.so).
+# (18443; the wrong-host listener uses this port + 1), LAKEBASE_PG_PORT (15432), LAKEBASE_DRIVER
+# (<repo>/build/driver/liblakebase-odbc.so).
+# The emulator stops and starts PostgreSQL itself for scale-to-zero (POST /_emulator/suspend):
+# `up` writes the commands into emulator-config.json ("compute").
 set -euo pipefail
 umask 077
 
@@ -51,6 +56,9 @@ resolve_settings() {
     DRIVER=${LAKEBASE_DRIVER:-${rec_drv:-$REPO/build/driver/liblakebase-odbc.so}}
     [[ $EMU_PORT =~ ^[0-9]+$ && $PG_PORT =~ ^[0-9]+$ ]] || die "ports must be numbers"
     [[ $EMU_PORT != "$PG_PORT" ]] || die "emulator and PostgreSQL ports must differ"
+    WRONG_PORT=$((EMU_PORT + 1))     # second HTTPS listener: certificate for another host name
+    [[ $WRONG_PORT != "$PG_PORT" ]] ||
+        die "PostgreSQL port $PG_PORT is the emulator's wrong-host port (emulator port + 1); pick others"
     # The postgres user may not be able to traverse the repo (e.g. under /root), so the
     # cluster, its socket, TLS key copy, PAM check and live-credentials file live here.
     RUNTIME=/var/tmp/lakebase-local-$PG_PORT
@@ -60,6 +68,8 @@ resolve_settings() {
     PAM_FILE=/etc/pam.d/$PAM_SVC
     EMU_PIDFILE=$STATE/emulator.pid
     EMU_URL=https://localhost:$EMU_PORT
+    WRONG_URL=https://localhost:$WRONG_PORT
+    ISSUED=$STATE/issued-secrets     # every credential / access token the emulator issues
 }
 
 need_root() {
@@ -104,6 +114,29 @@ gen_certs() {
     rm -rf "$t"
 }
 
+# A certificate from the same CA for another host name only (SAN DNS:wrong-host.invalid), for
+# the emulator's second listener: a client that checks the host name must refuse it.
+gen_wrong_host_cert() {
+    if [[ -s $STATE/wrong-host.pem && -s $STATE/wrong-host.key ]] &&
+        openssl verify -CAfile "$STATE/ca.pem" "$STATE/wrong-host.pem" >/dev/null 2>&1 &&
+        openssl x509 -in "$STATE/wrong-host.pem" -noout -checkend 86400 >/dev/null 2>&1; then
+        return
+    fi
+    [[ -s $STATE/ca.key ]] || die "no $STATE/ca.key to sign the wrong-host certificate ('purge' and 'up' again)"
+    say "generating the wrong-host certificate (DNS:wrong-host.invalid only)"
+    local t; t=$(mktemp -d)
+    openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$t/wrong-host.key" -out "$t/wrong-host.csr" \
+        -subj "/CN=wrong-host.invalid" 2>"$t/err" || { cat "$t/err" >&2; die "openssl (wrong-host CSR) failed"; }
+    printf '%s\n' "subjectAltName=DNS:wrong-host.invalid" "basicConstraints=CA:FALSE" \
+        "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$t/ext"
+    openssl x509 -req -in "$t/wrong-host.csr" -CA "$STATE/ca.pem" -CAkey "$STATE/ca.key" \
+        -set_serial "0x$(openssl rand -hex 8)" -sha256 -days 825 -extfile "$t/ext" \
+        -out "$t/wrong-host.pem" 2>"$t/err" || { cat "$t/err" >&2; die "openssl (wrong-host sign) failed"; }
+    install -m 0600 "$t/wrong-host.key" "$STATE/"
+    install -m 0644 "$t/wrong-host.pem" "$STATE/"
+    rm -rf "$t"
+}
+
 random_secret() { python3 -c 'import secrets,string; a=string.ascii_letters+string.digits; print("".join(secrets.choice(a) for _ in range(40)))'; }
 
 gen_service_principals() {
@@ -117,10 +150,16 @@ gen_service_principals() {
 }
 
 write_emulator_config() {
+    local runuser_bin pg_isready_bin
+    runuser_bin=$(command -v runuser)
+    pg_isready_bin=$(command -v pg_isready)
     CFG_OUT=$STATE/emulator-config.json CFG_ID=$CLIENT_ID CFG_NOACCESS_ID=$NOACCESS_ID \
-    CFG_ENDPOINT=$ENDPOINT CFG_PG_PORT=$PG_PORT CFG_STATE=$STATE python3 - <<'EOF'
+    CFG_ENDPOINT=$ENDPOINT CFG_PG_PORT=$PG_PORT CFG_STATE=$STATE CFG_DATA=$DATA \
+    CFG_PG_CTL=$PGBIN/pg_ctl CFG_RUNUSER=$runuser_bin CFG_PG_ISREADY=$pg_isready_bin python3 - <<'EOF'
 import json, os
 e = os.environ
+# Scale to zero: how the emulator stops, starts and checks this PostgreSQL (as `up`/`down` do).
+as_pg = [e["CFG_RUNUSER"], "-u", "postgres", "--", e["CFG_PG_CTL"], "-D", e["CFG_DATA"]]
 read = lambda name: open(os.path.join(e["CFG_STATE"], name)).read().strip()
 cfg = {
     "service_principals": [
@@ -132,6 +171,14 @@ cfg = {
                    "port": int(e["CFG_PG_PORT"]), "state": "ACTIVE"}],
     "credential_lifetime": 3600,
     "token_lifetime": 3600,
+    "compute": {
+        "endpoint": e["CFG_ENDPOINT"],
+        "port": int(e["CFG_PG_PORT"]),
+        "start": as_pg + ["-w", "-t", "30", "start"],
+        "stop": as_pg + ["-m", "fast", "-w", "-t", "30", "stop"],
+        "ready": [e["CFG_PG_ISREADY"], "-q", "-h", "127.0.0.1", "-p", e["CFG_PG_PORT"], "-t", "1"],
+        "log": os.path.join(e["CFG_STATE"], "postgres.log"),
+    },
 }
 fd = os.open(e["CFG_OUT"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 with os.fdopen(fd, "w") as f:
@@ -182,6 +229,8 @@ write_client_files() {
       echo "export LAKEBASE_CLIENT_ID=$(sq "$CLIENT_ID")"
       echo "export LAKEBASE_ENDPOINT=$(sq "$ENDPOINT")"
       echo "export LAKEBASE_PG_PORT=$(sq "$PG_PORT")"
+      echo "export LAKEBASE_WRONG_HOST_URL=$(sq "$WRONG_URL")"
+      echo "export LAKEBASE_ISSUED_SECRETS=$(sq "$ISSUED")"
     } >"$sp/env.sh"
     chmod 0644 "$sp/env.sh"
 
@@ -253,9 +302,46 @@ urllib.request.urlopen(sys.argv[1], context=ctx, timeout=2).read()
 EOF
 }
 
+# Call the emulator's control API: emulator_ctl METHOD PATH [timeout]. Prints the JSON answer;
+# fails (with the answer on stderr) unless the status is 200.
+emulator_ctl() {
+    python3 - "$1" "$EMU_URL/_emulator/$2" "$STATE/ca.pem" "${3:-5}" <<'EOF'
+import ssl, sys, urllib.error, urllib.request
+method, url, ca, timeout = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+ctx = ssl.create_default_context(cafile=ca)
+req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+try:
+    print(urllib.request.urlopen(req, context=ctx, timeout=timeout).read().decode())
+except urllib.error.HTTPError as e:
+    print(f"HTTP {e.code}: {e.read().decode(errors='replace')}", file=sys.stderr)
+    sys.exit(1)
+except OSError as e:
+    print(e, file=sys.stderr)
+    sys.exit(1)
+EOF
+}
+
+compute_state() {   # ACTIVE / IDLE / WAKING from the running emulator, or nothing
+    emulator_ctl GET compute 2 2>/dev/null | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+print("WAKING" if c.get("waking") else c.get("state") or "")' 2>/dev/null || true
+}
+
+# `up` on a suspended (or waking) instance: wake PostgreSQL now, through the emulator that holds
+# its port, and wait until it accepts connections.
+resume_compute() {
+    local state
+    state=$(compute_state)
+    [[ $state == IDLE || $state == WAKING ]] || return 0
+    say "the compute is suspended ($state): resuming it"
+    emulator_ctl POST resume 120 >/dev/null || die "the emulator could not resume PostgreSQL (see $STATE/emulator.log)"
+}
+
 start_emulator() {
     if emulator_pid >/dev/null && emulator_answers; then
         say "emulator already running on $EMU_URL (pid $(emulator_pid))"
+        resume_compute
         return
     fi
     if pid=$(emulator_pid); then   # alive but not answering: restart it
@@ -266,7 +352,9 @@ start_emulator() {
     # Detached, no tie to our stdout (so `eval "$(... up)"` returns).
     setsid python3 "$EMULATOR" --config "$STATE/emulator-config.json" --port "$EMU_PORT" \
         --cert "$STATE/server.pem" --key "$STATE/server.key" --live-file "$LIVE" \
-        --pidfile "$EMU_PIDFILE" </dev/null >>"$STATE/emulator.log" 2>&1 &
+        --pidfile "$EMU_PIDFILE" --record-issued "$ISSUED" \
+        --wrong-host-port "$WRONG_PORT" --wrong-host-cert "$STATE/wrong-host.pem" \
+        --wrong-host-key "$STATE/wrong-host.key" </dev/null >>"$STATE/emulator.log" 2>&1 &
     local launched=$! _
     for _ in $(seq 1 60); do          # up to ~15 s
         if emulator_pid >/dev/null && emulator_answers; then return; fi
@@ -282,7 +370,9 @@ stop_emulator() {
     if pid=$(emulator_pid); then
         say "stopping the emulator (pid $pid)"
         kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+        # Up to 40 s: on exit the emulator lets a PostgreSQL start that it began (a wake) finish,
+        # so that stop_postgres sees the server and stops it.
+        for _ in $(seq 1 160); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
         if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
     fi
     rm -f "$EMU_PIDFILE"
@@ -305,7 +395,7 @@ ssl_cert_file = '$RUNTIME/server.pem'
 ssl_key_file = '$RUNTIME/server.key'
 ssl_min_protocol_version = 'TLSv1.2'
 password_encryption = 'scram-sha-256'
-max_connections = 50
+max_connections = 200
 shared_buffers = 32MB
 log_connections = on
 log_line_prefix = '%m [%p] %q%u@%d '
@@ -411,6 +501,7 @@ cmd_up() {
         fi
     fi
     gen_certs
+    gen_wrong_host_cert
     gen_service_principals
     write_emulator_config
     write_client_files
@@ -441,13 +532,19 @@ cmd_status() {
     else
         echo "emulator:   not running"; ok=1
     fi
+    local compute=""
+    [[ $ok -ne 0 ]] || compute=$(compute_state)
     if pg_running && pg_isready -q -h 127.0.0.1 -p "$PG_PORT" -t 2; then
         echo "postgresql: running on 127.0.0.1:$PG_PORT (data $DATA)"
+    elif [[ $compute == IDLE || $compute == WAKING ]]; then
+        # Not probed with pg_isready: a connection to the held port would wake it.
+        echo "postgresql: suspended by the emulator ($compute; wakes on first use or 'up')"
     else
         echo "postgresql: not running"; ok=1
     fi
     if [[ -f $PAM_FILE ]]; then echo "pam:        $PAM_FILE"; else echo "pam:        no service file"; ok=1; fi
     echo "state:      $STATE"
+    [[ ! -s $STATE/wrong-host.pem ]] || echo "wrong host: $WRONG_URL (certificate for wrong-host.invalid)"
     return $ok
 }
 
@@ -462,7 +559,8 @@ cmd_purge() {
     if [[ -d $STATE ]]; then
         (cd "$STATE" && rm -f ca.pem ca.key ca.srl server.pem server.key client-secret \
             noaccess-client-id noaccess-client-secret emulator-config.json odbc.ini odbcinst.ini \
-            env.sh instance.env runtime-dir emulator.pid emulator.log postgres.log .gitignore)
+            env.sh instance.env runtime-dir emulator.pid emulator.log postgres.log .gitignore \
+            issued-secrets wrong-host.pem wrong-host.key)
         rmdir "$STATE" 2>/dev/null || true
     fi
     say "purged"

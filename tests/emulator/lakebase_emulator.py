@@ -1,41 +1,56 @@
 #!/usr/bin/env python3
 """Databricks workspace emulator for the lakebase-odbc tests (Python 3.11, stdlib only).
 Owns: the OAuth M2M token endpoint, the Lakebase `postgres` credential and endpoint APIs,
-the live-credentials file that the local PostgreSQL's PAM check reads, and a control API
-(/_emulator/...) for stats, fault injection and run-time settings.
+the live-credentials file that the local PostgreSQL's PAM check reads, scale-to-zero of the
+local PostgreSQL (suspend / wake on first use), and a control API (/_emulator/...) for stats,
+fault injection and run-time settings.
 
 Usage:
     python3 lakebase_emulator.py --config CONFIG.json --port N --cert CERT.pem --key KEY.pem
                                  --live-file FILE [--pidfile FILE] [--log FILE]
+                                 [--record-issued FILE]
+                                 [--wrong-host-port N --wrong-host-cert PEM --wrong-host-key KEY]
 
   --config     JSON: {"service_principals": [{"client_id", "client_secret", "workspace_access"}],
                "endpoints": [{"name", "host", "port", "state"}], "credential_lifetime": s,
                "token_lifetime": s}  (optional per endpoint: "endpoint_type", "read_only_host";
-               optional top level: "fractional_seconds": bool)
+               optional top level: "fractional_seconds": bool, and "compute": {"port": N,
+               "start": [argv], "stop": [argv], "ready": [argv], "endpoint": name (default the
+               first), "log": file for the commands' output, "hosts": [addresses to hold while
+               suspended, default 127.0.0.1 and ::1], "ready_timeout": s})
   --port       HTTPS port; the emulator listens on 127.0.0.1 and, when available, ::1
   --cert/--key PEM server certificate (chain) and key
   --live-file  rewritten atomically on every change: "<role> <sha256 hex of token> <expiry>"
                per live database credential (never the token itself)
   --pidfile    written once the sockets are bound, removed on exit
   --log        append request log lines here instead of stderr (method, path, status only)
+  --record-issued  append every database credential and OAuth access token issued, one per
+               line (file mode 0600), so that a test can look for leaks of each of them
+  --wrong-host-port/--wrong-host-cert/--wrong-host-key
+               a second HTTPS listener (same routes and state) with a certificate for another
+               host name, for hostname-verification tests
 
-See README.md beside this file for the routes and the control API.
+See README.md beside this file for the routes, the control API and the suspend design.
 """
 
 import argparse
 import base64
+import errno
 import hashlib
 import hmac
 import http.server
 import ipaddress
+import itertools
 import json
 import os
 import re
 import secrets
+import selectors
 import signal
 import socket
 import ssl
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -99,11 +114,14 @@ class Fault:
 
     Kinds (combinable, applied in this order): latency_ms delays; reset closes the TCP
     connection without answering; status and/or body replace the normal answer (body alone
-    means 200 with that raw body). To add a kind: a field here plus a branch in
-    Handler._apply_fault.
+    means 200 with that raw body); then body_repeat, truncate_at and trickle_bytes_per_s shape
+    whichever answer is sent (the replacement or the normal one). To add a kind: a field here
+    plus a branch in Handler._apply_fault (or in Handler.send for a way of sending).
     """
 
-    FIELDS = ("method", "path", "count", "status", "headers", "body", "latency_ms", "reset")
+    FIELDS = ("method", "path", "count", "status", "headers", "body", "latency_ms", "reset",
+              "trickle_bytes_per_s", "body_repeat", "truncate_at")
+    MAX_REPEAT = 100_000_000
 
     def __init__(self, spec):
         if not isinstance(spec, dict):
@@ -130,6 +148,23 @@ class Fault:
         if self.latency_ms < 0:
             raise ValueError("fault 'latency_ms' must be >= 0")
         self.reset = bool(spec.get("reset", False))
+        self.trickle_bytes_per_s = self._int(spec, "trickle_bytes_per_s", 1, 1 << 30)
+        self.body_repeat = self._int(spec, "body_repeat", 1, self.MAX_REPEAT)
+        self.truncate_at = self._int(spec, "truncate_at", 0, 1 << 40)
+
+    @staticmethod
+    def _int(spec, name, low, high):
+        value = spec.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ValueError(f"fault '{name}' must be an integer in {low}..{high}")
+        return value
+
+    @property
+    def shapes(self):
+        """True when the fault changes how an answer is sent (not only which answer)."""
+        return any(v is not None for v in (self.trickle_bytes_per_s, self.body_repeat, self.truncate_at))
 
     def matches(self, method, path):
         if self.method not in ("*", method):
@@ -151,9 +186,14 @@ class State:
 
     SETTABLE = ("credential_lifetime", "token_lifetime", "fractional_seconds", "endpoints")
 
-    def __init__(self, config, live_file):
+    def __init__(self, config, live_file, record_issued=None):
         self.lock = threading.Lock()
         self.live_file = live_file
+        self.record_fd = None
+        if record_issued:    # append-only, 0600 even when the file existed with other bits
+            self.record_fd = os.open(record_issued, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.fchmod(self.record_fd, 0o600)
+        self.compute = None                      # Compute, when the config has "compute"
         self.sps = {}
         for sp in config.get("service_principals", []):
             cid = sp["client_id"]
@@ -202,6 +242,12 @@ class State:
     def endpoint(self, name):
         return next((e for e in self.settings["endpoints"] if e["name"] == name), None)
 
+    def set_endpoint_state(self, name, value):
+        """Set status.current_state of one endpoint (copy on write: readers may hold the old)."""
+        with self.lock:
+            self.settings = dict(self.settings, endpoints=[
+                dict(e, state=value) if e["name"] == name else e for e in self.settings["endpoints"]])
+
     # -- stats and faults ----------------------------------------------------------------
     def count(self, method, path):
         with self.lock:
@@ -226,6 +272,7 @@ class State:
         with self.lock:
             lifetime = self.settings["token_lifetime"]
             self.access_tokens[token] = (client_id, time.time() + lifetime)
+            self._record(token)
         return token, lifetime
 
     def bearer_client(self, token):
@@ -246,7 +293,13 @@ class State:
             self.live.append([client_id, hashlib.sha256(token.encode()).hexdigest(), exp, client_id])
             self._prune(now)
             self.write_live_file()
+            self._record(token)
         return token, rfc3339(exp_precise if fractional else exp, fractional)
+
+    def _record(self, token):
+        """Append an issued secret to the --record-issued file (caller holds the lock)."""
+        if self.record_fd is not None:
+            os.write(self.record_fd, token.encode() + b"\n")   # O_APPEND: one write, one line
 
     def _make_jwt(self, sub, issuer, iat, exp):
         header = b64url(b'{"alg":"HS256","typ":"JWT"}')
@@ -296,6 +349,291 @@ class State:
 
 
 # --------------------------------------------------------------------------------------------
+# Scale to zero: the compute behind one endpoint
+# --------------------------------------------------------------------------------------------
+
+class PortHolder:
+    """Listens on PostgreSQL's port while the compute is suspended. The first connection is
+    closed at once (EOF before any PostgreSQL message), the port is released, and on_connect
+    is called (from the holder's own thread) to start the wake."""
+
+    def __init__(self, hosts, port, on_connect):
+        self.hosts, self.port, self.on_connect = hosts, port, on_connect
+        self.socks = []
+        self.thread = None
+        self._wake_r, self._wake_w = socket.socketpair()
+
+    def open(self):
+        """Bind every host (raises OSError if 127.0.0.1 or a bindable ::1 is still taken)."""
+        try:
+            for host in self.hosts:
+                family = socket.AF_INET6 if ":" in host else socket.AF_INET
+                try:
+                    sock = socket.socket(family, socket.SOCK_STREAM)
+                except OSError:
+                    if family == socket.AF_INET6:
+                        continue                     # no IPv6 at all
+                    raise
+                self.socks.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                try:
+                    sock.bind((host, self.port))
+                except OSError as e:
+                    if family == socket.AF_INET6 and e.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                        self.socks.remove(sock)
+                        sock.close()
+                        continue
+                    raise
+                sock.listen(16)
+        except OSError:
+            self._close_sockets()
+            raise
+
+    def start(self):
+        """Start accepting (connections that arrived since open() wait in the backlog)."""
+        self.thread = threading.Thread(target=self._run, name=f"hold-{self.port}", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        sel = selectors.DefaultSelector()
+        for sock in self.socks:
+            sel.register(sock, selectors.EVENT_READ)
+        sel.register(self._wake_r, selectors.EVENT_READ)
+        peer = None
+        try:
+            while peer is None:
+                events = sel.select()
+                if any(key.fileobj is self._wake_r for key, _ in events):
+                    return                            # released by close()
+                for key, _ in events:
+                    try:
+                        conn, addr = key.fileobj.accept()
+                    except OSError:
+                        continue
+                    self._refuse(conn)
+                    peer = addr[0]
+                    break
+        finally:
+            sel.close()
+            self._close_sockets()                     # the port is free from here on
+        self.on_connect(peer)
+
+    @staticmethod
+    def _refuse(conn):
+        """Close without a byte of answer. The client's first message (SSLRequest, ...) is read
+        first, so the close is a clean FIN (EOF) rather than a RST for unread data."""
+        try:
+            conn.settimeout(0.1)
+            conn.recv(65536)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def _close_sockets(self):
+        for sock in self.socks:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        self.socks = []
+
+    def close(self):
+        """Release the port (returns once the sockets are closed)."""
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join(5)
+        if self.thread is None:
+            self._close_sockets()
+        for s in (self._wake_r, self._wake_w):
+            s.close()
+
+
+class Compute:
+    """Suspend / wake of the PostgreSQL behind one endpoint, with the commands from the config.
+
+    ACTIVE: PostgreSQL runs. suspend(): run `stop`, hold the port (PortHolder), state IDLE.
+    trigger() (a connection on the held port, a credential request, resume): release the port,
+    wait wake_delay_ms (nothing listens: connection refused), run `start`, poll `ready`, state
+    ACTIVE. Commands run in the caller's handler thread (suspend) or in a wake thread, never
+    in the accepting threads of the HTTP servers."""
+
+    def __init__(self, spec, state):
+        if not isinstance(spec, dict):
+            raise ValueError("'compute' must be a JSON object")
+        self.state = state
+        endpoints = state.settings["endpoints"]
+        self.endpoint = spec.get("endpoint") or (endpoints[0]["name"] if endpoints else None)
+        if self.endpoint is None or state.endpoint(self.endpoint) is None:
+            raise ValueError("'compute.endpoint' must name a configured endpoint")
+        self.port = int(spec.get("port") or state.endpoint(self.endpoint)["port"])
+        self.cmds = {}
+        for key in ("start", "stop", "ready"):
+            argv = spec.get(key)
+            if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+                raise ValueError(f"'compute.{key}' must be a non-empty argv list of strings")
+            self.cmds[key] = argv
+        self.hosts = spec.get("hosts") or ["127.0.0.1", "::1"]
+        self.log_path = spec.get("log")
+        self.ready_timeout = float(spec.get("ready_timeout", 30))
+        self.cond = threading.Condition()      # guards everything below
+        self.current = "ACTIVE"                # ACTIVE or IDLE (IDLE until PostgreSQL is ready again)
+        self.busy = False                      # a suspend is running its stop command
+        self.waking = False
+        self.wakes = 0
+        self.wake_delay_ms = 0
+        self.last_error = None
+        self.holder = None
+        self.wake_thread = None
+        self.hurry = threading.Event()         # cut the wake delay short (resume, shutdown)
+        self.closing = False
+
+    def report(self):
+        with self.cond:
+            return {"configured": True, "endpoint": self.endpoint, "port": self.port,
+                    "state": self.current, "wakes": self.wakes, "waking": self.waking,
+                    "holding_port": self.holder is not None, "wake_delay_ms": self.wake_delay_ms,
+                    "last_error": self.last_error}
+
+    def _run(self, what, timeout):
+        """Run one configured command; (ok, description)."""
+        out = subprocess.DEVNULL
+        try:
+            if self.log_path and what != "ready":
+                out = open(self.log_path, "ab")      # PostgreSQL keeps logging here (pg_ctl's stdout)
+            proc = subprocess.run(self.cmds[what], stdin=subprocess.DEVNULL, stdout=out,
+                                  stderr=subprocess.STDOUT, cwd="/", start_new_session=True,
+                                  timeout=timeout)
+            return proc.returncode == 0, f"{what} command exited with {proc.returncode}"
+        except (OSError, subprocess.SubprocessError) as e:
+            return False, f"{what} command failed: {type(e).__name__}: {e}"
+        finally:
+            if out is not subprocess.DEVNULL:
+                out.close()
+
+    def suspend(self, wake_delay_ms):
+        with self.cond:
+            if self.closing:
+                raise rest_error(409, "INVALID_STATE", "the emulator is stopping")
+            if self.waking or self.busy:
+                raise rest_error(409, "INVALID_STATE", "the compute is waking or suspending; try again")
+            self.wake_delay_ms = wake_delay_ms
+            if self.current == "IDLE" and self.holder is not None:
+                return                                 # already suspended: new delay only
+            self.busy = True
+        holder = None
+        try:
+            ok, why = self._run("stop", 60)
+            if not ok:
+                log(f"compute {self.endpoint}: {why} (holding the port anyway if it is free)")
+            holder = PortHolder(self.hosts, self.port, self._on_connect)
+            try:
+                holder.open()
+            except OSError as e:
+                self.last_error = f"cannot hold port {self.port}: {e.strerror}"
+                raise rest_error(409, "INVALID_STATE",
+                                 f"port {self.port} is still taken ({why}); not suspended")
+            self.state.set_endpoint_state(self.endpoint, "IDLE")
+            with self.cond:
+                self.current = "IDLE"
+                self.last_error = None if ok else why
+                self.holder, holder = holder, None
+                self.busy = False
+                self.holder.start()                    # from here a connection starts the wake
+            log(f"compute {self.endpoint}: suspended (IDLE), holding port {self.port}, "
+                f"wake delay {wake_delay_ms} ms")
+        finally:
+            if holder is not None:
+                holder.close()
+            with self.cond:
+                self.busy = False
+                self.cond.notify_all()
+
+    def _on_connect(self, peer):
+        log(f"compute {self.endpoint}: connection from {peer} while suspended: closed it, waking")
+        self.trigger("connection")
+
+    def trigger(self, reason, delay_ms=None):
+        """Start a wake if suspended and not already waking; never waits for it."""
+        with self.cond:
+            if self.current != "IDLE" or self.waking or self.busy or self.closing:
+                return False
+            self.waking = True
+            self.wakes += 1
+            self.hurry.clear()
+            delay = self.wake_delay_ms if delay_ms is None else delay_ms
+            self.wake_thread = threading.Thread(target=self._wake, args=(reason, delay),
+                                                name="wake", daemon=True)
+            self.wake_thread.start()
+            return True
+
+    def _wake(self, reason, delay):
+        with self.cond:
+            holder, self.holder = self.holder, None
+        if holder is not None:
+            holder.close()                             # port free: connections are refused now
+        log(f"compute {self.endpoint}: wake #{self.wakes} ({reason}), starting PostgreSQL in {delay} ms")
+        self.hurry.wait(delay / 1000.0)
+        ok, why = False, "the emulator is stopping"
+        if not self.closing:
+            ok, why = self._run("start", 60)
+            deadline = time.monotonic() + self.ready_timeout
+            while ok and not self.closing:
+                ready, _ = self._run("ready", 10)
+                if ready:
+                    break
+                if time.monotonic() > deadline:
+                    ok, why = False, f"PostgreSQL not ready after {self.ready_timeout:g} s"
+                    break
+                time.sleep(0.1)
+        with self.cond:
+            self.waking = False
+            if ok:                                     # PostgreSQL runs (even if we are stopping)
+                self.current = "ACTIVE"
+                self.last_error = None
+            else:
+                self.last_error = why
+            self.cond.notify_all()
+        if ok:
+            self.state.set_endpoint_state(self.endpoint, "ACTIVE")
+            log(f"compute {self.endpoint}: ACTIVE again")
+        else:
+            log(f"compute {self.endpoint}: wake failed: {why}")
+
+    def resume(self, timeout=90):
+        """Wake now (no delay) and wait until PostgreSQL is ready."""
+        with self.cond:
+            if not self.cond.wait_for(lambda: not self.busy, timeout):
+                raise rest_error(504, "DEADLINE_EXCEEDED", "a suspend is still running")
+            if self.current == "ACTIVE" and not self.waking:
+                return
+            if not self.trigger("resume", 0):
+                log(f"compute {self.endpoint}: resume: wake delay cut short")
+            self.hurry.set()
+            if not self.cond.wait_for(lambda: not self.waking, timeout):
+                raise rest_error(504, "DEADLINE_EXCEEDED", "the compute did not wake in time")
+            if self.current != "ACTIVE":
+                raise rest_error(500, "INTERNAL_ERROR", f"wake failed: {self.last_error}")
+
+    def shutdown(self):
+        """On exit: cancel a pending wake, release the port, let a running start finish."""
+        with self.cond:
+            self.closing = True
+            self.hurry.set()
+            holder, self.holder = self.holder, None
+            thread = self.wake_thread
+        if holder is not None:
+            holder.close()
+        if thread is not None:
+            thread.join(30)
+
+
+# --------------------------------------------------------------------------------------------
 # HTTP handling
 # --------------------------------------------------------------------------------------------
 
@@ -321,6 +659,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ("GET", "/_emulator/config"): "ctl_config_get",
         ("POST", "/_emulator/config"): "ctl_config_set",
         ("POST", "/_emulator/revoke"): "ctl_revoke",
+        ("GET", "/_emulator/compute"): "ctl_compute",
+        ("POST", "/_emulator/suspend"): "ctl_suspend",
+        ("POST", "/_emulator/resume"): "ctl_resume",
     }
 
     def version_string(self):
@@ -370,7 +711,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def send(self, status, body, headers=None):
-        """Send one answer. body: dict/list (JSON), str or bytes (raw)."""
+        """Send one answer. body: dict/list (JSON), str or bytes (raw). A shaping fault of this
+        request (self.shape) repeats, truncates and/or trickles it."""
         if isinstance(body, (dict, list)):
             data = json.dumps(body).encode()
         elif isinstance(body, str):
@@ -382,13 +724,70 @@ class Handler(http.server.BaseHTTPRequestHandler):
             for existing in [k for k in out if k.lower() == name.lower()]:
                 del out[existing]
             out[name] = value
-        self.send_response(status)
-        for name, value in out.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
+            if name.lower() == "connection" and value.lower() == "close":
+                self.close_connection = True
+        shape = getattr(self, "shape", None)
+        repeat = shape.body_repeat if shape and shape.body_repeat else 1
+        truncate = shape.truncate_at if shape else None
+        rate = shape.trickle_bytes_per_s if shape else None
+
+        self.log_request(status)
+        reason = self.responses.get(status, ("",))[0]
+        head = [f"{self.protocol_version} {status} {reason}", f"Server: {self.version_string()}",
+                f"Date: {self.date_time_string()}"]
+        head += [f"{name}: {value}" for name, value in out.items()]
+        head.append(f"Content-Length: {len(data) * repeat}")   # always the full length
+        pieces = [("\r\n".join(head) + "\r\n\r\n").encode("latin-1")]
         if self.command != "HEAD":
-            self.wfile.write(data)
+            pieces = itertools.chain(pieces, self._body_pieces(data, repeat, truncate))
+        if rate:
+            self._trickle(pieces, rate)
+        else:
+            for piece in pieces:
+                self.wfile.write(piece)
+        if truncate is not None:
+            log(f"{self.client_address[0]} {self.command} {self.path.split('?')[0]} "
+                f"TRUNCATED at {truncate} of {len(data) * repeat} body bytes (fault)")
+            self.close_gracefully()
+
+    @staticmethod
+    def _body_pieces(data, repeat, limit=None):
+        """data * repeat in blocks of about 64 KiB, cut after `limit` bytes."""
+        if not data:
+            return
+        per_block = max(1, 65536 // len(data))
+        block = data * min(per_block, repeat)
+        left = len(data) * repeat if limit is None else min(limit, len(data) * repeat)
+        while left > 0:
+            piece = block[:left]
+            yield piece
+            left -= len(piece)
+
+    def _trickle(self, pieces, rate):
+        """Write at about `rate` bytes per second, in small slices, starting at once."""
+        step = max(1, rate // 20)
+        start, sent = time.monotonic(), 0
+        for piece in pieces:
+            for i in range(0, len(piece), step):
+                pause = start + sent / rate - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                chunk = piece[i:i + step]
+                self.wfile.write(chunk)
+                sent += len(chunk)
+
+    def close_gracefully(self):
+        """Close after the answer: TLS close_notify, then FIN (a clean EOF for the client)."""
+        self.close_connection = True
+        try:
+            self.connection.settimeout(0.5)    # unwrap() also waits for the peer's close_notify
+            self.connection.unwrap()
+        except (OSError, ValueError):
+            pass
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def reset_connection(self):
         """Close the TCP connection without an answer (RST where the stack allows)."""
@@ -409,6 +808,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def dispatch(self):
         path = urllib.parse.urlsplit(self.path).path
         method = self.command
+        self.shape = None
+        try:
+            self._dispatch(method, path)
+        except (ConnectionError, ssl.SSLError, socket.timeout):
+            self.close_connection = True    # the client went away (also while trickling)
+
+    def _dispatch(self, method, path):
         try:
             body = self.read_body()
             if path.startswith("/_emulator/"):
@@ -426,7 +832,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ApiError as e:
             self.send(e.status, e.body, e.headers)
         except (ConnectionError, ssl.SSLError, socket.timeout):
-            self.close_connection = True
+            raise
         except Exception:
             log("internal error: " + traceback.format_exc().replace("\n", " | "))
             self.send(500, {"error_code": "INTERNAL_ERROR", "message": "emulator internal error"})
@@ -439,6 +845,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             log(f"{self.client_address[0]} {method} {path} RESET (fault)")
             self.reset_connection()
             return True
+        if fault.shapes:
+            self.shape = fault   # send() repeats / truncates / trickles whichever answer goes out
         if fault.status is not None or fault.body is not None:
             status = fault.status if fault.status is not None else 200
             body = fault.body if fault.body is not None else {
@@ -447,7 +855,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "message": f"injected fault (HTTP {status})"}
             self.send(status, body, fault.headers)
             return True
-        return False   # latency only: carry on with the normal answer
+        return False   # latency and/or shaping only: carry on with the normal answer
 
     # -- API routes ------------------------------------------------------------------------
     def api_discovery(self, body):
@@ -531,6 +939,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.state.endpoint(name) is None:
             raise self.not_found("endpoint id")
         token, expire_time = self.state.issue_credential(client_id, self.base_url() + "/oidc")
+        compute = self.state.compute
+        if compute is not None and compute.endpoint == name:
+            compute.trigger("credential request")   # scale-to-zero: wake, but do not wait
         return 200, {"token": token, "expire_time": expire_time}, None
 
     def endpoint_view(self, e):
@@ -616,6 +1027,41 @@ class Handler(http.server.BaseHTTPRequestHandler):
         client_id = (payload or {}).get("client_id") if isinstance(payload, dict) else None
         return 200, {"revoked": self.state.revoke(client_id)}
 
+    def _compute_for(self, payload, allowed):
+        if payload is not None and not isinstance(payload, dict):
+            raise ValueError("body must be a JSON object")
+        payload = payload or {}
+        unknown = set(payload) - set(allowed)
+        if unknown:
+            raise ValueError(f"unknown fields: {sorted(unknown)}")
+        compute = self.state.compute
+        if compute is None:
+            raise ValueError("no compute configured (config 'compute': port, start, stop, ready)")
+        name = payload.get("endpoint")
+        if name is not None and name != compute.endpoint:
+            raise ValueError(f"endpoint '{name}' has no compute (only {compute.endpoint})")
+        return compute, payload
+
+    def ctl_compute(self, payload):
+        compute = self.state.compute
+        if compute is None:
+            eps = self.state.settings["endpoints"]
+            return 200, {"configured": False, "state": eps[0]["state"] if eps else None, "wakes": 0}
+        return 200, compute.report()
+
+    def ctl_suspend(self, payload):
+        compute, payload = self._compute_for(payload, ("endpoint", "wake_delay_ms"))
+        delay = payload.get("wake_delay_ms", 500)
+        if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= 600_000:
+            raise ValueError("wake_delay_ms must be an integer in 0..600000")
+        compute.suspend(delay)
+        return 200, compute.report()
+
+    def ctl_resume(self, payload):
+        compute, _ = self._compute_for(payload, ("endpoint",))
+        compute.resume()
+        return 200, compute.report()
+
 
 class TLSServer(http.server.ThreadingHTTPServer):
     """Accepts plain TCP and does the TLS handshake in the connection's own thread."""
@@ -646,6 +1092,23 @@ class TLSServer6(TLSServer):
     address_family = socket.AF_INET6
 
 
+def listen(address_port, state, cert, key, started, what):
+    """TLS servers on 127.0.0.1 (required) and ::1 (when available) for one port."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    try:
+        servers = [TLSServer(("127.0.0.1", address_port), state, ctx, started)]
+    except OSError as e:
+        log(f"cannot listen on 127.0.0.1:{address_port} ({what}): {e.strerror}")
+        sys.exit(1)
+    try:
+        servers.append(TLSServer6(("::1", address_port), state, ctx, started))
+    except OSError as e:
+        log(f"not listening on [::1]:{address_port} ({what}): {e.strerror}")
+    return servers
+
+
 def main():
     global _log_file
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -656,28 +1119,30 @@ def main():
     ap.add_argument("--live-file", required=True)
     ap.add_argument("--pidfile")
     ap.add_argument("--log")
+    ap.add_argument("--record-issued", metavar="FILE",
+                    help="append every issued database credential and access token (mode 0600)")
+    ap.add_argument("--wrong-host-port", type=int,
+                    help="second HTTPS port, serving --wrong-host-cert (another host name)")
+    ap.add_argument("--wrong-host-cert")
+    ap.add_argument("--wrong-host-key")
     args = ap.parse_args()
+    if (args.wrong_host_port is None) != (args.wrong_host_cert is None) or \
+            (args.wrong_host_cert is None) != (args.wrong_host_key is None):
+        ap.error("--wrong-host-port, --wrong-host-cert and --wrong-host-key go together")
     if args.log:
         _log_file = open(args.log, "a", buffering=1)
 
     with open(args.config) as f:
         config = json.load(f)
-    state = State(config, args.live_file)
-
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(args.cert, args.key)
+    state = State(config, args.live_file, args.record_issued)
+    if config.get("compute"):
+        state.compute = Compute(config["compute"], state)
 
     started = time.time()
-    try:
-        servers = [TLSServer(("127.0.0.1", args.port), state, ctx, started)]
-    except OSError as e:
-        log(f"cannot listen on 127.0.0.1:{args.port}: {e.strerror}")
-        sys.exit(1)
-    try:
-        servers.append(TLSServer6(("::1", args.port), state, ctx, started))
-    except OSError as e:
-        log(f"not listening on [::1]:{args.port}: {e.strerror}")
+    servers = listen(args.port, state, args.cert, args.key, started, "emulator")
+    if args.wrong_host_port is not None:
+        servers += listen(args.wrong_host_port, state, args.wrong_host_cert, args.wrong_host_key,
+                          started, "wrong-host listener")
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -688,7 +1153,10 @@ def main():
         with open(args.pidfile + ".tmp", "w") as f:
             f.write(f"{os.getpid()}\n")
         os.replace(args.pidfile + ".tmp", args.pidfile)
-    log(f"listening on https://localhost:{args.port} (pid {os.getpid()}), live file {args.live_file}")
+    extra = f", wrong-host listener on port {args.wrong_host_port}" if args.wrong_host_port else ""
+    compute = f", compute on port {state.compute.port}" if state.compute else ""
+    log(f"listening on https://localhost:{args.port} (pid {os.getpid()}){extra}{compute}, "
+        f"live file {args.live_file}")
 
     while not stop.wait(1.0):
         state.prune_expired()
@@ -696,6 +1164,8 @@ def main():
     for srv in servers:
         srv.shutdown()
         srv.server_close()
+    if state.compute is not None:   # release PostgreSQL's port; a running start may finish
+        state.compute.shutdown()
     with state.lock:            # nothing stays valid once the emulator is gone
         state.live = []
         state.write_live_file()

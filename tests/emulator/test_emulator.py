@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Self-test of the local Lakebase (stdlib unittest): the workspace emulator's routes, control
-API and faults, and the PostgreSQL PAM path (issued credentials log in, others do not).
+API and faults (including slow, huge and truncated answers), the wrong-host listener, the
+record of issued secrets, scale-to-zero (suspend, wake on first use, resume), and the
+PostgreSQL PAM path (issued credentials log in, others do not).
 Needs a running `scripts/local-lakebase.sh up`; state folder from LAKEBASE_LOCAL_STATE.
 
     LAKEBASE_LOCAL_STATE=/path/.local-lakebase python3 tests/emulator/test_emulator.py -v
@@ -12,6 +14,7 @@ import http.client
 import json
 import os
 import shlex
+import socket
 import ssl
 import subprocess
 import time
@@ -46,22 +49,29 @@ def b64url_json(part):
 class Emulator:
     """A small HTTPS client for the emulator: one fresh connection per request."""
 
-    def __init__(self, url, cafile):
+    def __init__(self, url, cafile, ctx=None):
         parts = urllib.parse.urlsplit(url)
         self.host, self.port = parts.hostname, parts.port
-        self.ctx = ssl.create_default_context(cafile=cafile)
+        self.ctx = ctx or ssl.create_default_context(cafile=cafile)
 
-    def request(self, method, path, body=None, headers=None):
-        """(status, headers, raw body). dict bodies go as JSON, str/bytes as they are."""
+    def request(self, method, path, body=None, headers=None, timing=None):
+        """(status, headers, raw body). dict bodies go as JSON, str/bytes as they are.
+        timing: a dict that receives "headers" and "total" (seconds since the request)."""
         headers = dict(headers or {})
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
             headers.setdefault("Content-Type", "application/json")
         conn = http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=15)
         try:
+            start = time.monotonic()
             conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
-            return resp.status, resp.headers, resp.read()
+            if timing is not None:
+                timing["headers"] = time.monotonic() - start
+            raw = resp.read()
+            if timing is not None:
+                timing["total"] = time.monotonic() - start
+            return resp.status, resp.headers, raw
         finally:
             conn.close()
 
@@ -413,6 +423,214 @@ class LocalLakebaseTest(unittest.TestCase):
         self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"))
         status, answer = self.emu.json("POST", "/_emulator/config", {"credential_lifetime": "soon"})
         self.assertEqual(status, 400)
+
+
+    # -- hostile answers: slow, huge, truncated -------------------------------------------------
+    def test_fault_trickle(self):
+        body = "x" * 300
+        self.emu.ctl("POST", "faults", {"method": "POST", "path": "/oidc/v1/token", "body": body,
+                                        "trickle_bytes_per_s": 500})
+        timing = {}
+        status, hdrs, raw = self.emu.request("POST", "/oidc/v1/token", "grant_type=client_credentials",
+                                             timing=timing)
+        self.assertEqual((status, raw), (200, body.encode()))
+        # ~170 header bytes then 300 body bytes at 500 B/s: both parts arrive slowly.
+        self.assertGreater(timing["headers"], 0.15, timing)
+        self.assertGreater(timing["total"] - timing["headers"], 0.45, timing)
+        # The normal answer can be trickled too (here fast); it stays intact.
+        self.emu.ctl("POST", "faults", {"method": "GET", "path": "/oidc/.well-known/*",
+                                        "trickle_bytes_per_s": 5000})
+        timing = {}
+        status, _, raw = self.emu.request("GET", "/oidc/.well-known/oauth-authorization-server",
+                                          timing=timing)
+        self.assertEqual(status, 200)
+        self.assertIn("token_endpoint", json.loads(raw))
+        self.assertGreater(timing["total"], 0.1)
+
+    def test_fault_body_repeat(self):
+        self.emu.ctl("POST", "faults", {"method": "POST", "path": "/oidc/v1/token",
+                                        "body": "0123456789", "body_repeat": 1 << 20})
+        status, hdrs, raw = self.emu.request("POST", "/oidc/v1/token", "grant_type=client_credentials")
+        self.assertEqual((status, len(raw), hdrs["Content-Length"]), (200, 10 << 20, str(10 << 20)))
+        self.assertEqual(raw[:20], b"01234567890123456789")
+        self.assertEqual(raw.count(b"0123456789"), 1 << 20)
+        # Repeating the normal answer: the JSON document twice, which is no longer JSON.
+        self.emu.ctl("POST", "faults", {"method": "GET", "path": "/oidc/.well-known/*", "body_repeat": 2})
+        status, _, raw = self.emu.request("GET", "/oidc/.well-known/oauth-authorization-server")
+        half = raw[:len(raw) // 2]
+        self.assertEqual((status, raw), (200, half * 2))
+        self.assertIn("token_endpoint", json.loads(half))
+        self.assertEqual(self.emu.token_request(self.client_id, self.secret)[0], 200)   # used up
+
+    def test_fault_truncate(self):
+        self.emu.ctl("POST", "faults", {"method": "POST", "path": "/oidc/v1/token",
+                                        "body": "y" * 1000, "truncate_at": 100})
+        conn = http.client.HTTPSConnection(self.emu.host, self.emu.port, context=self.emu.ctx, timeout=15)
+        try:
+            conn.request("POST", "/oidc/v1/token", "grant_type=client_credentials")
+            resp = conn.getresponse()
+            self.assertEqual((resp.status, resp.headers["Content-Length"]), (200, "1000"))
+            with self.assertRaises(http.client.IncompleteRead) as caught:
+                resp.read()
+            self.assertEqual(caught.exception.partial, b"y" * 100)
+        finally:
+            conn.close()
+        # Truncating the normal answer at 0: headers for the whole document, no body at all.
+        self.emu.ctl("POST", "faults", {"method": "GET", "path": "/oidc/.well-known/*", "truncate_at": 0})
+        with self.assertRaises(http.client.IncompleteRead) as caught:
+            self.emu.request("GET", "/oidc/.well-known/oauth-authorization-server")
+        self.assertEqual(caught.exception.partial, b"")
+        self.assertEqual(self.emu.token_request(self.client_id, self.secret)[0], 200)   # used up
+
+    def test_hostile_fault_validation(self):
+        for bad in ({"trickle_bytes_per_s": 0}, {"trickle_bytes_per_s": "fast"}, {"body_repeat": 0},
+                    {"body_repeat": 1.5}, {"truncate_at": -1}, {"truncate_at": True}):
+            status, answer = self.emu.json("POST", "/_emulator/faults", dict(bad, path="/oidc/v1/token"))
+            self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), bad)
+        view = self.emu.ctl("POST", "faults", {"path": "/x", "body_repeat": 3, "truncate_at": 5,
+                                               "trickle_bytes_per_s": 9})["faults"][0]
+        self.assertEqual((view["body_repeat"], view["truncate_at"], view["trickle_bytes_per_s"]), (3, 5, 9))
+
+    # -- second listener with a certificate for another host name -------------------------------
+    def test_wrong_host_listener(self):
+        url = self.env.get("LAKEBASE_WRONG_HOST_URL")
+        if not url:
+            self.skipTest("no LAKEBASE_WRONG_HOST_URL in env.sh (instance from an older script)")
+        path = "/oidc/.well-known/oauth-authorization-server"
+        # Full verification with the test CA: the chain is fine, the name is not.
+        with self.assertRaises(ssl.SSLCertVerificationError) as caught:
+            Emulator(url, self.ca).request("GET", path)
+        self.assertIn("Hostname mismatch", str(caught.exception))
+        # Chain only (no host name check): the same routes answer, same state.
+        chain_only = ssl.create_default_context(cafile=self.ca)
+        chain_only.check_hostname = False
+        wrong = Emulator(url, None, chain_only)
+        status, _, raw = wrong.request("GET", path)
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(raw)["token_endpoint"], url + "/oidc/v1/token")
+        self.assertEqual(wrong.token_request(self.client_id, self.secret)[0], 200)
+        self.assertEqual(self.emu.ctl("GET", "stats")["POST /oidc/v1/token"], 1)
+        # Without the test CA the chain fails too; with the certificate's own name it all passes.
+        no_ca = ssl.create_default_context()
+        no_ca.check_hostname = False
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            Emulator(url, None, no_ca).request("GET", path)
+        ctx = ssl.create_default_context(cafile=self.ca)
+        with socket.create_connection((wrong.host, wrong.port), timeout=10) as raw_sock:
+            with ctx.wrap_socket(raw_sock, server_hostname="wrong-host.invalid") as tls:
+                names = [v for k, v in tls.getpeercert()["subjectAltName"]]
+                self.assertEqual(names, ["wrong-host.invalid"])
+
+    # -- record of issued secrets (leak tests) --------------------------------------------------
+    def test_issued_secrets_recorded(self):
+        path = self.env.get("LAKEBASE_ISSUED_SECRETS") or os.path.join(STATE, "issued-secrets")
+        if not os.path.exists(path):
+            self.skipTest("no issued-secrets file (instance from an older script)")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        access_token = self.emu.access_token(self.client_id, self.secret)
+        status, cred = self.emu.credential_request(access_token, {"endpoint": self.endpoint})
+        self.assertEqual(status, 200, cred)
+        with open(path) as f:
+            lines = f.read().splitlines()
+        self.assertIn(access_token, lines)
+        self.assertIn(cred["token"], lines)
+        self.assertNotIn(self.secret, lines)      # client secrets live in their own files
+        # ... and the request log has none of them.
+        with open(os.path.join(STATE, "emulator.log")) as f:
+            log = f.read()
+        for secret in (access_token, cred["token"], self.secret):
+            self.assertNotIn(secret, log)
+
+    # -- scale to zero -----------------------------------------------------------------------------
+    def compute_or_skip(self):
+        compute = self.emu.ctl("GET", "compute")
+        if not compute.get("configured"):
+            self.skipTest("the emulator has no compute (instance from an older script)")
+        self.assertEqual(compute["state"], "ACTIVE", compute)
+        self.addCleanup(self.emu.ctl, "POST", "resume")   # never leave PostgreSQL suspended
+        return compute
+
+    def wait_compute(self, predicate, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            compute = self.emu.ctl("GET", "compute")
+            if predicate(compute):
+                return compute
+            if time.monotonic() > deadline:
+                self.fail(f"compute did not get there: {compute}")
+            time.sleep(0.05)
+
+    def endpoint_state(self):
+        at = self.emu.access_token(self.client_id, self.secret)
+        status, ep = self.emu.json("GET", "/api/2.0/postgres/" + self.endpoint,
+                                   headers={"Authorization": "Bearer " + at})
+        self.assertEqual(status, 200, ep)
+        return ep["status"]["current_state"]
+
+    def connect_raw(self):
+        """A bare TCP connect to PostgreSQL's port: True if accepted, False if refused."""
+        try:
+            socket.create_connection(("127.0.0.1", int(self.pg_port)), timeout=5).close()
+            return True
+        except ConnectionRefusedError:
+            return False
+
+    def test_suspend_then_connection_wakes(self):
+        wakes = self.compute_or_skip()["wakes"]
+        before = self.new_credential()["token"]          # issued while ACTIVE
+        compute = self.emu.ctl("POST", "suspend", {"wake_delay_ms": 1500})
+        self.assertEqual((compute["state"], compute["holding_port"], compute["wakes"]), ("IDLE", True, wakes))
+        self.assertEqual(self.endpoint_state(), "IDLE")
+        # The first connection attempt is closed before any PostgreSQL message, and starts the wake.
+        # (Not with a new credential: a credential request would start the wake itself.)
+        rc, _, err = self.psql(self.client_id, before)
+        self.assertNotEqual(rc, 0)
+        self.assertRegex(err, r"server closed the connection unexpectedly|reset by peer")
+        woke_at = time.monotonic()
+        compute = self.wait_compute(lambda c: c["waking"] and not c["holding_port"], 5)
+        self.assertEqual(compute["wakes"], wakes + 1)
+        # During the delay nothing listens.
+        self.assertFalse(self.connect_raw(), "connection should be refused during the wake delay")
+        self.wait_compute(lambda c: c["state"] == "ACTIVE")
+        self.assertGreaterEqual(time.monotonic() - woke_at, 1.4)
+        self.assertEqual(self.endpoint_state(), "ACTIVE")
+        # Back: a fresh credential logs in, and so does one issued before the suspend.
+        self.assertLogin(self.client_id, self.new_credential()["token"])
+        self.assertLogin(self.client_id, before)
+        self.assertEqual(self.emu.ctl("GET", "compute")["wakes"], wakes + 1)
+
+    def test_suspend_then_credential_request_wakes(self):
+        wakes = self.compute_or_skip()["wakes"]
+        self.emu.ctl("POST", "suspend", {"wake_delay_ms": 300})
+        start = time.monotonic()
+        token = self.new_credential()["token"]         # issued at once, wake in the background
+        self.assertLess(time.monotonic() - start, 1.0)
+        self.assertEqual(self.emu.ctl("GET", "compute")["wakes"], wakes + 1)
+        self.wait_compute(lambda c: c["state"] == "ACTIVE" and not c["waking"])
+        self.assertLogin(self.client_id, token)
+
+    def test_resume(self):
+        wakes = self.compute_or_skip()["wakes"]
+        self.emu.ctl("POST", "suspend", {"wake_delay_ms": 60000})
+        self.emu.ctl("POST", "suspend", {"wake_delay_ms": 60000})      # again: no-op
+        start = time.monotonic()
+        compute = self.emu.ctl("POST", "resume")        # at once, and waits until PostgreSQL is ready
+        self.assertLess(time.monotonic() - start, 15)
+        self.assertEqual((compute["state"], compute["waking"], compute["wakes"]), ("ACTIVE", False, wakes + 1))
+        self.assertLogin(self.client_id, self.new_credential()["token"])
+        # resume also cuts a pending wake delay short (here started by a credential request).
+        self.emu.ctl("POST", "suspend", {"wake_delay_ms": 60000})
+        token = self.new_credential()["token"]
+        self.assertTrue(self.emu.ctl("GET", "compute")["waking"])
+        compute = self.emu.ctl("POST", "resume")
+        self.assertEqual((compute["state"], compute["wakes"]), ("ACTIVE", wakes + 2))
+        self.assertLogin(self.client_id, token)
+        self.assertEqual(self.emu.ctl("POST", "resume")["wakes"], wakes + 2)   # ACTIVE: no-op
+        for bad in ({"wake_delay_ms": -1}, {"wake_delay_ms": "soon"}, {"colour": "red"},
+                    {"endpoint": "projects/demo/branches/main/endpoints/other"}):
+            status, answer = self.emu.json("POST", "/_emulator/suspend", bad)
+            self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), bad)
+        self.assertEqual(self.emu.ctl("GET", "compute")["state"], "ACTIVE")
 
 
 if __name__ == "__main__":
