@@ -1,0 +1,138 @@
+/* Shared helpers of the integration tests: the local Lakebase's coordinates, the
+ * emulator's control interface and ODBC handle chores (see testenv.h). */
+#include "testenv.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_http.h"
+#include "lb_json.h"
+
+char secret[256];
+char ca_file[1024];
+const char *emulator_url;
+const char *client_id;
+const char *pg_port;
+const char *driver;
+
+const char *need_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0') {
+        fprintf(stderr, "%s is not set: run this through ctest\n", name);
+        exit(2);
+    }
+    return v;
+}
+
+void read_state(void)
+{
+    const char *state = need_env("LAKEBASE_LOCAL_STATE");
+    emulator_url = need_env("LAKEBASE_EMULATOR_URL");
+    client_id = need_env("LAKEBASE_CLIENT_ID");
+    pg_port = need_env("LAKEBASE_PG_PORT");
+    driver = need_env("LAKEBASE_DRIVER");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/client-secret", state);
+    FILE *f = fopen(path, "r");
+    if (f == NULL || fgets(secret, sizeof(secret), f) == NULL) {
+        fprintf(stderr, "cannot read %s\n", path);
+        exit(2);
+    }
+    fclose(f);
+    secret[strcspn(secret, "\r\n")] = '\0';
+    snprintf(ca_file, sizeof(ca_file), "%s/ca.pem", state);
+}
+
+/* Count of one route in the emulator's /_emulator/stats. */
+long long emulator_count(const char *route)
+{
+    char url[1024];
+    snprintf(url, sizeof(url), "%s/_emulator/stats", emulator_url);
+    lb_http_opts opts = {.cafile = ca_file};
+    lb_http_request req = {.method = "GET", .url = url};
+    lb_http_response resp;
+    lb_error err;
+    lb_error_init(&err);
+    if (lb_http_send(&opts, &req, &resp, &err) != LB_OK)
+        fail_msg("emulator stats: %s", err.message);
+    assert_int_equal(resp.status, 200);
+    struct json_object *obj = lb_json_parse_object(resp.body, resp.body_len);
+    assert_non_null(obj);
+    long long n = 0;
+    lb_json_int64(obj, route, &n);
+    json_object_put(obj);
+    lb_http_response_free(&resp);
+    return n;
+}
+
+conn new_conn(void)
+{
+    conn c;
+    assert_int_equal(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &c.env), SQL_SUCCESS);
+    assert_int_equal(SQLSetEnvAttr(c.env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0), SQL_SUCCESS);
+    assert_int_equal(SQLAllocHandle(SQL_HANDLE_DBC, c.env, &c.dbc), SQL_SUCCESS);
+    return c;
+}
+
+void free_conn(conn *c)
+{
+    SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
+    SQLFreeHandle(SQL_HANDLE_ENV, c->env);
+}
+
+/* The first diagnostic record of the connection. */
+void first_diag(SQLHDBC dbc, char state[6], char *msg, size_t size)
+{
+    SQLSMALLINT len = 0;
+    SQLINTEGER native = 0;
+    SQLRETURN rc = SQLGetDiagRec(SQL_HANDLE_DBC, dbc, 1, (SQLCHAR *)state, &native, (SQLCHAR *)msg,
+                                 (SQLSMALLINT)size, &len);
+    if (!SQL_SUCCEEDED(rc))
+        fail_msg("no diagnostic record (rc %d)", rc);
+}
+
+/* Runs the seed's verification query and checks the user and database. */
+void check_identity(SQLHDBC dbc)
+{
+    SQLHSTMT st;
+    assert_int_equal(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st), SQL_SUCCESS);
+    assert_true(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT current_user, current_database()", SQL_NTS)));
+    assert_int_equal(SQLFetch(st), SQL_SUCCESS);
+    char user[256] = "", db[256] = "";
+    SQLLEN ind;
+    assert_true(SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, user, sizeof(user), &ind)));
+    assert_true(SQL_SUCCEEDED(SQLGetData(st, 2, SQL_C_CHAR, db, sizeof(db), &ind)));
+    assert_string_equal(user, client_id);
+    assert_string_equal(db, "databricks_postgres");
+    SQLFreeHandle(SQL_HANDLE_STMT, st);
+}
+
+void dsnless(char *buf, size_t size, const char *extra)
+{
+    snprintf(buf, size,
+             "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};"
+             "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s;CAFile={%s};%s",
+             driver, emulator_url, client_id, secret, pg_port, ca_file, extra);
+}
+
+/* POSTs (or DELETEs, with a NULL body and method "DELETE") to the emulator's
+ * control interface; fails the test unless it answers 200. */
+void emulator_call(const char *method, const char *path, const char *json)
+{
+    char url[1024];
+    snprintf(url, sizeof(url), "%s%s", emulator_url, path);
+    lb_http_opts opts = {.cafile = ca_file, .max_attempts = 1};
+    lb_http_request req = {.method = method, .url = url, .content_type = json ? "application/json" : NULL,
+                           .body = json, .body_len = json ? strlen(json) : 0};
+    lb_http_response resp;
+    lb_error err;
+    lb_error_init(&err);
+    if (lb_http_send(&opts, &req, &resp, &err) != LB_OK)
+        fail_msg("emulator %s %s: %s", method, path, err.message);
+    if (resp.status != 200)
+        fail_msg("emulator %s %s: HTTP %ld %s", method, path, resp.status, resp.body);
+    lb_http_response_free(&resp);
+}

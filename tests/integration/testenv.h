@@ -1,0 +1,46 @@
+/* Shared helpers of the integration tests. They run through ctest, which starts the
+ * local Lakebase and sets ODBCSYSINI/ODBCINI, LAKEBASE_LOCAL_STATE, LAKEBASE_EMULATOR_URL,
+ * LAKEBASE_CLIENT_ID, LAKEBASE_PG_PORT and LAKEBASE_DRIVER (the .so under test). */
+#ifndef TESTENV_H
+#define TESTENV_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sql.h>
+#include <sqlext.h>
+#include <sqlucode.h>
+
+extern char secret[256];
+extern char ca_file[1024];
+extern const char *emulator_url;
+extern const char *client_id;
+extern const char *pg_port;
+extern const char *driver;
+
+#define CREDENTIALS "POST /api/2.0/postgres/credentials"
+#define TOKENS "POST /oidc/v1/token"
+
+typedef struct {
+    SQLHENV env;
+    SQLHDBC dbc;
+} conn;
+
+const char *need_env(const char *name);
+/* Reads the client secret and CA path from the state folder; exits 2 when run outside ctest. */
+void read_state(void);
+/* Count of one route ("POST /oidc/v1/token") in the emulator's /_emulator/stats. */
+long long emulator_count(const char *route);
+void emulator_call(const char *method, const char *path, const char *json);
+conn new_conn(void);
+void free_conn(conn *c);
+/* The first diagnostic record of the connection; fails the test when there is none. */
+void first_diag(SQLHDBC dbc, char state[6], char *msg, size_t size);
+/* Runs SELECT current_user, current_database() and checks the client id and databricks_postgres. */
+void check_identity(SQLHDBC dbc);
+/* A DSN-less connection string for the local Lakebase, followed by extra. */
+void dsnless(char *buf, size_t size, const char *extra);
+
+#endif
