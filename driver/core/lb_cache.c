@@ -1,5 +1,4 @@
 /* The credential cache (see lb_cache.h). */
-#define _GNU_SOURCE
 #include "lb_cache.h"
 
 #include <errno.h>

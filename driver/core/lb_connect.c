@@ -1,8 +1,11 @@
 /* The connect flow (see lb_connect.h). */
 #include "lb_connect.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lb_buf.h"
 #include "lb_oauth.h"
@@ -15,13 +18,16 @@ char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const 
         lb_connstr_append(&b, "DSN", s->dsn, 0);
     for (size_t i = 0; input && i < input->count; i++) {
         const char *key = input->items[i].key;
-        if (lb_key_is_owned(key))
+        if (lb_key_is_owned(key) || strcasecmp(key, "Debug") == 0 || strcasecmp(key, "CommLog") == 0)
             continue;
         /* The first occurrence wins: pass each key on once. */
         if (lb_kvlist_get(input, key) != input->items[i].value)
             continue;
         lb_connstr_append(&b, key, input->items[i].value, 0);
     }
+    /* psqlODBC's own logs print the connection string, password included. */
+    lb_connstr_append(&b, "Debug", "0", 0);
+    lb_connstr_append(&b, "CommLog", "0", 0);
     lb_connstr_append(&b, "Servername", lb_settings_get(s, LB_KEY_SERVER), 0);
     lb_connstr_append(&b, "Port", lb_settings_get(s, LB_KEY_PORT), 0);
     lb_connstr_append(&b, "Database", lb_settings_get(s, LB_KEY_DATABASE), 0);
@@ -55,6 +61,40 @@ void lb_plan_free(lb_plan *plan)
     memset(plan, 0, sizeof(*plan));
 }
 
+/* A secret in an odbc.ini that other users can read deserves a warning. */
+static void warn_exposed_secret(const lb_plan *plan)
+{
+    if (plan->settings.source[LB_KEY_CLIENT_SECRET] != LB_SRC_DSN || !lb_log_enabled(&plan->log, LB_LOG_ERROR))
+        return;
+    char user[4096], sys[4096];
+    const char *ini = secure_getenv("ODBCINI"), *home = secure_getenv("HOME"), *sysdir = secure_getenv("ODBCSYSINI");
+    snprintf(user, sizeof(user), "%s%s", ini ? ini : home ? home : "", ini ? "" : "/.odbc.ini");
+    snprintf(sys, sizeof(sys), "%s/odbc.ini", sysdir ? sysdir : "/etc");
+    const char *files[] = {user, sys};
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        if (stat(files[i], &st) != 0 || !(st.st_mode & 044))
+            continue;
+        FILE *f = fopen(files[i], "re");
+        if (f == NULL)
+            continue;
+        char line[512];
+        int found = 0;
+        while (!found && fgets(line, sizeof(line), f)) {
+            const char *p = line + strspn(line, " \t");
+            found = strncasecmp(p, "ClientSecret", 12) == 0 || strncasecmp(p, "PWD", 3) == 0 ||
+                    strncasecmp(p, "Password", 8) == 0;
+        }
+        lb_wipe(line, sizeof(line));
+        fclose(f);
+        if (found)
+            lb_log(&plan->log, LB_LOG_ERROR,
+                   "warning: the client secret comes from DSN %s, and %s is readable by other users (mode %03o): "
+                   "chmod 600 it, or move the secret to ClientSecretFile or DATABRICKS_CLIENT_SECRET",
+                   plan->settings.dsn, files[i], (unsigned)(st.st_mode & 0777));
+    }
+}
+
 lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sources *sources, long login_timeout_s,
                            lb_error *err)
 {
@@ -83,6 +123,7 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
            lb_settings_get(&plan->settings, LB_KEY_ENDPOINT), lb_settings_get(&plan->settings, LB_KEY_SERVER),
            plan->settings.port, lb_settings_get(&plan->settings, LB_KEY_UID), plan->settings.dsn ? ", DSN " : "",
            plan->settings.dsn ? plan->settings.dsn : "");
+    warn_exposed_secret(plan);
     return LB_OK;
 }
 

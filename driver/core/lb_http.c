@@ -171,6 +171,8 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
     } else {
         curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+        if (strcmp(req->method, "GET") != 0)
+            curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
     }
 
     CURLcode cc = curl_easy_perform(curl);

@@ -2,6 +2,7 @@
 #include "lb_settings.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
                           "the service principal's client id (a UUID)", 0},
     [LB_KEY_CLIENT_SECRET] = {"ClientSecret", {"PWD", "Password", NULL}, "DATABRICKS_CLIENT_SECRET", NULL,
                               "the service principal's OAuth secret", 1},
+    [LB_KEY_CLIENT_SECRET_FILE] = {"ClientSecretFile", {NULL}, "LAKEBASE_CLIENT_SECRET_FILE", NULL,
+                                   "a file holding the OAuth secret (owned by you, mode 0600)", 0, 1},
     [LB_KEY_ENDPOINT] = {"Endpoint", {NULL}, "ENDPOINT_NAME", NULL,
                          "the Lakebase endpoint, projects/<project>/branches/<branch>/endpoints/<endpoint>", 0},
     [LB_KEY_SERVER] = {"Servername", {"Server", NULL}, "PGHOST", NULL,
@@ -120,7 +123,10 @@ static int from_dsn(const lb_sources *src, const char *dsn, const lb_key_def *de
 
 static void where_to_set(const lb_key_def *def, char *buf, size_t size)
 {
-    if (def->env)
+    if (def == &key_table[LB_KEY_CLIENT_SECRET])
+        snprintf(buf, size, "set ClientSecret or ClientSecretFile in the connection string or in the DSN's "
+                            "section of odbc.ini, export DATABRICKS_CLIENT_SECRET, or give it as the password");
+    else if (def->env)
         snprintf(buf, size, "set %s in the connection string or in the DSN's section of odbc.ini, "
                             "or export %s", def->name, def->env);
     else
@@ -296,6 +302,49 @@ static lb_result validate(lb_settings *s, lb_error *err)
     return LB_OK;
 }
 
+/* ClientSecretFile replaces ClientSecret when it comes from a source that ranks higher
+ * (or ClientSecret is not set at all). The file must be the user's and private. */
+static lb_result secret_from_file(lb_settings *s, lb_error *err)
+{
+    const char *path = s->value[LB_KEY_CLIENT_SECRET_FILE];
+    if (path == NULL)
+        return LB_OK;
+    if (s->value[LB_KEY_CLIENT_SECRET] && s->source[LB_KEY_CLIENT_SECRET] <= s->source[LB_KEY_CLIENT_SECRET_FILE])
+        return LB_OK;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return bad_value(err, s, LB_KEY_CLIENT_SECRET_FILE, "cannot be read as a file");
+    }
+    if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+        close(fd);
+        return bad_value(err, s, LB_KEY_CLIENT_SECRET_FILE,
+                         "is refused: it must be owned by the user the driver runs as and readable by nobody "
+                         "else (chmod 600)");
+    }
+    char buf[1024];
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < 0)
+        n = 0;
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    lb_result rc = LB_OK;
+    if (buf[0] == '\0' || n == (ssize_t)sizeof(buf) - 1)
+        rc = bad_value(err, s, LB_KEY_CLIENT_SECRET_FILE, n ? "holds more than a secret on its first line" : "is empty");
+    else {
+        lb_secret_free(s->value[LB_KEY_CLIENT_SECRET]);
+        s->value[LB_KEY_CLIENT_SECRET] = strdup(buf);
+        s->source[LB_KEY_CLIENT_SECRET] = s->source[LB_KEY_CLIENT_SECRET_FILE];
+        if (s->value[LB_KEY_CLIENT_SECRET] == NULL)
+            rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+    }
+    lb_wipe(buf, sizeof(buf));
+    return rc;
+}
+
 lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *sources,
                               lb_settings *out, lb_error *err)
 {
@@ -338,6 +387,11 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
     }
     lb_wipe(buf, sizeof(buf));
 
+    lb_result frc = secret_from_file(out, err);
+    if (frc != LB_OK) {
+        lb_settings_free(out);
+        return frc;
+    }
     for (int k = 0; k < LB_KEY_COUNT; k++) {
         if (out->value[k] == NULL && !key_table[k].optional) {
             const lb_key_def *def = &key_table[k];

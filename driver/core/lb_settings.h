@@ -12,6 +12,7 @@ typedef enum {
     LB_KEY_HOST,           /* DatabricksHost */
     LB_KEY_CLIENT_ID,      /* ClientID */
     LB_KEY_CLIENT_SECRET,  /* ClientSecret (alias PWD, Password) */
+    LB_KEY_CLIENT_SECRET_FILE, /* ClientSecretFile */
     LB_KEY_ENDPOINT,       /* Endpoint */
     LB_KEY_SERVER,         /* Servername (alias Server) */
     LB_KEY_PORT,           /* Port */

@@ -1,5 +1,4 @@
 /* Loading psqlODBC and the forward table (see lb_forward.h). */
-#define _GNU_SOURCE
 #include "lb_forward.h"
 
 #include <dlfcn.h>

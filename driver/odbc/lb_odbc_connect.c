@@ -3,7 +3,6 @@
  * connect flow (settings, OAuth, credential), hand psqlODBC the resulting connection
  * string with SQL_DRIVER_NOPROMPT and answer the caller's output string themselves,
  * so psqlODBC's (which carries PWD) never reaches the caller. */
-#define _GNU_SOURCE
 #include <odbcinst.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -193,6 +192,37 @@ static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
     return rc;
 }
 
+/* After psqlODBC's own records: what the driver knows about the failure's cause. */
+static void post_hint(SQLHDBC dbc, const lb_plan *plan, const char *msg)
+{
+    const char *id = lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID);
+    const char *uid = lb_settings_get(&plan->settings, LB_KEY_UID);
+    char hint[800];
+    const char *state = "28000";
+    if (strstr(msg, "role \"") && strstr(msg, "does not exist"))
+        snprintf(hint, sizeof(hint),
+                 "[Lakebase] The PostgreSQL role \"%.100s\" does not exist. Create the OAuth role in the Lakebase SQL "
+                 "editor with SELECT databricks_create_role('%.100s', 'SERVICE_PRINCIPAL'); a password role made "
+                 "in the UI does not accept OAuth credentials.", uid, id);
+    else if (strstr(msg, "database \"") && strstr(msg, "does not exist")) {
+        snprintf(hint, sizeof(hint), "[Lakebase] Database \"%.100s\" does not exist on this endpoint: check "
+                 "Database (the default is databricks_postgres).", lb_settings_get(&plan->settings, LB_KEY_DATABASE));
+        state = "08001";
+    } else if (auth_failure(msg) && strcmp(uid, id) != 0)
+        snprintf(hint, sizeof(hint),
+                 "[Lakebase] UID \"%.100s\" is not the service principal's client id: an OAuth credential only "
+                 "logs in as the role named by the client id. Set UID to %.100s, or leave it out.", uid, id);
+    else if (auth_failure(msg))
+        snprintf(hint, sizeof(hint),
+                 "[Lakebase] PostgreSQL refused a credential the workspace had just issued. The role must be an "
+                 "OAuth role created with databricks_create_role('%.100s', 'SERVICE_PRINCIPAL'), and "
+                 "DatabricksHost must be the workspace that owns the Lakebase project.", id);
+    else
+        return;
+    lb_log(&plan->log, LB_LOG_ERROR, "%s", hint + 11);
+    lb_diag_post(dbc, SQL_ERROR, state, hint, 1);
+}
+
 static void sleep_ms(long long ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
@@ -243,8 +273,10 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
             }
             continue;
         }
-        if (!compute_waking(msg) || plan->settings.wake_timeout == 0)
+        if (!compute_waking(msg) || plan->settings.wake_timeout == 0) {
+            post_hint(dbc, plan, msg);
             return rc;
+        }
         long long now = lb_now_ms();
         long long wait = 250LL << (attempt < 3 ? attempt : 3); /* 250 ms .. 2 s */
         int past_login = plan->deadline_ms && now + wait >= plan->deadline_ms;
