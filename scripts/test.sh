@@ -35,8 +35,7 @@ run_suite "main build" "$root/build" "" "$@"
 if [ "$quick" -eq 0 ]; then
     # ThreadSanitizer: the cache's single flight in-process, and 64 threads connecting
     # through the driver manager (unixODBC and psqlODBC are not instrumented).
-    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" \
-        run_suite "ThreadSanitizer build" "$root/build-tsan" "-DLB_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug" \
+    run_suite "ThreadSanitizer build" "$root/build-tsan" "-DLB_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug" \
         -R 'unit_cache|local_lakebase|lifecycle_threads|lifecycle_sequential|lifecycle_revoked'
 fi
 

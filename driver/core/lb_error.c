@@ -24,8 +24,41 @@ lb_result lb_error_set(lb_error *err, lb_result code, const char *sqlstate, cons
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
     va_end(ap);
-    for (char *p = err->message; *p; p++)
-        if (*p == '\r' || *p == '\n' || *p == '\t')
-            *p = ' ';
+    lb_text_sanitize(err->message);
     return code;
+}
+
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t utf8_seq(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0)
+        return 0;
+    unsigned c = p[0] & (0x7F >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10FFFF ||
+        (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+void lb_text_sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_seq(p);
+        if (n == 0) {
+            *p++ = '?'; /* a character cut by a precision, or not UTF-8 at all */
+        } else if (n == 1 && (*p < 0x20 || *p == 0x7f)) {
+            *p++ = ' ';
+        } else {
+            p += n;
+        }
+    }
 }

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "lb_buf.h"
+#include "lb_json.h"
 #include "lb_log.h"
 
 #include <ctype.h>
@@ -152,6 +153,9 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, total_ms);
+    /* An answer that trickles in (under 64 bytes/s for 10 s) is given up on early. */
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 64L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 10L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
     if (opts->cafile)
@@ -349,7 +353,13 @@ lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_
         lb_result rc = attempt(opts, req, connect_ms, total_ms, out, &cc, &aerr);
         long long took = lb_now_ms() - now;
         out->attempts = n;
-        if (rc == LB_OK)
+        if (rc == LB_OK && out->status >= 400 && lb_log_enabled(log, LB_LOG_DEBUG)) {
+            char why[400];
+            lb_json_describe_error(out->body, out->body_len, why, sizeof(why));
+            lb_log(log, LB_LOG_DEBUG, "HTTP %s %s -> %ld (%lld ms, attempt %d%s%s): %s", req->method,
+                   path ? path : "/", out->status, took, n, out->request_id[0] ? ", x-request-id " : "",
+                   out->request_id, why);
+        } else if (rc == LB_OK)
             lb_log(log, LB_LOG_DEBUG, "HTTP %s %s -> %ld (%lld ms, attempt %d%s%s)", req->method, path ? path : "/",
                    out->status, took, n, out->request_id[0] ? ", x-request-id " : "", out->request_id);
         else

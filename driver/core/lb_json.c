@@ -80,6 +80,10 @@ void lb_json_describe_error(const char *body, size_t len, char *buf, size_t size
         code = lb_json_string(obj, "error");
         msg = lb_json_string(obj, "error_description");
     }
+    if (code && code[0] == '\0')
+        code = NULL;
+    if (msg && msg[0] == '\0')
+        msg = NULL;
     char c[64], m[300];
     printable(code ? code : "", code ? strlen(code) : 0, c, sizeof(c));
     printable(msg ? msg : "", msg ? strlen(msg) : 0, m, sizeof(m));

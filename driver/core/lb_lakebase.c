@@ -67,8 +67,9 @@ int lb_parse_rfc3339(const char *s, time_t *out)
     tm.tm_min = m;
     tm.tm_sec = sec;
     time_t t = timegm(&tm);
-    if (t == (time_t)-1)
-        return -1;
+    struct tm back;
+    if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL || back.tm_mday != D || back.tm_mon != M - 1)
+        return -1; /* 31 February, say: timegm would roll it over */
     *out = t - offset;
     return 0;
 }

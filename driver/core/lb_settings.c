@@ -12,31 +12,31 @@
 
 static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_HOST] = {"DatabricksHost", {NULL}, "DATABRICKS_HOST", NULL,
-                     "the workspace URL, https://...", 0},
+                     "the workspace URL, https://...", 0, 0},
     [LB_KEY_CLIENT_ID] = {"ClientID", {NULL}, "DATABRICKS_CLIENT_ID", NULL,
-                          "the service principal's client id (a UUID)", 0},
+                          "the service principal's client id (a UUID)", 0, 0},
     [LB_KEY_CLIENT_SECRET] = {"ClientSecret", {"PWD", "Password", NULL}, "DATABRICKS_CLIENT_SECRET", NULL,
-                              "the service principal's OAuth secret", 1},
+                              "the service principal's OAuth secret", 1, 0},
     [LB_KEY_CLIENT_SECRET_FILE] = {"ClientSecretFile", {NULL}, "LAKEBASE_CLIENT_SECRET_FILE", NULL,
                                    "a file holding the OAuth secret (owned by you, mode 0600)", 0, 1},
     [LB_KEY_ENDPOINT] = {"Endpoint", {NULL}, "ENDPOINT_NAME", NULL,
-                         "the Lakebase endpoint, projects/<project>/branches/<branch>/endpoints/<endpoint>", 0},
+                         "the Lakebase endpoint, projects/<project>/branches/<branch>/endpoints/<endpoint>", 0, 0},
     [LB_KEY_SERVER] = {"Servername", {"Server", NULL}, "PGHOST", NULL,
-                       "the endpoint's PostgreSQL host name", 0},
-    [LB_KEY_PORT] = {"Port", {NULL}, "PGPORT", "5432", "the PostgreSQL port", 0},
-    [LB_KEY_DATABASE] = {"Database", {NULL}, "PGDATABASE", "databricks_postgres", "the database", 0},
+                       "the endpoint's PostgreSQL host name", 0, 0},
+    [LB_KEY_PORT] = {"Port", {NULL}, "PGPORT", "5432", "the PostgreSQL port", 0, 0},
+    [LB_KEY_DATABASE] = {"Database", {NULL}, "PGDATABASE", "databricks_postgres", "the database", 0, 0},
     [LB_KEY_UID] = {"UID", {"Username", NULL}, "PGUSER", NULL,
-                    "the PostgreSQL role, the client id by default", 0},
-    [LB_KEY_SSLMODE] = {"SSLmode", {NULL}, "PGSSLMODE", "require", "require, verify-ca or verify-full", 0},
+                    "the PostgreSQL role, the client id by default", 0, 0},
+    [LB_KEY_SSLMODE] = {"SSLmode", {NULL}, "PGSSLMODE", "require", "require, verify-ca or verify-full", 0, 0},
     [LB_KEY_CAFILE] = {"CAFile", {NULL}, NULL, NULL, "a CA bundle for the workspace's TLS certificate", 0, 1},
     /* A proxy URL may carry a user and password. */
     [LB_KEY_PROXY] = {"Proxy", {NULL}, NULL, NULL, "the HTTPS proxy for the workspace", 1, 1},
-    [LB_KEY_TOKEN_CACHE] = {"TokenCache", {NULL}, "LAKEBASE_ODBC_TOKEN_CACHE", "memory", "memory, file or off", 0},
+    [LB_KEY_TOKEN_CACHE] = {"TokenCache", {NULL}, "LAKEBASE_ODBC_TOKEN_CACHE", "memory", "memory, file or off", 0, 0},
     [LB_KEY_REFRESH_MARGIN] = {"TokenRefreshMargin", {NULL}, NULL, "300",
-                               "seconds before expiry when a cached credential is renewed", 0},
+                               "seconds before expiry when a cached credential is renewed", 0, 0},
     [LB_KEY_WAKE_TIMEOUT] = {"WakeTimeout", {NULL}, NULL, "60",
-                             "seconds to wait for a compute waking from scale-to-zero", 0},
-    [LB_KEY_LOG_LEVEL] = {"LogLevel", {NULL}, "LAKEBASE_ODBC_LOG_LEVEL", "off", "off, error, info or debug", 0},
+                             "seconds to wait for a compute waking from scale-to-zero", 0, 0},
+    [LB_KEY_LOG_LEVEL] = {"LogLevel", {NULL}, "LAKEBASE_ODBC_LOG_LEVEL", "off", "off, error, info or debug", 0, 0},
     [LB_KEY_LOG_FILE] = {"LogFile", {NULL}, "LAKEBASE_ODBC_LOG_FILE", NULL, "the log file (default: standard error)", 0, 1},
 };
 
@@ -154,6 +154,42 @@ static lb_result bad_value(lb_error *err, const lb_settings *s, lb_key key, cons
                         s->value[key], lb_source_name(s->source[key]), problem);
 }
 
+/* host[:port] or [v6]:port, with a non-empty host and a numeric port. */
+static int authority_ok(const char *a, size_t n)
+{
+    size_t i = 0;
+    if (a[0] == '[') {
+        while (i < n && a[i] != ']') {
+            if (!(isxdigit((unsigned char)a[i]) || a[i] == ':' || a[i] == '.' || a[i] == '['))
+                return 0;
+            i++;
+        }
+        if (i >= n || i < 3)
+            return 0;
+        i++;
+    } else {
+        while (i < n && a[i] != ':') {
+            unsigned char c = (unsigned char)a[i];
+            if (!(isalnum(c) || c == '.' || c == '-' || c == '_'))
+                return 0;
+            i++;
+        }
+        if (i == 0)
+            return 0;
+    }
+    if (i == n)
+        return 1;
+    if (a[i] != ':' || i + 1 == n || n - i - 1 > 5)
+        return 0;
+    long port = 0;
+    for (size_t k = i + 1; k < n; k++) {
+        if (!isdigit((unsigned char)a[k]))
+            return 0;
+        port = port * 10 + (a[k] - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
+
 /* "https://host[:port]" from what the user wrote: a URL (path, query and fragment are
  * dropped, as the Databricks SDKs do) or a bare host name. */
 static lb_result normalize_host(lb_settings *s, lb_error *err)
@@ -171,11 +207,8 @@ static lb_result normalize_host(lb_settings *s, lb_error *err)
     size_t n = strcspn(rest, "/?#");
     if (n == 0)
         return bad_value(err, s, LB_KEY_HOST, "has no host name; write https://<workspace-host>");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)rest[i];
-        if (!(isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_'))
-            return bad_value(err, s, LB_KEY_HOST, "is not a valid host name; write https://<workspace-host>");
-    }
+    if (!authority_ok(rest, n))
+        return bad_value(err, s, LB_KEY_HOST, "is not a valid host name; write https://<workspace-host>");
     char *norm = malloc(8 + n + 1);
     if (norm == NULL)
         return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");

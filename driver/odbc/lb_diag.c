@@ -89,12 +89,21 @@ typedef struct {
     char *message;    /* malloc'd copy of the requested record, or NULL */
 } view;
 
+/* psqlODBC's records for the connection. It answers SQL_NO_DATA to SQL_DIAG_NUMBER on
+ * a connection handle, so they are counted by reading them (which keeps them). */
 static int driver_records(SQLHANDLE h)
 {
-    SQLINTEGER n = 0;
-    if (lb_psql.SQLGetDiagField(SQL_HANDLE_DBC, h, 0, SQL_DIAG_NUMBER, &n, 0, NULL) != SQL_SUCCESS)
-        return 0;
-    return n > 0 ? (int)n : 0;
+    int n = 0;
+    for (;;) {
+        SQLCHAR state[6], msg[8];
+        SQLINTEGER native;
+        SQLSMALLINT len;
+        if (n >= MAX_RECORDS ||
+            !SQL_SUCCEEDED(lb_psql.SQLGetDiagRec(SQL_HANDLE_DBC, h, (SQLSMALLINT)(n + 1), state, &native, msg,
+                                                 sizeof(msg), &len)))
+            return n;
+        n++;
+    }
 }
 
 /* rec is the 1-based record number the application asked for. */

@@ -125,16 +125,17 @@ static SQLRETURN fail(SQLHDBC dbc, const lb_error *err)
     return SQL_ERROR;
 }
 
-/* psqlODBC's first diagnostic message for the connection, for classifying failures. */
-static void driver_message(SQLHDBC dbc, char *msg, size_t size)
+/* psqlODBC's first diagnostic record for the connection, for classifying failures
+ * (reading it leaves it in place for the application). */
+static void driver_message(SQLHDBC dbc, char state[6], char *msg, size_t size)
 {
-    SQLCHAR state[6];
     SQLINTEGER native;
     SQLSMALLINT len;
-    msg[0] = '\0';
-    if (!SQL_SUCCEEDED(lb_psql.SQLGetDiagRec(SQL_HANDLE_DBC, dbc, 1, state, &native, (SQLCHAR *)msg,
-                                             (SQLSMALLINT)size, &len)))
+    if (!SQL_SUCCEEDED(lb_psql.SQLGetDiagRec(SQL_HANDLE_DBC, dbc, 1, (SQLCHAR *)state, &native, (SQLCHAR *)msg,
+                                             (SQLSMALLINT)size, &len))) {
         msg[0] = '\0';
+        memcpy(state, "08001", 6);
+    }
 }
 
 static int contains_any(const char *msg, const char *const *phrases)
@@ -192,13 +193,14 @@ static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
     return rc;
 }
 
-/* After psqlODBC's own records: what the driver knows about the failure's cause. */
-static void post_hint(SQLHDBC dbc, const lb_plan *plan, const char *msg)
+/* After psqlODBC's own records: what the driver knows about the failure's cause, under
+ * psqlODBC's SQLSTATE (the driver manager orders records by SQLSTATE: the same state
+ * keeps psqlODBC's record first). */
+static void post_hint(SQLHDBC dbc, const lb_plan *plan, const char *state, const char *msg)
 {
     const char *id = lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID);
     const char *uid = lb_settings_get(&plan->settings, LB_KEY_UID);
     char hint[800];
-    const char *state = "28000";
     if (strstr(msg, "role \"") && strstr(msg, "does not exist"))
         snprintf(hint, sizeof(hint),
                  "[Lakebase] The PostgreSQL role \"%.100s\" does not exist. Create the OAuth role in the Lakebase SQL "
@@ -207,7 +209,6 @@ static void post_hint(SQLHDBC dbc, const lb_plan *plan, const char *msg)
     else if (strstr(msg, "database \"") && strstr(msg, "does not exist")) {
         snprintf(hint, sizeof(hint), "[Lakebase] Database \"%.100s\" does not exist on this endpoint: check "
                  "Database (the default is databricks_postgres).", lb_settings_get(&plan->settings, LB_KEY_DATABASE));
-        state = "08001";
     } else if (auth_failure(msg) && strcmp(uid, id) != 0)
         snprintf(hint, sizeof(hint),
                  "[Lakebase] UID \"%.100s\" is not the service principal's client id: an OAuth credential only "
@@ -219,6 +220,7 @@ static void post_hint(SQLHDBC dbc, const lb_plan *plan, const char *msg)
                  "DatabricksHost must be the workspace that owns the Lakebase project.", id);
     else
         return;
+    lb_text_sanitize(hint);
     lb_log(&plan->log, LB_LOG_ERROR, "%s", hint + 11);
     lb_diag_post(dbc, SQL_ERROR, state, hint, 1);
 }
@@ -244,7 +246,7 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
     long long wake_start = lb_now_ms();
     long long wake_end = wake_start + plan->settings.wake_timeout * 1000LL;
     int refreshed = 0;
-    char msg[1024];
+    char state[6], msg[1024];
     for (int attempt = 0;; attempt++) {
         long long t0 = lb_now_ms();
         SQLRETURN rc = psql_connect(dbc, wide, plan);
@@ -257,7 +259,7 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
                    attempt ? ", after retries" : "");
             return rc;
         }
-        driver_message(dbc, msg, sizeof(msg));
+        driver_message(dbc, state, msg, sizeof(msg));
         lb_log(log, LB_LOG_INFO, "connect: PostgreSQL refused the connection after %lld ms: %s", pg_ms, msg);
         if (auth_failure(msg) && plan->credential_origin != LB_FROM_FETCH && !refreshed) {
             /* A cached credential was refused (revoked, or the server restarted): once,
@@ -274,7 +276,7 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
             continue;
         }
         if (!compute_waking(msg) || plan->settings.wake_timeout == 0) {
-            post_hint(dbc, plan, msg);
+            post_hint(dbc, plan, state, msg);
             return rc;
         }
         long long now = lb_now_ms();
@@ -288,7 +290,7 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
                      past_login ? "the login timeout" : "WakeTimeout", now - wake_start,
                      past_login ? "the application's login timeout" : "WakeTimeout (seconds)");
             lb_log(log, LB_LOG_ERROR, "%s", hint + 11);
-            lb_diag_post(dbc, SQL_ERROR, past_login ? "HYT00" : "08001", hint, 1);
+            lb_diag_post(dbc, SQL_ERROR, past_login ? "HYT00" : state, hint, 1);
             return SQL_ERROR;
         }
         lb_log(log, LB_LOG_INFO, "connect: the compute may be waking; retrying in %lld ms", wait);

@@ -184,7 +184,7 @@ class Fault:
 class State:
     """Configuration, issued tokens, live credentials, stats and faults; one lock guards all."""
 
-    SETTABLE = ("credential_lifetime", "token_lifetime", "fractional_seconds", "endpoints")
+    SETTABLE = ("credential_lifetime", "token_lifetime", "fractional_seconds", "endpoints", "token_suffix")
 
     def __init__(self, config, live_file, record_issued=None):
         self.lock = threading.Lock()
@@ -200,7 +200,7 @@ class State:
             self.sps[cid] = {"client_secret": sp["client_secret"],
                              "workspace_access": bool(sp.get("workspace_access", True))}
         self.settings = {"credential_lifetime": 3600, "token_lifetime": 3600,
-                         "fractional_seconds": False, "endpoints": []}
+                         "fractional_seconds": False, "endpoints": [], "token_suffix": ""}
         self.update_settings({k: config[k] for k in self.SETTABLE if k in config})
         self.jwt_key = secrets.token_bytes(32)   # signs the JWT-shaped credentials
         self.access_tokens = {}                  # token -> (client_id, expiry)
@@ -223,6 +223,11 @@ class State:
                     raise ValueError("fractional_seconds must be true or false")
             elif key == "endpoints":
                 value = [self._check_endpoint(e) for e in value]
+            elif key == "token_suffix":
+                # Appended to every credential, so tests can issue passwords holding the
+                # characters a connection string treats specially ("}", ";", "=", ...).
+                if not isinstance(value, str) or len(value) > 32 or any(ord(c) < 0x20 or ord(c) > 0x7e for c in value):
+                    raise ValueError("token_suffix must be at most 32 printable ASCII characters")
             else:
                 raise ValueError(f"unknown setting '{key}' (settable: {', '.join(self.SETTABLE)})")
             new[key] = value
@@ -289,7 +294,7 @@ class State:
             exp_precise = now + self.settings["credential_lifetime"]
             exp = int(exp_precise)
             fractional = self.settings["fractional_seconds"]
-            token = self._make_jwt(client_id, issuer, int(now), exp)
+            token = self._make_jwt(client_id, issuer, int(now), exp) + self.settings["token_suffix"]
             self.live.append([client_id, hashlib.sha256(token.encode()).hexdigest(), exp, client_id])
             self._prune(now)
             self.write_live_file()

@@ -105,7 +105,8 @@ static void test_rfc3339(void **state)
     assert_int_equal(lb_parse_rfc3339("2026-11-24t18:00:00.5-00:30", &t), 0);
     assert_int_equal(t, 1795543200 + 1800);
     const char *bad[] = {"", "2026-11-24", "2026-11-24T18:00:00", "2026-13-24T18:00:00Z", "2026-11-24T18:00:00Zjunk",
-                         "2026-11-24T18:00:00.Z", "2026-11-24T25:00:00Z", "2026-11-24T18:00:00+0100", NULL};
+                         "2026-11-24T18:00:00.Z", "2026-11-24T25:00:00Z", "2026-11-24T18:00:00+0100",
+                         "2026-02-31T00:00:00Z", "2025-02-29T00:00:00Z", NULL};
     for (int i = 0; bad[i]; i++)
         assert_int_equal(lb_parse_rfc3339(bad[i], &t), -1);
 }
@@ -125,6 +126,22 @@ static void test_describe_error(void **state)
     assert_string_equal(buf, "empty answer");
     lb_json_describe_error(S("{}"), buf, sizeof(buf));
     assert_string_equal(buf, "no error description");
+    lb_json_describe_error(S("{\"error\":\"\"}"), buf, sizeof(buf));
+    assert_string_equal(buf, "no error description");
+}
+
+/* Found by fuzz_connstr: a %.40s precision could cut a UTF-8 character, and the W
+ * diagnostic path then had no message to give. Every error message is valid UTF-8. */
+static void test_messages_are_valid_utf8(void **state)
+{
+    (void)state;
+    lb_error err;
+    lb_error_init(&err);
+    lb_error_set(&err, LB_ERR_SETTINGS, "HY000", "cut %.1s|quoted %c|ctl \x1b\x7f|ok \xc3\xa9", "\xc3\xa9", '\xc3');
+    assert_string_equal(err.message, "cut ?|quoted ?|ctl   |ok \xc3\xa9");
+    uint16_t *w = lb_utf8_to_utf16(err.message, NULL);
+    assert_non_null(w);
+    free(w);
 }
 
 static void test_utf16(void **state)
@@ -167,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_describe_error),
         cmocka_unit_test(test_utf16),
+        cmocka_unit_test(test_messages_are_valid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,6 +134,9 @@ static void test_aliases_and_empty_values(void **state)
     assert_string_equal(lb_settings_get(&s, LB_KEY_UID), "role");
     assert_string_equal(lb_settings_get(&s, LB_KEY_HOST), "https://ws.example.com");
     lb_settings_free(&s);
+    assert_int_equal(resolve("DatabricksHost=https://[::1]:8443/x;" FULL, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_HOST), "https://[::1]:8443");
+    lb_settings_free(&s);
     /* ClientSecret wins over its alias PWD within one source. */
     assert_int_equal(resolve(FULL "PWD=other", &s, &err), LB_OK);
     assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_SECRET), "sec");
@@ -162,6 +165,9 @@ static void test_validation(void **state)
     expect_error("DatabricksHost=ftp://ws;" FULL, "not an https:// URL", NULL);
     expect_error("DatabricksHost=https://;" FULL, "no host name", NULL);
     expect_error("DatabricksHost=https://bad host;" FULL, "not a valid host name", NULL);
+    expect_error("DatabricksHost=https://:;" FULL, "not a valid host name", NULL);
+    expect_error("DatabricksHost=https://h:0;" FULL, "not a valid host name", NULL);
+    expect_error("DatabricksHost=https://h:99999;" FULL, "not a valid host name", NULL);
     expect_error("Endpoint=primary;" FULL, "projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>", NULL);
     expect_error("Endpoint=ep-1.database.us-east-1.cloud.databricks.com;" FULL, "looks like a host name", NULL);
     expect_error("Endpoint=projects/p/branches/b/endpoints/e/extra;" FULL, "is not of the form", NULL);
