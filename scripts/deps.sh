@@ -11,6 +11,7 @@ packages=(
   libcmocka-dev                                     # unit tests
   postgresql-15 postgresql-client-15 libpam-modules # the local Lakebase's server and pam_exec
   openssl python3 ca-certificates                   # its CA and workspace emulator
+  valgrind clang-14 libclang-rt-14-dev              # memcheck, libFuzzer and sanitizers
 )
 
 missing=()

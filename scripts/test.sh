@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Builds lakebase-odbc and runs the whole test suite: unit tests, and integration
-# tests through unixODBC, psqlODBC and a local Lakebase (workspace emulator +
-# PostgreSQL 15) that the suite starts and stops itself; then the concurrency tests
-# again in a ThreadSanitizer build. Run as root on Debian 12.
+# Builds lakebase-odbc and runs the whole test suite:
+#   1. the main build: unit tests, and integration tests through unixODBC, psqlODBC and
+#      a local Lakebase (workspace emulator + PostgreSQL 15) that the suite starts and
+#      stops itself, the secret-leak test and the connect path under valgrind;
+#   2. everything again with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the concurrency tests with ThreadSanitizer;
+#   4. each libFuzzer target for a bounded time (LB_FUZZ_SECONDS, default 20).
+# Run as root on Debian 12.
 #   scripts/test.sh            everything
 #   scripts/test.sh --quick    the main build only
 #   scripts/test.sh -R regex   (and other ctest options) the main build only, those tests
@@ -21,9 +25,8 @@ run_suite() { # name, build dir, cmake options, ctest options...
     shift 3
     echo "== $name"
     # shellcheck disable=SC2086
-    cmake -S "$root" -B "$dir" -DLB_WERROR=ON $opts >/dev/null
-    cmake --build "$dir" -j"$(nproc)" >/dev/null
-    if (cd "$dir" && ctest --output-on-failure --timeout 600 "$@"); then
+    if cmake -S "$root" -B "$dir" -DLB_WERROR=ON $opts >/dev/null && cmake --build "$dir" -j"$(nproc)" >/dev/null &&
+        (cd "$dir" && ctest --output-on-failure --timeout 600 "$@"); then
         summary+=("$name: passed")
     else
         summary+=("$name: FAILED")
@@ -33,10 +36,18 @@ run_suite() { # name, build dir, cmake options, ctest options...
 
 run_suite "main build" "$root/build" "" "$@"
 if [ "$quick" -eq 0 ]; then
-    # ThreadSanitizer: the cache's single flight in-process, and 64 threads connecting
-    # through the driver manager (unixODBC and psqlODBC are not instrumented).
+    run_suite "AddressSanitizer + UndefinedBehaviorSanitizer build" "$root/build-asan" \
+        "-DLB_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug" -E 'emulator_selftest|secret_leak'
+    # unixODBC and psqlODBC are not instrumented; tests/tsan.supp keeps their reports out.
     run_suite "ThreadSanitizer build" "$root/build-tsan" "-DLB_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug" \
         -R 'unit_cache|local_lakebase|lifecycle_threads|lifecycle_sequential|lifecycle_revoked'
+    echo "== fuzzing"
+    if "$root/scripts/fuzz.sh" "${LB_FUZZ_SECONDS:-20}"; then
+        summary+=("fuzzing: passed")
+    else
+        summary+=("fuzzing: FAILED")
+        status=1
+    fi
 fi
 
 echo
