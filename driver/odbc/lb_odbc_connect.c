@@ -33,41 +33,33 @@ static int arg_text(SQLHDBC dbc, arg a, const char *what, char **out)
         lb_diag_post(dbc, SQL_ERROR, "HY090", "[Lakebase] Invalid string length for the argument.", 0);
         return -1;
     }
+    size_t bytes = 0;
     if (!a.wide) {
-        size_t n = a.len == SQL_NTS ? strlen(a.ptr) : (size_t)a.len;
-        if ((*out = strndup(a.ptr, n)) == NULL)
-            goto nomem;
-        if (strlen(*out) != n) {
-            lb_secret_free(*out);
-            *out = NULL;
-            lb_diag_post(dbc, SQL_ERROR, "HY090",
-                         "[Lakebase] The string argument contains a NUL byte before its stated length.", 0);
+        bytes = a.len == SQL_NTS ? strlen(a.ptr) : (size_t)a.len;
+        *out = strndup(a.ptr, bytes);
+    } else {
+        size_t units = a.len == SQL_NTS ? lb_utf16_len(a.ptr, LB_CONNSTR_MAX + 1) : (size_t)a.len;
+        int bad = 0;
+        if ((*out = lb_utf16_to_utf8(a.ptr, units, &bytes, &bad)) == NULL && bad) {
+            char msg[200];
+            snprintf(msg, sizeof(msg), "[Lakebase] The %s is not valid UTF-16 (an unpaired surrogate).", what);
+            lb_diag_post(dbc, SQL_ERROR, "HY000", msg, 0);
             return -1;
         }
-        return 0;
     }
-    size_t n = a.len == SQL_NTS ? lb_utf16_len(a.ptr, LB_CONNSTR_MAX + 1) : (size_t)a.len;
-    int bad = 0;
-    size_t blen = 0;
-    if ((*out = lb_utf16_to_utf8(a.ptr, n, &blen, &bad)) == NULL) {
-        if (!bad)
-            goto nomem;
-        char msg[200];
-        snprintf(msg, sizeof(msg), "[Lakebase] The %s is not valid UTF-16 (an unpaired surrogate).", what);
-        lb_diag_post(dbc, SQL_ERROR, "HY000", msg, 0);
+    if (*out == NULL) {
+        lb_diag_post(dbc, SQL_ERROR, "HY001", "[Lakebase] Out of memory.", 0);
         return -1;
     }
-    if (strlen(*out) != blen) {
+    if (strlen(*out) != bytes) {
         lb_secret_free(*out);
         *out = NULL;
-        lb_diag_post(dbc, SQL_ERROR, "HY090",
-                     "[Lakebase] The string argument contains a NUL character before its stated length.", 0);
+        char msg[200];
+        snprintf(msg, sizeof(msg), "[Lakebase] The %s contains a NUL character before its stated length.", what);
+        lb_diag_post(dbc, SQL_ERROR, "HY090", msg, 0);
         return -1;
     }
     return 0;
-nomem:
-    lb_diag_post(dbc, SQL_ERROR, "HY001", "[Lakebase] Out of memory.", 0);
-    return -1;
 }
 
 /* Reads the DSN's odbc.ini section through the driver manager's ini functions. */
