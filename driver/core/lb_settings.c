@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 static const lb_key_def key_table[LB_KEY_COUNT] = {
+    [LB_KEY_PROFILE] = {"Profile", {NULL}, "DATABRICKS_CONFIG_PROFILE", NULL,
+                        "a profile of ~/.databrickscfg (or DATABRICKS_CONFIG_FILE)", 0, 1},
     [LB_KEY_HOST] = {"DatabricksHost", {NULL}, "DATABRICKS_HOST", NULL,
                      "the workspace URL, https://...", 0, 0},
     [LB_KEY_CLIENT_ID] = {"ClientID", {NULL}, "DATABRICKS_CLIENT_ID", NULL,
@@ -83,6 +85,7 @@ const char *lb_source_name(lb_source src)
     case LB_SRC_CONNSTR: return "the connection string";
     case LB_SRC_DSN: return "the DSN";
     case LB_SRC_ENV: return "the environment";
+    case LB_SRC_PROFILE: return "the Databricks config profile";
     case LB_SRC_DEFAULT: return "the default";
     default: return "nowhere";
     }
@@ -121,11 +124,105 @@ static int from_dsn(const lb_sources *src, const char *dsn, const lb_key_def *de
     return 0;
 }
 
+/* The keys a ~/.databrickscfg profile can give, under its own names. */
+static const struct {
+    lb_key key;
+    const char *name;
+} profile_keys[] = {{LB_KEY_HOST, "host"}, {LB_KEY_CLIENT_ID, "client_id"}, {LB_KEY_CLIENT_SECRET, "client_secret"}};
+
+static const char *profile_key(const lb_key_def *def)
+{
+    for (size_t i = 0; i < sizeof(profile_keys) / sizeof(profile_keys[0]); i++)
+        if (def == &key_table[profile_keys[i].key])
+            return profile_keys[i].name;
+    return NULL;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+        *--e = '\0';
+    return s;
+}
+
+/* Reads the keys of [section] of an INI file into out. 1 when the section exists, 0
+ * when it (or the file) does not. */
+static int read_ini_section(const char *path, const char *section, lb_kvlist *out)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    char line[4096];
+    int in = 0, found = 0, lines = 0;
+    while (fgets(line, sizeof(line), f) && lines++ < 100000) {
+        char *p = trim(line);
+        if (*p == '#' || *p == ';' || *p == '\0')
+            continue;
+        if (*p == '[') {
+            char *end = strchr(p, ']');
+            if (end) {
+                *end = '\0';
+                in = strcmp(trim(p + 1), section) == 0;
+                found |= in;
+            }
+            continue;
+        }
+        char *eq = strchr(p, '=');
+        if (in && eq) {
+            *eq = '\0';
+            lb_kvlist_add(out, trim(p), trim(eq + 1));
+        }
+    }
+    lb_wipe(line, sizeof(line));
+    fclose(f);
+    return found;
+}
+
+/* Loads the profile: the Profile setting, else [__settings__] default_profile, else
+ * DEFAULT. A profile named by the user must exist. */
+static lb_result load_profile(const lb_settings *s, const lb_sources *src, lb_kvlist *profile, char *path,
+                              size_t psize, lb_error *err)
+{
+    const char *file = src && src->env_get ? src->env_get("DATABRICKS_CONFIG_FILE") : NULL;
+    const char *home = src && src->env_get ? src->env_get("HOME") : NULL;
+    if (file && file[0])
+        snprintf(path, psize, "%s", file);
+    else if (home && home[0])
+        snprintf(path, psize, "%s/.databrickscfg", home);
+    else
+        path[0] = '\0';
+    const char *named = s->value[LB_KEY_PROFILE];
+    char name[256] = "DEFAULT";
+    if (named) {
+        snprintf(name, sizeof(name), "%s", named);
+    } else if (path[0]) {
+        lb_kvlist settings;
+        lb_kvlist_init(&settings);
+        if (read_ini_section(path, "__settings__", &settings) && lb_kvlist_get(&settings, "default_profile"))
+            snprintf(name, sizeof(name), "%s", lb_kvlist_get(&settings, "default_profile"));
+        lb_kvlist_free(&settings);
+    }
+    if (path[0] && read_ini_section(path, name, profile))
+        return LB_OK;
+    if (named)
+        return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
+                            "[Lakebase] Profile \"%.100s\" (from %s) is not a section of %s: check the name, or "
+                            "DATABRICKS_CONFIG_FILE.", named, lb_source_name(s->source[LB_KEY_PROFILE]),
+                            path[0] ? path : "~/.databrickscfg (HOME is not set)");
+    return LB_OK;
+}
+
 static void where_to_set(const lb_key_def *def, char *buf, size_t size)
 {
     if (def == &key_table[LB_KEY_CLIENT_SECRET])
         snprintf(buf, size, "set ClientSecret or ClientSecretFile in the connection string or in the DSN's "
                             "section of odbc.ini, export DATABRICKS_CLIENT_SECRET, or give it as the password");
+    else if (def->env && profile_key(def) != NULL)
+        snprintf(buf, size, "set %s in the connection string or in the DSN's section of odbc.ini, "
+                            "export %s, or set %s in a ~/.databrickscfg profile", def->name, def->env, profile_key(def));
     else if (def->env)
         snprintf(buf, size, "set %s in the connection string or in the DSN's section of odbc.ini, "
                             "or export %s", def->name, def->env);
@@ -387,8 +484,20 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
         return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
 
     char buf[4096];
+    lb_kvlist profile;
+    lb_kvlist_init(&profile);
     for (int k = 0; k < LB_KEY_COUNT; k++) {
         const lb_key_def *def = &key_table[k];
+        if (k == LB_KEY_PROFILE + 1) {
+            /* Profile is resolved: the profile it names is the next source down. */
+            char path[4096];
+            lb_result prc = load_profile(out, sources, &profile, path, sizeof(path), err);
+            if (prc != LB_OK) {
+                lb_kvlist_free(&profile);
+                lb_settings_free(out);
+                return prc;
+            }
+        }
         const char *v = from_connstr(connstr, def);
         lb_source src = LB_SRC_CONNSTR;
         if (v == NULL && from_dsn(sources, out->dsn, def, buf, sizeof(buf))) {
@@ -399,6 +508,11 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
             v = sources->env_get(def->env);
             src = LB_SRC_ENV;
             if (v && v[0] == '\0')
+                v = NULL;
+        }
+        if (v == NULL && profile_key(def) && (v = lb_kvlist_get(&profile, profile_key(def))) != NULL) {
+            src = LB_SRC_PROFILE;
+            if (v[0] == '\0')
                 v = NULL;
         }
         if (v == NULL && k == LB_KEY_UID && out->value[LB_KEY_CLIENT_ID]) {
@@ -413,12 +527,14 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
             continue;
         if ((out->value[k] = strdup(v)) == NULL) {
             lb_wipe(buf, sizeof(buf));
+            lb_kvlist_free(&profile);
             lb_settings_free(out);
             return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
         }
         out->source[k] = src;
     }
     lb_wipe(buf, sizeof(buf));
+    lb_kvlist_free(&profile);
 
     lb_result frc = secret_from_file(out, err);
     if (frc != LB_OK) {

@@ -1,7 +1,8 @@
 /* The driver's settings: one table of keys (name, aliases, environment variable,
  * default, whether secret) and one function that merges the connection string, the
- * DSN in odbc.ini, the environment and the defaults (first found wins) into a
- * validated lb_settings. Nothing here touches the network. */
+ * DSN in odbc.ini, the environment, a ~/.databrickscfg profile (host, client_id,
+ * client_secret) and the defaults (first found wins) into a validated lb_settings.
+ * Nothing here touches the network. */
 #ifndef LB_SETTINGS_H
 #define LB_SETTINGS_H
 
@@ -9,6 +10,7 @@
 #include "lb_error.h"
 
 typedef enum {
+    LB_KEY_PROFILE,        /* Profile: a ~/.databrickscfg section (resolved first) */
     LB_KEY_HOST,           /* DatabricksHost */
     LB_KEY_CLIENT_ID,      /* ClientID */
     LB_KEY_CLIENT_SECRET,  /* ClientSecret (alias PWD, Password) */
@@ -29,7 +31,8 @@ typedef enum {
     LB_KEY_COUNT
 } lb_key;
 
-typedef enum { LB_SRC_NONE, LB_SRC_CONNSTR, LB_SRC_DSN, LB_SRC_ENV, LB_SRC_DEFAULT } lb_source;
+/* In order of precedence: the first source that has a key wins. */
+typedef enum { LB_SRC_NONE, LB_SRC_CONNSTR, LB_SRC_DSN, LB_SRC_ENV, LB_SRC_PROFILE, LB_SRC_DEFAULT } lb_source;
 
 typedef struct {
     const char *name;        /* canonical spelling */

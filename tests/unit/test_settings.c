@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "lb_settings.h"
 
@@ -192,6 +193,57 @@ static void test_secret_values_stay_out_of_messages(void **state)
     assert_null(strstr(err.message, "sec"));
 }
 
+static void test_databrickscfg_profile(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/lb-databrickscfg-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char cfg[] = "# comment\n[__settings__]\ndefault_profile = lake\n\n[DEFAULT]\n"
+                              "host = https://default.example\n[lake]\nhost = https://lake.example/\n"
+                              "client_id = cfgid\n  client_secret=cfgsecret  \n";
+    assert_int_equal(write(fd, cfg, sizeof(cfg) - 1), (ssize_t)(sizeof(cfg) - 1));
+    close(fd);
+    char file_var[128];
+    snprintf(file_var, sizeof(file_var), "DATABRICKS_CONFIG_FILE=%s", path);
+    const char *env[] = {file_var, NULL, NULL};
+    fake_env = env;
+    const char *rest = "Endpoint=projects/p/branches/b/endpoints/e;Servername=db.example;";
+    lb_settings s;
+    lb_error err;
+    /* No Profile: [__settings__] default_profile picks [lake]. */
+    assert_int_equal(resolve(rest, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_HOST), "https://lake.example");
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_ID), "cfgid");
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_SECRET), "cfgsecret");
+    assert_int_equal(s.source[LB_KEY_CLIENT_SECRET], LB_SRC_PROFILE);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_UID), "cfgid");
+    lb_settings_free(&s);
+    /* Everything above the profile wins over it. */
+    env[1] = "DATABRICKS_CLIENT_SECRET=envsecret";
+    char cs[256];
+    snprintf(cs, sizeof(cs), "%sClientID=csid", rest);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_ID), "csid");
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_SECRET), "envsecret");
+    lb_settings_free(&s);
+    env[1] = NULL;
+    /* A named profile. */
+    snprintf(cs, sizeof(cs), "%sProfile=DEFAULT;ClientID=x;ClientSecret=y", rest);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_HOST), "https://default.example");
+    lb_settings_free(&s);
+    /* A named profile that is not there is an error that says so. */
+    snprintf(cs, sizeof(cs), "%sProfile=nope", rest);
+    assert_int_not_equal(resolve(cs, &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "Profile \"nope\""));
+    assert_non_null(strstr(err.message, path));
+    unlink(path);
+    /* No file and no Profile: no profile source, and the missing key says where to set it. */
+    assert_int_not_equal(resolve(rest, &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "~/.databrickscfg profile"));
+}
+
 static void test_key_table(void **state)
 {
     (void)state;
@@ -216,6 +268,7 @@ int main(void)
         cmocka_unit_test_setup(test_missing_keys_are_named, setup),
         cmocka_unit_test_setup(test_validation, setup),
         cmocka_unit_test_setup(test_secret_values_stay_out_of_messages, setup),
+        cmocka_unit_test_setup(test_databrickscfg_profile, setup),
         cmocka_unit_test_setup(test_key_table, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
