@@ -52,4 +52,6 @@ fi
 
 echo
 printf '%s\n' "${summary[@]}"
+npass=$(printf '%s\n' "${summary[@]}" | grep -c ': passed$' || true)
+echo "suites: $npass passed, $((${#summary[@]} - npass)) failed"
 exit $status

@@ -47,5 +47,15 @@ check "isql malformed endpoint" "$out" "[HY000]" "Endpoint" "is not of the form"
 out=$(echo "$query" | LAKEBASE_PSQLODBC=/nonexistent/psqlodbcw.so isql -v -b lakebase-local 2>&1)
 check "missing psqlODBC is named" "$out" "/nonexistent/psqlodbcw.so" "odbc-postgresql"
 
+# A client secret read from an odbc.ini that other users can read is worth a warning.
+work=$(mktemp -d)
+cp "$ODBCINI" "$work/odbc.ini"
+chmod 0644 "$work/odbc.ini"
+out=$(echo "$query" | ODBCINI=$work/odbc.ini LAKEBASE_ODBC_LOG_LEVEL=error LAKEBASE_ODBC_LOG_FILE=$work/log \
+    isql -v -b lakebase-local 2>&1)
+check "connects with a world-readable odbc.ini" "$out" "$LAKEBASE_CLIENT_ID"
+check "and warns that the secret sits there" "$(cat "$work/log" 2>/dev/null)" "readable by other users (mode 644)" "chmod 600"
+rm -rf "$work"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -31,12 +31,7 @@ static SQLRETURN try_connect(conn *c, const char *extra)
 static void connect_ok(const char *extra)
 {
     conn c = new_conn();
-    SQLRETURN rc = try_connect(&c, extra);
-    if (!SQL_SUCCEEDED(rc)) {
-        char st[6], msg[2048];
-        first_diag(c.dbc, st, msg, sizeof(msg));
-        fail_msg("connect failed: %s %s", st, msg);
-    }
+    assert_connected(c.dbc, try_connect(&c, extra));
     check_identity(c.dbc);
     SQLDisconnect(c.dbc);
     free_conn(&c);

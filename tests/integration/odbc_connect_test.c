@@ -27,11 +27,7 @@ static void test_dsnless_driver_connect(void **state)
     long long before = emulator_count(CREDENTIALS);
     SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, (SQLCHAR *)out, sizeof(out), &out_len,
                                     SQL_DRIVER_NOPROMPT);
-    if (!SQL_SUCCEEDED(rc)) {
-        char st[6], msg[1024];
-        first_diag(c.dbc, st, msg, sizeof(msg));
-        fail_msg("connect failed: %s %s", st, msg);
-    }
+    assert_connected(c.dbc, rc);
     assert_int_equal(emulator_count(CREDENTIALS), before + 1);
     check_identity(c.dbc);
     assert_int_equal(out_len, (SQLSMALLINT)strlen(out));
@@ -60,11 +56,7 @@ static void test_dsn_connect_fresh_credential_each_time(void **state)
     for (int i = 0; i < 3; i++) {
         conn c = new_conn();
         SQLRETURN rc = SQLConnect(c.dbc, (SQLCHAR *)"lakebase-local", SQL_NTS, NULL, 0, NULL, 0);
-        if (!SQL_SUCCEEDED(rc)) {
-            char st[6], msg[1024];
-            first_diag(c.dbc, st, msg, sizeof(msg));
-            fail_msg("connect failed: %s %s", st, msg);
-        }
+        assert_connected(c.dbc, rc);
         check_identity(c.dbc);
         SQLDisconnect(c.dbc);
         free_conn(&c);
@@ -136,6 +128,12 @@ static void expect_failure(const char *in, const char *sqlstate, const char *phr
     SQLSMALLINT l = 0;
     assert_true(SQL_SUCCEEDED(SQLGetDiagField(SQL_HANDLE_DBC, c.dbc, 1, SQL_DIAG_SQLSTATE, st2, sizeof(st2), &l)));
     assert_string_equal(st2, sqlstate);
+    char text[2048] = "";
+    assert_true(SQL_SUCCEEDED(SQLGetDiagField(SQL_HANDLE_DBC, c.dbc, 1, SQL_DIAG_MESSAGE_TEXT, text, sizeof(text), &l)));
+    assert_string_equal(text, msg);
+    SQLWCHAR wtext[2048];
+    assert_true(SQL_SUCCEEDED(SQLGetDiagFieldW(SQL_HANDLE_DBC, c.dbc, 1, SQL_DIAG_MESSAGE_TEXT, wtext, sizeof(wtext), &l)));
+    assert_int_equal(l, (SQLSMALLINT)(strlen(msg) * sizeof(SQLWCHAR))); /* bytes, all ASCII here */
     /* and its W twin. */
     SQLWCHAR wst[6], wmsg[2048];
     SQLINTEGER native;

@@ -94,6 +94,15 @@ void first_diag(SQLHDBC dbc, char state[6], char *msg, size_t size)
         fail_msg("no diagnostic record (rc %d)", rc);
 }
 
+void assert_connected(SQLHDBC dbc, SQLRETURN rc)
+{
+    if (!SQL_SUCCEEDED(rc)) {
+        char st[6], msg[2048];
+        first_diag(dbc, st, msg, sizeof(msg));
+        fail_msg("connect failed: %s %s", st, msg);
+    }
+}
+
 /* Runs the seed's verification query and checks the user and database. */
 void check_identity(SQLHDBC dbc)
 {
