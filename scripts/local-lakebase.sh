@@ -144,16 +144,23 @@ gen_service_principals() {
     [[ -s $STATE/client-secret ]] || { random_secret >"$STATE/client-secret"; say "new client secret for $CLIENT_ID"; }
     [[ -s $STATE/noaccess-client-id ]] || python3 -c 'import uuid; print(uuid.uuid4())' >"$STATE/noaccess-client-id"
     [[ -s $STATE/noaccess-client-secret ]] || random_secret >"$STATE/noaccess-client-secret"
-    chmod 0600 "$STATE/client-secret" "$STATE/noaccess-client-id" "$STATE/noaccess-client-secret"
+    # A third SP whose role is a password role: its credentials are long (1400 bytes, as real
+    # JWTs can be), past what pam_exec passes, so the emulator sets them as the role's password.
+    [[ -s $STATE/longtoken-client-id ]] || python3 -c 'import uuid; print(uuid.uuid4())' >"$STATE/longtoken-client-id"
+    [[ -s $STATE/longtoken-client-secret ]] || random_secret >"$STATE/longtoken-client-secret"
+    chmod 0600 "$STATE/client-secret" "$STATE/noaccess-client-id" "$STATE/noaccess-client-secret" \
+        "$STATE/longtoken-client-id" "$STATE/longtoken-client-secret"
     CLIENT_SECRET=$(<"$STATE/client-secret")
     NOACCESS_ID=$(<"$STATE/noaccess-client-id")
+    LONGTOKEN_ID=$(<"$STATE/longtoken-client-id")
 }
 
 write_emulator_config() {
     local runuser_bin pg_isready_bin
     runuser_bin=$(command -v runuser)
     pg_isready_bin=$(command -v pg_isready)
-    CFG_OUT=$STATE/emulator-config.json CFG_ID=$CLIENT_ID CFG_NOACCESS_ID=$NOACCESS_ID \
+    CFG_OUT=$STATE/emulator-config.json CFG_ID=$CLIENT_ID CFG_NOACCESS_ID=$NOACCESS_ID CFG_LONG_ID=$LONGTOKEN_ID \
+    CFG_RUNTIME=$RUNTIME CFG_PSQL=$(command -v psql) \
     CFG_ENDPOINT=$ENDPOINT CFG_PG_PORT=$PG_PORT CFG_STATE=$STATE CFG_DATA=$DATA \
     CFG_PG_CTL=$PGBIN/pg_ctl CFG_RUNUSER=$runuser_bin CFG_PG_ISREADY=$pg_isready_bin python3 - <<'EOF'
 import json, os
@@ -166,7 +173,12 @@ cfg = {
         {"client_id": e["CFG_ID"], "client_secret": read("client-secret"), "workspace_access": True},
         {"client_id": e["CFG_NOACCESS_ID"], "client_secret": read("noaccess-client-secret"),
          "workspace_access": False},
+        {"client_id": e["CFG_LONG_ID"], "client_secret": read("longtoken-client-secret"),
+         "workspace_access": True, "password_role": True, "token_bytes": 1400},
     ],
+    # How the emulator sets a password role's credential (SQL on stdin).
+    "admin_psql": [e["CFG_RUNUSER"], "-u", "postgres", "--", e["CFG_PSQL"], "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                   "-h", e["CFG_RUNTIME"], "-p", e["CFG_PG_PORT"], "-d", "postgres"],
     "endpoints": [{"name": e["CFG_ENDPOINT"], "host": "localhost",
                    "port": int(e["CFG_PG_PORT"]), "state": "ACTIVE"}],
     "credential_lifetime": 3600,
@@ -470,6 +482,15 @@ GRANT USAGE, CREATE ON SCHEMA public TO :"role";
 SQL
             { show_log_tail "$STATE/postgres.log"; die "creating role $role failed"; }
     done
+    # The long-credential SP: a password role (SCRAM), outside the OAuth group.
+    as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$RUNTIME" -p "$PG_PORT" -d "$DATABASE" \
+        -v db="$DATABASE" -v role="$LONGTOKEN_ID" >>"$STATE/postgres.log" 2>&1 <<'SQL' ||
+SELECT format('CREATE ROLE %I LOGIN', :'role')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+GRANT CONNECT ON DATABASE :"db" TO :"role";
+GRANT USAGE ON SCHEMA public TO :"role";
+SQL
+        { show_log_tail "$STATE/postgres.log"; die "creating role $LONGTOKEN_ID failed"; }
 }
 
 stop_postgres() {
@@ -558,7 +579,7 @@ cmd_purge() {
     [[ $RUNTIME =~ ^/var/tmp/lakebase-local-[0-9]+$ ]] && rm -rf "$RUNTIME"
     if [[ -d $STATE ]]; then
         (cd "$STATE" && rm -f ca.pem ca.key ca.srl server.pem server.key client-secret \
-            noaccess-client-id noaccess-client-secret emulator-config.json odbc.ini odbcinst.ini \
+            noaccess-client-id noaccess-client-secret longtoken-client-id longtoken-client-secret emulator-config.json odbc.ini odbcinst.ini \
             env.sh instance.env runtime-dir emulator.pid emulator.log postgres.log .gitignore \
             issued-secrets wrong-host.pem wrong-host.key)
         rmdir "$STATE" 2>/dev/null || true

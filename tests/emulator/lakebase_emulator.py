@@ -198,7 +198,12 @@ class State:
         for sp in config.get("service_principals", []):
             cid = sp["client_id"]
             self.sps[cid] = {"client_secret": sp["client_secret"],
-                             "workspace_access": bool(sp.get("workspace_access", True))}
+                             "workspace_access": bool(sp.get("workspace_access", True)),
+                             # A password role: its credential is set as the role's password
+                             # (one live at a time), so it may be longer than pam_exec's limit.
+                             "password_role": bool(sp.get("password_role", False)),
+                             "token_bytes": int(sp.get("token_bytes", 0))}
+        self.admin_psql = config.get("admin_psql")  # argv running SQL from stdin as a superuser
         self.settings = {"credential_lifetime": 3600, "token_lifetime": 3600,
                          "fractional_seconds": False, "endpoints": [], "token_suffix": ""}
         self.update_settings({k: config[k] for k in self.SETTABLE if k in config})
@@ -294,6 +299,12 @@ class State:
             exp_precise = now + self.settings["credential_lifetime"]
             exp = int(exp_precise)
             fractional = self.settings["fractional_seconds"]
+            sp = self.sps.get(client_id, {})
+            if sp.get("password_role"):
+                token = self._make_jwt(client_id, issuer, int(now), exp, sp["token_bytes"])
+                self._set_role_password(client_id, token, exp)
+                self._record(token)
+                return token, rfc3339(exp_precise if fractional else exp, fractional)
             token = self._make_jwt(client_id, issuer, int(now), exp) + self.settings["token_suffix"]
             self.live.append([client_id, hashlib.sha256(token.encode()).hexdigest(), exp, client_id])
             self._prune(now)
@@ -306,7 +317,23 @@ class State:
         if self.record_fd is not None:
             os.write(self.record_fd, token.encode() + b"\n")   # O_APPEND: one write, one line
 
-    def _make_jwt(self, sub, issuer, iat, exp):
+    def _set_role_password(self, role, token, exp):
+        """ALTER ROLE ... PASSWORD ... VALID UNTIL, through psql's stdin (never argv)."""
+        if not self.admin_psql:
+            raise RuntimeError("a password_role service principal needs admin_psql in the config")
+        until = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime(exp))
+        sql = (f"\\set role '{role}'\n\\set pw '{token}'\n\\set until '{until}'\n"
+               "ALTER ROLE :\"role\" PASSWORD :'pw' VALID UNTIL :'until';\n")
+        subprocess.run(self.admin_psql, input=sql.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=True, timeout=30, cwd="/")
+
+    def _make_jwt(self, sub, issuer, iat, exp, pad_to=0):
+        if pad_to:
+            # A long credential, as real JWTs often are: the signature part padded with
+            # base64url characters up to pad_to bytes.
+            token = self._make_jwt(sub, issuer, iat, exp)
+            alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+            return token + "".join(secrets.choice(alphabet) for _ in range(max(0, pad_to - len(token))))
         header = b64url(b'{"alg":"HS256","typ":"JWT"}')
         claims = {"iss": issuer, "sub": sub, "iat": iat, "exp": exp, "jti": secrets.token_hex(12)}
         while True:

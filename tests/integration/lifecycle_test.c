@@ -266,6 +266,53 @@ static void test_wake_timeout(void **state)
     emulator_call("POST", "/_emulator/resume", "{}");
 }
 
+static void read_file_line(const char *name, char *buf, size_t size)
+{
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/%s", need_env("LAKEBASE_LOCAL_STATE"), name);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(buf, (int)size, f));
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+}
+
+/* A 1400-byte credential (real JWTs are often over 1 KB) reaches PostgreSQL intact:
+ * the emulator sets it as a password role's SCRAM password, so every byte counts. */
+static void test_long_token(void **state)
+{
+    (void)state;
+    char id[128], sec[128], in[4096];
+    read_file_line("longtoken-client-id", id, sizeof(id));
+    read_file_line("longtoken-client-secret", sec, sizeof(sec));
+    snprintf(in, sizeof(in), "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};"
+             "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s;CAFile={%s}",
+             driver, emulator_url, id, sec, pg_port, ca_file);
+    conn c = new_conn();
+    assert_connected(c.dbc, SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT));
+    SQLHSTMT st;
+    assert_int_equal(SQLAllocHandle(SQL_HANDLE_STMT, c.dbc, &st), SQL_SUCCESS);
+    assert_true(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT current_user", SQL_NTS)));
+    assert_int_equal(SQLFetch(st), SQL_SUCCESS);
+    char user[128] = "";
+    SQLLEN ind;
+    assert_true(SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, user, sizeof(user), &ind)));
+    assert_string_equal(user, id);
+    SQLFreeHandle(SQL_HANDLE_STMT, st);
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+    /* And it was long: the last credential the emulator issued. */
+    char path[1200], line[4096] = "", last[4096] = "";
+    snprintf(path, sizeof(path), "%s/issued-secrets", need_env("LAKEBASE_LOCAL_STATE"));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f))
+        memcpy(last, line, sizeof(line));
+    fclose(f);
+    printf("long credential: %zu bytes\n", strcspn(last, "\n"));
+    assert_true(strcspn(last, "\n") >= 1400);
+}
+
 int main(int argc, char **argv)
 {
     read_state();
@@ -283,6 +330,7 @@ int main(int argc, char **argv)
         {"revoked", cmocka_unit_test(test_revoked)},
         {"wake", cmocka_unit_test(test_wake)},
         {"wake_timeout", cmocka_unit_test(test_wake_timeout)},
+        {"long_token", cmocka_unit_test(test_long_token)},
     };
     for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
         if (strcmp(argv[1], cases[i].name) == 0)
