@@ -181,6 +181,20 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
 
     CURLcode cc = curl_easy_perform(curl);
     *cc_out = cc;
+    long proxy_code = 0;
+    if (cc != CURLE_OK && curl_easy_getinfo(curl, CURLINFO_HTTP_CONNECTCODE, &proxy_code) == CURLE_OK &&
+        proxy_code >= 400) {
+        /* The proxy answered and said no: retrying would not change its mind. */
+        char where[512];
+        url_for_message(req->url, where, sizeof(where));
+        rc = lb_error_set(err, LB_ERR_NETWORK, "08001",
+                          "[Lakebase] The proxy refused to open a tunnel to %s (HTTP %ld%s). Check Proxy (or "
+                          "https_proxy)%s.", where, proxy_code,
+                          proxy_code == 407 ? ", Proxy Authentication Required" : "",
+                          proxy_code == 407 ? " and the user and password in it" : " and whether it allows the workspace");
+        *cc_out = CURLE_COULDNT_RESOLVE_PROXY; /* not retried */
+        goto out;
+    }
     if (cc != CURLE_OK) {
         rc = transport_error(err, cc, errbuf, req->url, opts, total_ms, (size_t)LB_HTTP_MAX_BODY);
         goto out;

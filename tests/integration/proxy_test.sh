@@ -42,8 +42,10 @@ check "the Proxy key wins over https_proxy" 'grep -q "$LAKEBASE_CLIENT_ID" <<<"$
 out=$(connect "Proxy=http://tester:$pw@127.0.0.1:$auth_port")
 check "proxy credentials in the Proxy URL" 'grep -q "$LAKEBASE_CLIENT_ID" <<<"$out" && grep -q "^$emu 200" "$work/auth.log"'
 
+: >"$work/auth.log"
 out=$(connect "Proxy=http://tester:wrong@127.0.0.1:$auth_port")
-check "wrong proxy credentials: 08001" 'grep -q "08001" <<<"$out" && grep -q "$emu 407" "$work/auth.log"'
+check "wrong proxy credentials: 08001 that says so, not retried" \
+    'grep -q "08001" <<<"$out" && grep -q "Proxy Authentication Required" <<<"$out" && [ "$(grep -c " 407" "$work/auth.log")" -eq 1 ]'
 
 out=$(connect "Proxy=http://127.0.0.1:1")
 check "a dead proxy: 08001 naming the workspace" 'grep -q "08001" <<<"$out" && grep -q "Could not reach" <<<"$out"'
