@@ -316,13 +316,6 @@ static long long backoff_ms(int attempt_no)
     return base / 2 + (base / 2) * r / 65535;
 }
 
-static void sleep_ms(long long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
 static lb_result login_timeout(lb_error *err, const char *url)
 {
     char where[512];
@@ -405,6 +398,6 @@ lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_
                rc == LB_OK ? "status " : "network error ", rc == LB_OK ? out->status : (long)cc, wait);
         if (rc == LB_OK)
             lb_http_response_free(out);
-        sleep_ms(wait);
+        lb_sleep_ms(wait);
     }
 }

@@ -81,6 +81,13 @@ long long lb_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void lb_sleep_ms(long long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
 void lb_log(const lb_logger *log, lb_log_level level, const char *fmt, ...)
 {
     if (!lb_log_enabled(log, level))

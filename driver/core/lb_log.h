@@ -1,5 +1,6 @@
 /* The only place that writes logs. A logger is a level, a destination and a
  * connection id; one line per event: UTC time, pid/tid, connection id, level, text.
+ * Also the monotonic clock its timings use (lb_now_ms, lb_sleep_ms).
  * Callers never format secrets into log text: secrets are shown as "***" by the
  * helpers here (lb_log_connstr), and nothing else in the driver logs raw values of
  * secret keys. Log files are opened once per path and kept for the process. */
@@ -30,5 +31,7 @@ void lb_log_connstr(const lb_kvlist *kv, lb_buf *out);
 
 /* Milliseconds on the monotonic clock. */
 long long lb_now_ms(void);
+/* Sleeps ms milliseconds, resuming after signals. */
+void lb_sleep_ms(long long ms);
 
 #endif

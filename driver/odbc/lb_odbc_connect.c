@@ -217,13 +217,6 @@ static void post_hint(SQLHDBC dbc, const lb_plan *plan, const char *state, const
     lb_diag_post(dbc, SQL_ERROR, state, hint, 1);
 }
 
-static void sleep_ms(long long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
 static const char *origin_name(lb_cache_origin o)
 {
     return o == LB_FROM_MEMORY ? "cache hit (memory)" : o == LB_FROM_FILE ? "cache hit (file)" : "fetched";
@@ -286,7 +279,7 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
             return SQL_ERROR;
         }
         lb_log(log, LB_LOG_INFO, "connect: the compute may be waking; retrying in %lld ms", wait);
-        sleep_ms(wait);
+        lb_sleep_ms(wait);
     }
 }
 
