@@ -12,6 +12,7 @@ typedef enum {
     LB_ERR_AUTH,       /* the workspace rejected the identity */
     LB_ERR_NETWORK,    /* the workspace could not be reached or answered oddly */
     LB_ERR_PROTOCOL,   /* the workspace answered something we cannot use */
+    LB_ERR_TIMEOUT,    /* the connect's deadline passed (HYT00) */
     LB_ERR_NOMEM,
     LB_ERR_INTERNAL
 } lb_result;
