@@ -101,14 +101,13 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
     memset(plan, 0, sizeof(*plan));
     plan->input = input;
     plan->start_ms = lb_now_ms();
-    if (login_timeout_s > 0)
-        plan->deadline_ms = plan->start_ms + login_timeout_s * 1000;
     lb_result rc = lb_settings_resolve(input, sources, &plan->settings, err);
     if (rc != LB_OK) {
         lb_logger_from_env(&plan->log);
         lb_log(&plan->log, LB_LOG_ERROR, "settings: %s", err->message);
         return rc;
     }
+    lb_deadline_start(&plan->deadline, login_timeout_s, plan->settings.connect_timeout);
     lb_logger_init(&plan->log, plan->settings.log_level, lb_settings_get(&plan->settings, LB_KEY_LOG_FILE));
     plan->settings_ms = lb_now_ms() - plan->start_ms;
     if (lb_log_enabled(&plan->log, LB_LOG_DEBUG)) {
@@ -131,7 +130,7 @@ static lb_http_opts http_opts(const lb_plan *plan)
 {
     lb_http_opts http = {.cafile = lb_settings_get(&plan->settings, LB_KEY_CAFILE),
                          .proxy = lb_settings_get(&plan->settings, LB_KEY_PROXY),
-                         .deadline_ms = plan->deadline_ms,
+                         .deadline = &plan->deadline,
                          .log = &plan->log};
     return http;
 }
@@ -147,6 +146,8 @@ static void cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
                   secret_hash, lb_settings_get(s, LB_KEY_PROXY) ? "proxy" : "");
     if (strcmp(kind, "credential") == 0)
         lb_buf_printf(key, "\n%s", lb_settings_get(s, LB_KEY_ENDPOINT));
+    else if (lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT))
+        lb_buf_printf(key, "\n%s", lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT));
 }
 
 static lb_cache_opts cache_opts(const lb_plan *plan, const char *what, int file_allowed)
@@ -165,8 +166,11 @@ static lb_result fetch_token(void *ctx, lb_cache_item *out, lb_error *err)
     lb_http_opts http = http_opts(plan);
     lb_token t;
     const lb_settings *s = &plan->settings;
-    lb_result rc = lb_oauth_m2m_token(&http, lb_settings_get(s, LB_KEY_HOST), lb_settings_get(s, LB_KEY_CLIENT_ID),
-                                      lb_settings_get(s, LB_KEY_CLIENT_SECRET), &t, err);
+    lb_oauth_client client = {.host = lb_settings_get(s, LB_KEY_HOST),
+                              .token_endpoint = lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT),
+                              .client_id = lb_settings_get(s, LB_KEY_CLIENT_ID),
+                              .client_secret = lb_settings_get(s, LB_KEY_CLIENT_SECRET)};
+    lb_result rc = lb_oauth_m2m_token(&http, &client, &t, err);
     if (rc == LB_OK) {
         out->value = t.access_token;
         out->lifetime_s = t.expires_in;

@@ -10,6 +10,7 @@
 #include "lb_error.h"
 #include "lb_lakebase.h"
 #include "lb_log.h"
+#include "lb_retry.h"
 #include "lb_settings.h"
 
 typedef struct {
@@ -17,7 +18,7 @@ typedef struct {
     lb_logger log;
     const lb_kvlist *input;     /* the caller's, borrowed */
     long long start_ms;         /* monotonic */
-    long long deadline_ms;      /* from the login timeout; 0: none */
+    lb_deadline deadline;       /* the login timeout, else ConnectTimeout: bounds all of the connect */
     char *psql_connstr;         /* holds the credential: wiped by lb_plan_free */
     char *out_connstr;          /* the caller's input without secrets: safe to return and log */
     char *credential;           /* the credential in use (to forget it if the server refuses it) */
@@ -25,8 +26,8 @@ typedef struct {
     long long settings_ms, token_ms, credential_ms; /* time spent in each step */
 } lb_plan;
 
-/* Step 1: resolves settings from input and sources; login_timeout_s (0: none) bounds
- * everything after. input must outlive the plan. */
+/* Step 1: resolves settings from input and sources; login_timeout_s (0: none, then
+ * ConnectTimeout) bounds everything after. input must outlive the plan. */
 lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sources *sources, long login_timeout_s,
                            lb_error *err);
 /* Step 2: obtains a credential (from the cache when one is usable) and builds both

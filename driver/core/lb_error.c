@@ -25,7 +25,24 @@ lb_result lb_error_set(lb_error *err, lb_result code, const char *sqlstate, cons
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
     va_end(ap);
     lb_text_sanitize(err->message);
+    lb_text_redact_userinfo(err->message);
     return code;
+}
+
+void lb_text_redact_userinfo(char *s)
+{
+    char *p = s;
+    while ((p = strstr(p, "://")) != NULL) {
+        char *auth = p + 3;
+        size_t n = strcspn(auth, "/ \t'\"<>`");
+        char *at = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (auth[i] == '@')
+                at = auth + i;
+        if (at)
+            memmove(auth, at + 1, strlen(at + 1) + 1);
+        p = auth;
+    }
 }
 
 /* Length of the valid UTF-8 sequence at p, or 0. */

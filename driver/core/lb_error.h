@@ -29,13 +29,19 @@ void lb_error_init(lb_error *err);
 
 /* Records the failure unless one is already recorded; returns code so callers can
  * write `return lb_error_set(...)`. The message is made printable, valid UTF-8 (see
- * lb_text_sanitize), so a quoted value can never garble or break a diagnostic. */
+ * lb_text_sanitize), so a quoted value can never garble or break a diagnostic, and
+ * URLs in it lose their user and password (lb_text_redact_userinfo). */
 lb_result lb_error_set(lb_error *err, lb_result code, const char *sqlstate, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* In place: control characters become spaces and bytes that are not part of a valid
  * UTF-8 sequence (a multi-byte character cut by a %.Ns precision, say) become '?'. */
 void lb_text_sanitize(char *s);
+
+/* In place: every "scheme://user:password@host" loses its "user:password@" (the
+ * authority runs to the first '/', space, quote or angle bracket, so a password with
+ * '#' or '?' in it goes too). lb_error_set and lb_log apply it to all they write. */
+void lb_text_redact_userinfo(char *s);
 
 /* True once a failure is recorded. */
 int lb_error_isset(const lb_error *err);

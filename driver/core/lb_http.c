@@ -13,7 +13,6 @@
 #include "lb_log.h"
 
 #include <ctype.h>
-#include <openssl/rand.h>
 #include <time.h>
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -51,31 +50,73 @@ static void header_value(const char *line, size_t len, const char *name, char *b
     buf[vl] = '\0';
 }
 
+/* All the headers of one answer, together, may not exceed this. */
+#define MAX_HEADER_BYTES (64 * 1024)
+
+typedef struct {
+    lb_http_response *resp;
+    size_t bytes;
+    int too_big;
+} header_ctx;
+
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
-    lb_http_response *resp = ctx;
+    header_ctx *h = ctx;
+    lb_http_response *resp = h->resp;
     size_t len = size * n;
+    if ((h->bytes += len) > MAX_HEADER_BYTES) {
+        h->too_big = 1;
+        return 0; /* libcurl stops with CURLE_WRITE_ERROR */
+    }
     if (len > 9 && strncmp(data, "HTTP/", 5) == 0) {
         /* A new response (after a 100 Continue, say): forget the previous headers. */
-        resp->request_id[0] = resp->retry_after[0] = '\0';
+        resp->request_id[0] = resp->retry_after[0] = resp->location[0] = '\0';
     }
     header_value(data, len, "x-request-id:", resp->request_id, sizeof(resp->request_id));
     header_value(data, len, "retry-after:", resp->retry_after, sizeof(resp->retry_after));
+    header_value(data, len, "location:", resp->location, sizeof(resp->location));
     return len;
 }
 
-/* "https://host/path" without any query string, for messages. */
+/* "https://host:port/path" without user, password, query or fragment, for messages
+ * and logs. */
 static void url_for_message(const char *url, char *buf, size_t size)
 {
     snprintf(buf, size, "%.*s", (int)strcspn(url, "?#"), url);
+    lb_text_redact_userinfo(buf);
+}
+
+/* libcurl's codes, as the retry policy sees them. */
+static lb_net_failure net_failure(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT:
+        return LB_NET_REFUSED;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        return LB_NET_DROPPED;
+    case CURLE_OPERATION_TIMEDOUT:
+        return LB_NET_TIMEOUT;
+    default:
+        return LB_NET_FINAL;
+    }
 }
 
 static lb_result transport_error(lb_error *err, CURLcode rc, const char *errbuf, const char *url,
-                                 const lb_http_opts *opts, long total_ms, size_t max)
+                                 const lb_http_opts *opts, long total_ms, const header_ctx *headers)
 {
-    char where[512];
+    char where[512], detail[CURL_ERROR_SIZE];
     url_for_message(url, where, sizeof(where));
-    const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    snprintf(detail, sizeof(detail), "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    lb_text_redact_userinfo(detail); /* libcurl may quote a URL */
+    /* libcurl refuses one header line over 100 KB with CURLE_OUT_OF_MEMORY and no text:
+     * after a status line, that is what it means. */
+    if (headers->too_big || (rc == CURLE_OUT_OF_MEMORY && headers->bytes > 0))
+        return lb_error_set(err, LB_ERR_PROTOCOL, "08001",
+                            "[Lakebase] The answer at %s has more than %d KiB of headers; DatabricksHost (or the "
+                            "proxy) may not be a Databricks workspace.", where, MAX_HEADER_BYTES / 1024);
     switch (rc) {
     case CURLE_PEER_FAILED_VERIFICATION:
 #if LIBCURL_VERSION_NUM < 0x073e00
@@ -95,11 +136,16 @@ static lb_result transport_error(lb_error *err, CURLcode rc, const char *errbuf,
                             total_ms, where, detail);
     case CURLE_WRITE_ERROR:
         return lb_error_set(err, LB_ERR_PROTOCOL, "08001",
-                            "[Lakebase] The workspace's answer at %s is larger than %zu bytes; "
-                            "DatabricksHost may not point at a Databricks workspace.", where, max);
+                            "[Lakebase] The workspace's answer at %s is larger than %d bytes; "
+                            "DatabricksHost may not point at a Databricks workspace.", where, LB_HTTP_MAX_BODY);
     case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_WEIRD_SERVER_REPLY:
+        if (strstr(detail, "HTTP/0.9") || rc == CURLE_WEIRD_SERVER_REPLY)
+            return lb_error_set(err, LB_ERR_PROTOCOL, "08001",
+                                "[Lakebase] The server at %s did not answer in HTTP (%s): DatabricksHost or its "
+                                "port points at another kind of service.", where, detail);
         return lb_error_set(err, LB_ERR_NETWORK, "08001",
-                            "[Lakebase] Refused to talk to %s: only https:// is allowed.", where);
+                            "[Lakebase] Refused to talk to %s: only https:// is allowed (%s).", where, detail);
     default:
         return lb_error_set(err, LB_ERR_NETWORK, "08001",
                             "[Lakebase] Could not reach the Databricks workspace at %s: %s. Check "
@@ -107,12 +153,24 @@ static lb_result transport_error(lb_error *err, CURLcode rc, const char *errbuf,
     }
 }
 
-/* One attempt. *cc gets libcurl's code (CURLE_OK when an answer came). */
+static lb_result redirect_error(lb_error *err, const char *url, const lb_http_response *resp)
+{
+    char where[512], to[256];
+    url_for_message(url, where, sizeof(where));
+    url_for_message(resp->location, to, sizeof(to));
+    return lb_error_set(err, LB_ERR_PROTOCOL, "08001",
+                        "[Lakebase] %s answered HTTP %ld, a redirect to %s. The driver follows no redirect (the "
+                        "client secret and tokens go only to DatabricksHost): check DatabricksHost, and use the "
+                        "redirect's address if it is your workspace.", where, resp->status,
+                        to[0] ? to : "nowhere (no Location)");
+}
+
+/* One attempt. *net says how a failure looks to the retry policy. */
 static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, long connect_ms, long total_ms,
-                         lb_http_response *out, CURLcode *cc_out, lb_error *err)
+                         lb_http_response *out, lb_net_failure *net, lb_error *err)
 {
     memset(out, 0, sizeof(*out));
-    *cc_out = CURLE_OK;
+    *net = LB_NET_FINAL;
     CURL *curl = curl_easy_init();
     if (curl == NULL)
         return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory (libcurl handle).");
@@ -123,7 +181,16 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
     lb_buf auth;
     lb_buf_init(&auth, 0);
     char errbuf[CURL_ERROR_SIZE] = "";
+    header_ctx hctx = {.resp = out};
+    lb_proxy proxy = {0};
+    const char *problem = NULL;
     lb_result rc = LB_OK;
+
+    if (opts->proxy && lb_proxy_parse(opts->proxy, &proxy, &problem) != 0) {
+        /* Settings are checked before any request: only a changed environment gets here. */
+        rc = lb_error_set(err, LB_ERR_SETTINGS, "HY000", "[Lakebase] The proxy URL %s.", problem);
+        goto out;
+    }
 
     headers = curl_slist_append(headers, "Accept: application/json");
     if (req->content_type) {
@@ -160,14 +227,19 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
     if (opts->cafile)
         curl_easy_setopt(curl, CURLOPT_CAINFO, opts->cafile);
-    if (opts->proxy)
-        curl_easy_setopt(curl, CURLOPT_PROXY, opts->proxy);
+    /* Without a proxy, none: settings already took https_proxy and the like from the
+     * environment, checked, and libcurl must not read them again on its own. */
+    curl_easy_setopt(curl, CURLOPT_PROXY, proxy.url ? proxy.url : "");
+    if (proxy.user)
+        curl_easy_setopt(curl, CURLOPT_PROXYUSERNAME, proxy.user);
+    if (proxy.password)
+        curl_easy_setopt(curl, CURLOPT_PROXYPASSWORD, proxy.password);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "lakebase-odbc/" LB_VERSION);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, out);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &hctx);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     if (strcmp(req->method, "POST") == 0) {
         curl_easy_setopt(curl, CURLOPT_POST, 1L);
@@ -180,7 +252,7 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
     }
 
     CURLcode cc = curl_easy_perform(curl);
-    *cc_out = cc;
+    *net = net_failure(cc);
     long proxy_code = 0;
     if (cc != CURLE_OK && curl_easy_getinfo(curl, CURLINFO_HTTP_CONNECTCODE, &proxy_code) == CURLE_OK &&
         proxy_code >= 400) {
@@ -192,11 +264,11 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
                           "https_proxy)%s.", where, proxy_code,
                           proxy_code == 407 ? ", Proxy Authentication Required" : "",
                           proxy_code == 407 ? " and the user and password in it" : " and whether it allows the workspace");
-        *cc_out = CURLE_COULDNT_RESOLVE_PROXY; /* not retried */
+        *net = LB_NET_FINAL;
         goto out;
     }
     if (cc != CURLE_OK) {
-        rc = transport_error(err, cc, errbuf, req->url, opts, total_ms, (size_t)LB_HTTP_MAX_BODY);
+        rc = transport_error(err, cc, errbuf, req->url, opts, total_ms, &hctx);
         goto out;
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
@@ -208,6 +280,7 @@ out:
     for (struct curl_slist *h = headers; h; h = h->next)
         lb_wipe(h->data, strlen(h->data)); /* the Authorization line */
     curl_slist_free_all(headers);
+    lb_proxy_free(&proxy);
     lb_buf_free_secret(&auth);
     lb_buf_free_secret(&body);
     curl_easy_cleanup(curl);
@@ -268,6 +341,128 @@ char *lb_form_escape(const char *s)
     return out;
 }
 
+void lb_proxy_free(lb_proxy *p)
+{
+    free(p->url);
+    lb_secret_free(p->user);
+    lb_secret_free(p->password);
+    memset(p, 0, sizeof(*p));
+}
+
+/* A part of a parsed URL, or NULL when it has none (libcurl's string, freed with curl_free). */
+static char *url_part(CURLU *u, CURLUPart part, unsigned flags)
+{
+    char *v = NULL;
+    return curl_url_get(u, part, &v, flags) == CURLUE_OK ? v : NULL;
+}
+
+/* curl_free for a part that may hold a secret. */
+static void part_free_secret(char *v)
+{
+    if (v)
+        lb_wipe(v, strlen(v));
+    curl_free(v);
+}
+
+static char *strdup_or_null(const char *v, int *oom)
+{
+    char *d = v ? strdup(v) : NULL;
+    if (v && d == NULL)
+        *oom = 1;
+    return d;
+}
+
+int lb_proxy_parse(const char *text, lb_proxy *out, const char **problem)
+{
+    memset(out, 0, sizeof(*out));
+    static const char *const schemes[] = {"http", "https", "socks5", "socks5h", NULL};
+    CURLU *u = curl_url();
+    if (u == NULL) {
+        *problem = "could not be checked (out of memory)";
+        return -1;
+    }
+    int rc = -1;
+    char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL, *password = NULL, *path = NULL;
+    char *query = NULL, *fragment = NULL;
+    *problem = "is not a proxy URL (http://, https://, socks5:// or socks5h://host:port); write a user or "
+               "password that holds : @ / ? # % or a space percent-encoded (%3A %40 %2F %3F %23 %25 %20)";
+    /* socks5 is no scheme libcurl fetches URLs with: parse it all the same. */
+    if (strstr(text, "://") == NULL || curl_url_set(u, CURLUPART_URL, text, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+        goto out;
+    scheme = url_part(u, CURLUPART_SCHEME, 0);
+    host = url_part(u, CURLUPART_HOST, 0);
+    port = url_part(u, CURLUPART_PORT, 0); /* none: libcurl's proxy default applies, as before */
+    user = url_part(u, CURLUPART_USER, CURLU_URLDECODE);
+    password = url_part(u, CURLUPART_PASSWORD, CURLU_URLDECODE);
+    path = url_part(u, CURLUPART_PATH, 0);
+    query = url_part(u, CURLUPART_QUERY, 0);
+    fragment = url_part(u, CURLUPART_FRAGMENT, 0);
+    int known = 0;
+    for (int i = 0; scheme && schemes[i]; i++)
+        known |= strcmp(scheme, schemes[i]) == 0;
+    if (!known || host == NULL || host[0] == '\0')
+        goto out;
+    if ((path && strcmp(path, "/") != 0) || query || fragment) {
+        *problem = "has a path, query or fragment; a proxy URL is scheme://[user:password@]host:port (write a "
+                   "user or password that holds / ? # @ percent-encoded)";
+        goto out;
+    }
+    if ((user && strpbrk(user, "\r\n")) || (password && strpbrk(password, "\r\n"))) {
+        *problem = "has a line break in its user or password";
+        goto out;
+    }
+    lb_buf b;
+    lb_buf_init(&b, 0);
+    lb_buf_printf(&b, "%s://%s%s%s", scheme, host, port ? ":" : "", port ? port : "");
+    int oom = b.overflow;
+    out->url = oom ? NULL : lb_buf_steal(&b);
+    lb_buf_free(&b);
+    out->user = strdup_or_null(user, &oom);
+    out->password = strdup_or_null(password, &oom);
+    if (oom || out->url == NULL) {
+        lb_proxy_free(out);
+        *problem = "could not be checked (out of memory)";
+        goto out;
+    }
+    *problem = NULL;
+    rc = 0;
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    curl_free(fragment);
+    part_free_secret(user);
+    part_free_secret(password);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+int lb_url_origin(const char *url, char *buf, size_t size)
+{
+    CURLU *u = curl_url();
+    if (u == NULL)
+        return -1;
+    int rc = -1;
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+        scheme = url_part(u, CURLUPART_SCHEME, 0);
+        host = url_part(u, CURLUPART_HOST, 0);
+        port = url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+        if (scheme && strcmp(scheme, "https") == 0 && host && host[0] && port) {
+            for (char *p = host; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+            rc = snprintf(buf, size, "https://%s:%s", host, port) < (int)size ? 0 : -1;
+        }
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
 long long lb_retry_after_ms(const char *value, long long now_epoch_s)
 {
     if (value == NULL || value[0] == '\0')
@@ -284,45 +479,14 @@ long long lb_retry_after_ms(const char *value, long long now_epoch_s)
     return d > 0 ? d : 0;
 }
 
-static int retryable_status(long status)
+/* The text of a failed attempt for log lines and the deadline message. */
+static void last_failure(lb_result rc, const lb_http_response *resp, const lb_error *aerr, char *buf, size_t size)
 {
-    return status == 429 || status == 502 || status == 503 || status == 504;
-}
-
-static int retryable_curl(CURLcode cc)
-{
-    switch (cc) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_OPERATION_TIMEDOUT:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* Exponential backoff with jitter: 250 ms, 500 ms, 1 s, ... up to 8 s, times 0.5..1. */
-static long long backoff_ms(int attempt_no)
-{
-    long long base = 250LL << (attempt_no < 6 ? attempt_no : 6);
-    if (base > 8000)
-        base = 8000;
-    unsigned short r = 0;
-    if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-        r = (unsigned short)(lb_now_ms() & 0xffff);
-    return base / 2 + (base / 2) * r / 65535;
-}
-
-static lb_result login_timeout(lb_error *err, const char *url)
-{
-    char where[512];
-    url_for_message(url, where, sizeof(where));
-    return lb_error_set(err, LB_ERR_NETWORK, "HYT00",
-                        "[Lakebase] Login timeout expired while waiting for the workspace at %s. Raise the "
-                        "application's login timeout, or check the network path.", where);
+    if (rc == LB_OK)
+        snprintf(buf, size, "HTTP %ld%s%s", resp->status, resp->retry_after[0] ? ", Retry-After " : "",
+                 resp->retry_after);
+    else
+        snprintf(buf, size, "%s", aerr->message + (strncmp(aerr->message, "[Lakebase] ", 11) == 0 ? 11 : 0));
 }
 
 lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_http_response *out,
@@ -334,68 +498,80 @@ lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_
         return lb_error_set(err, LB_ERR_INTERNAL, "HY000", "[Lakebase] libcurl failed to initialize: %s.",
                             curl_easy_strerror(curl_init_rc));
     const lb_logger *log = opts->log;
-    long long start = lb_now_ms();
-    long long budget_end = start + (opts->retry_budget_ms > 0 ? opts->retry_budget_ms : 60000);
-    int max_attempts = opts->max_attempts > 0 ? opts->max_attempts : 6;
+    lb_retry_policy policy = lb_retry_http;
+    if (opts->max_attempts > 0)
+        policy.max_attempts = opts->max_attempts;
+    lb_retry retry;
+    lb_retry_start(&retry, &policy, opts->deadline);
     char where[512];
     url_for_message(req->url, where, sizeof(where));
-    const char *path = strstr(where, "://") ? strchr(strstr(where, "://") + 3, '/') : NULL;
 
     for (int n = 1;; n++) {
         long connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
         long total_ms = opts->total_timeout_ms > 0 ? opts->total_timeout_ms : 30000;
+        long long left = lb_deadline_left_ms(opts->deadline);
+        if (left == 0)
+            return lb_deadline_error(opts->deadline, err, "waiting for the workspace at %s", where);
+        if (left < total_ms)
+            total_ms = (long)left;
+        if (left < connect_ms)
+            connect_ms = (long)left;
         long long now = lb_now_ms();
-        if (opts->deadline_ms) {
-            long long left = opts->deadline_ms - now;
-            if (left <= 0)
-                return login_timeout(err, req->url);
-            if (left < total_ms)
-                total_ms = (long)left;
-            if (left < connect_ms)
-                connect_ms = (long)left;
-        }
         lb_error aerr;
         lb_error_init(&aerr);
-        CURLcode cc;
-        lb_result rc = attempt(opts, req, connect_ms, total_ms, out, &cc, &aerr);
+        lb_net_failure net;
+        lb_result rc = attempt(opts, req, connect_ms, total_ms, out, &net, &aerr);
         long long took = lb_now_ms() - now;
         out->attempts = n;
         if (rc == LB_OK && out->status >= 400 && lb_log_enabled(log, LB_LOG_DEBUG)) {
             char why[400];
             lb_json_describe_error(out->body, out->body_len, why, sizeof(why));
-            lb_log(log, LB_LOG_DEBUG, "HTTP %s %s -> %ld (%lld ms, attempt %d%s%s): %s", req->method,
-                   path ? path : "/", out->status, took, n, out->request_id[0] ? ", x-request-id " : "",
-                   out->request_id, why);
+            lb_log(log, LB_LOG_DEBUG, "HTTP %s %s -> %ld (%lld ms, attempt %d%s%s): %s", req->method, where,
+                   out->status, took, n, out->request_id[0] ? ", x-request-id " : "", out->request_id, why);
         } else if (rc == LB_OK)
-            lb_log(log, LB_LOG_DEBUG, "HTTP %s %s -> %ld (%lld ms, attempt %d%s%s)", req->method, path ? path : "/",
+            lb_log(log, LB_LOG_DEBUG, "HTTP %s %s -> %ld (%lld ms, attempt %d%s%s)", req->method, where,
                    out->status, took, n, out->request_id[0] ? ", x-request-id " : "", out->request_id);
         else
-            lb_log(log, LB_LOG_DEBUG, "HTTP %s %s failed after %lld ms (attempt %d): %s", req->method,
-                   path ? path : "/", took, n, aerr.message);
+            lb_log(log, LB_LOG_DEBUG, "HTTP %s %s failed after %lld ms (attempt %d): %s", req->method, where, took,
+                   n, aerr.message);
 
-        int again = rc == LB_OK ? retryable_status(out->status) : retryable_curl(cc);
-        if (rc != LB_OK && opts->deadline_ms && lb_now_ms() >= opts->deadline_ms)
-            return login_timeout(err, req->url);
-        if (!again || n >= max_attempts) {
+        if (rc == LB_OK && out->status >= 300 && out->status < 400) {
+            rc = redirect_error(err, req->url, out);
+            lb_http_response_free(out);
+            return rc;
+        }
+        char last[LB_ERROR_MESSAGE_MAX];
+        last_failure(rc, out, &aerr, last, sizeof(last));
+        if (rc != LB_OK && lb_deadline_passed(opts->deadline)) {
+            lb_deadline_error(opts->deadline, err, "waiting for the workspace at %s (%s)", where, last);
+            return LB_ERR_TIMEOUT;
+        }
+        int again = rc == LB_OK ? lb_retry_http_status(out->status) : lb_retry_net(net);
+        if (!again) {
             if (rc != LB_OK)
                 *err = aerr;
             return rc;
         }
-        long long wait = backoff_ms(n - 1);
         long long asked = rc == LB_OK ? lb_retry_after_ms(out->retry_after, (long long)time(NULL)) : -1;
-        if (asked > wait)
-            wait = asked;
-        long long resume = lb_now_ms() + wait;
-        if ((opts->deadline_ms && resume >= opts->deadline_ms) || resume > budget_end) {
-            /* Waiting would overrun: give the caller this answer (or error) now. */
-            lb_log(log, LB_LOG_INFO, "HTTP %s %s: not retrying (a wait of %lld ms would pass the %s)", req->method,
-                   path ? path : "/", wait, opts->deadline_ms && resume >= opts->deadline_ms ? "login timeout" : "retry budget");
+        long long wait = 0;
+        lb_retry_verdict v = lb_retry_next(&retry, asked, &wait);
+        if (v == LB_RETRY_STOP_DEADLINE) {
+            lb_log(log, LB_LOG_INFO, "HTTP %s %s: not retrying (a wait of %lld ms would pass the deadline)",
+                   req->method, where, wait);
+            if (rc == LB_OK)
+                lb_http_response_free(out);
+            lb_deadline_error(opts->deadline, err, "retrying %s (last: %s)", where, last);
+            return LB_ERR_TIMEOUT;
+        }
+        if (v != LB_RETRY_NOW) {
+            /* Out of attempts or budget: give the caller this answer (or error). */
+            lb_log(log, LB_LOG_INFO, "HTTP %s %s: not retrying (%s)", req->method, where,
+                   v == LB_RETRY_STOP_ATTEMPTS ? "no attempts left" : "a wait would pass the retry budget");
             if (rc != LB_OK)
                 *err = aerr;
             return rc;
         }
-        lb_log(log, LB_LOG_INFO, "HTTP %s %s: %s%ld, retrying in %lld ms", req->method, path ? path : "/",
-               rc == LB_OK ? "status " : "network error ", rc == LB_OK ? out->status : (long)cc, wait);
+        lb_log(log, LB_LOG_INFO, "HTTP %s %s: %s, retrying in %lld ms", req->method, where, last, wait);
         if (rc == LB_OK)
             lb_http_response_free(out);
         lb_sleep_ms(wait);

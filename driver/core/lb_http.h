@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "lb_error.h"
+#include "lb_retry.h"
 
 /* The largest response body we read. */
 #define LB_HTTP_MAX_BODY (1024 * 1024)
@@ -15,13 +16,11 @@
 
 typedef struct {
     const char *cafile;        /* PEM bundle, or NULL for the system store */
-    const char *proxy;         /* proxy URL, or NULL for libcurl's environment variables */
+    const char *proxy;         /* proxy URL (checked with lb_proxy_parse), or NULL: none */
     long connect_timeout_ms;   /* per attempt; 0: 10 s */
     long total_timeout_ms;     /* per attempt; 0: 30 s */
-    long long deadline_ms;     /* monotonic time (lb_now_ms) when the login timeout expires; 0: none */
-    long retry_budget_ms;      /* retries stop when they would end later than this from the first
-                                  attempt; 0: 60 s */
-    int max_attempts;          /* 0: 6 */
+    const lb_deadline *deadline; /* the connect's; every attempt and wait ends by it (NULL: none) */
+    int max_attempts;          /* 0: the policy's (lb_retry_http) */
     const void *log;           /* const lb_logger *, or NULL */
 } lb_http_opts;
 
@@ -31,6 +30,7 @@ typedef struct {
     size_t body_len;
     char request_id[80];       /* x-request-id, when the server sent one */
     char retry_after[64];      /* Retry-After, when the server sent one */
+    char location[256];        /* Location of a 3xx, without user, password or query */
     int attempts;              /* how many times the request was sent */
 } lb_http_response;
 
@@ -43,12 +43,13 @@ typedef struct {
     size_t body_len;
 } lb_http_request;
 
-/* Sends the request. Any HTTP status is a success here (the caller interprets it);
- * a failure is a transport failure (08001) with a message naming what to check, or
- * HYT00 once the deadline has passed. 429, 502, 503, 504 and transient network
- * errors are retried with exponential backoff and jitter, waiting at least what
- * Retry-After asks (seconds or an HTTP date), within the deadline and budget; other
- * statuses (400, 401, 403, 404, ...) are returned at once. */
+/* Sends the request. A 1xx, 2xx or 4xx/5xx status is a success here (the caller
+ * interprets it); a failure is a transport failure (08001) with a message naming what
+ * to check, a 3xx (redirects are never followed: secrets go only where they were
+ * sent) naming its Location, or HYT00 once the deadline has passed. What is retried,
+ * and how long to wait, is lb_retry's policy (lb_retry_http): 429, 502, 503, 504 and
+ * transient network errors, waiting at least what Retry-After asks (seconds or an
+ * HTTP date). No message or log line shows a URL's user or password. */
 lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_http_response *out,
                        lb_error *err);
 void lb_http_response_free(lb_http_response *resp);
@@ -57,6 +58,25 @@ void lb_http_response_free(lb_http_response *resp);
  * Both return malloc'd strings or NULL when out of memory. */
 char *lb_base64(const unsigned char *data, size_t len);
 char *lb_form_escape(const char *s);
+
+/* A proxy URL taken apart with libcurl's URL parser: scheme://host:port without the
+ * user and password, which come apart (percent-decoded) so that they are handed to
+ * libcurl separately and never appear in a URL that a message could quote. */
+typedef struct {
+    char *url;
+    char *user;      /* NULL when none; a secret */
+    char *password;  /* NULL when none; a secret */
+} lb_proxy;
+
+/* 0 on success; -1 with *problem (static text that quotes nothing of the URL) when it
+ * is not an http://, https://, socks5:// or socks5h:// URL with a host. */
+int lb_proxy_parse(const char *text, lb_proxy *out, const char **problem);
+void lb_proxy_free(lb_proxy *p);
+
+/* "scheme://host:port" of an https URL (the port always written), or -1 when it is
+ * not an absolute https URL with a host. Two URLs have the same origin when these
+ * are equal. */
+int lb_url_origin(const char *url, char *buf, size_t size);
 
 /* Milliseconds to wait for a Retry-After value at wall-clock time now: -1 when malformed. */
 long long lb_retry_after_ms(const char *value, long long now_epoch_s);

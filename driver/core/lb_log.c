@@ -1,6 +1,8 @@
 /* Logging (see lb_log.h). */
 #include "lb_log.h"
 
+#include "lb_error.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -101,6 +103,7 @@ void lb_log(const lb_logger *log, lb_log_level level, const char *fmt, ...)
     for (char *p = text; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
+    lb_text_redact_userinfo(text);
     struct timeval tv;
     gettimeofday(&tv, NULL);
     struct tm tm;

@@ -80,12 +80,20 @@ static lb_result discover_token_endpoint(const lb_http_opts *http, const char *h
     }
     struct json_object *obj = lb_json_parse_object(resp.body, resp.body_len);
     const char *te = lb_json_string(obj, "token_endpoint");
-    if (te == NULL || strncasecmp(te, "https://", 8) != 0) {
+    char host_origin[512] = "", te_origin[512] = "";
+    if (te == NULL || strncasecmp(te, "https://", 8) != 0 || lb_url_origin(te, te_origin, sizeof(te_origin)) != 0) {
         rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
                           "[Lakebase] OAuth discovery at %s gave %s; DatabricksHost may not be a "
                           "Databricks workspace.", host,
                           obj == NULL ? "an answer that is not a JSON object"
-                          : te == NULL ? "no token_endpoint" : "a token_endpoint that is not https://");
+                          : te == NULL ? "no token_endpoint" : "a token_endpoint that is not an https:// URL");
+    } else if (lb_url_origin(host, host_origin, sizeof(host_origin)) != 0 || strcmp(host_origin, te_origin) != 0) {
+        /* The client secret would go there: only the workspace itself may have it. */
+        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
+                          "[Lakebase] OAuth discovery at %s named a token endpoint on %s, another origin than the "
+                          "workspace's (%s): the client secret is sent only to the workspace, so nothing was sent. "
+                          "Check DatabricksHost; if your token endpoint really is on another host, set "
+                          "TokenEndpoint to its URL.", host, te_origin, host_origin);
     } else if ((*out = strdup(te)) == NULL) {
         rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
     } else {
@@ -151,15 +159,19 @@ static char *basic_auth(const char *id, const char *secret)
     return out;
 }
 
-lb_result lb_oauth_m2m_token(const lb_http_opts *http, const char *host, const char *client_id,
-                             const char *client_secret, lb_token *out, lb_error *err)
+lb_result lb_oauth_m2m_token(const lb_http_opts *http, const lb_oauth_client *client, lb_token *out,
+                             lb_error *err)
 {
     memset(out, 0, sizeof(*out));
     char *token_url = NULL;
-    lb_result rc = discover_token_endpoint(http, host, &token_url, err);
-    if (rc != LB_OK)
+    lb_result rc = LB_OK;
+    if (client->token_endpoint) {
+        if ((token_url = strdup(client->token_endpoint)) == NULL)
+            return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+    } else if ((rc = discover_token_endpoint(http, client->host, &token_url, err)) != LB_OK) {
         return rc;
-    char *auth = basic_auth(client_id, client_secret);
+    }
+    char *auth = basic_auth(client->client_id, client->client_secret);
     if (auth == NULL) {
         free(token_url);
         return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");

@@ -1,6 +1,7 @@
 /* Workspace OAuth for a service principal (OAuth M2M, client credentials): discover
  * the token endpoint, then exchange the client id and secret (HTTP Basic) for an
- * access token with scope all-apis. The token is a secret: lb_token_clear wipes it. */
+ * access token with scope all-apis. The token is a secret: lb_token_clear wipes it.
+ * Discovered token endpoints are remembered per workspace for the process. */
 #ifndef LB_OAUTH_H
 #define LB_OAUTH_H
 
@@ -12,9 +13,19 @@ typedef struct {
     long long expires_in; /* seconds, 0 when the server did not say */
 } lb_token;
 
-/* host is the normalized "https://..." workspace URL. */
-lb_result lb_oauth_m2m_token(const lb_http_opts *http, const char *host, const char *client_id,
-                             const char *client_secret, lb_token *out, lb_error *err);
+typedef struct {
+    const char *host;           /* the normalized "https://host[:port]" workspace URL */
+    const char *token_endpoint; /* TokenEndpoint, or NULL: discovered */
+    const char *client_id;
+    const char *client_secret;
+} lb_oauth_client;
+
+/* The client credentials go only to the workspace's own origin (scheme, host, port of
+ * host), or to token_endpoint when the user named one: a discovered token endpoint on
+ * another origin fails with 08001 naming both, before anything is sent, and is not
+ * remembered. */
+lb_result lb_oauth_m2m_token(const lb_http_opts *http, const lb_oauth_client *client, lb_token *out,
+                             lb_error *err);
 void lb_token_clear(lb_token *t);
 
 /* Parses a token answer body (exposed for tests). */

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lb_http.h"
+
 static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_PROFILE] = {"Profile", {NULL}, "DATABRICKS_CONFIG_PROFILE", NULL,
                         "a profile of ~/.databrickscfg (or DATABRICKS_CONFIG_FILE)", 0, 1},
@@ -38,6 +40,10 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
                                "seconds before expiry when a cached credential is renewed", 0, 0},
     [LB_KEY_WAKE_TIMEOUT] = {"WakeTimeout", {NULL}, NULL, "60",
                              "seconds to wait for a compute waking from scale-to-zero", 0, 0},
+    [LB_KEY_CONNECT_TIMEOUT] = {"ConnectTimeout", {NULL}, NULL, "90",
+                                "seconds a whole connect may take when the application sets no login timeout", 0, 0},
+    [LB_KEY_TOKEN_ENDPOINT] = {"TokenEndpoint", {NULL}, NULL, NULL,
+                               "the OAuth token URL, when it is not on the workspace's own host", 0, 1},
     [LB_KEY_LOG_LEVEL] = {"LogLevel", {NULL}, "LAKEBASE_ODBC_LOG_LEVEL", "off", "off, error, info or debug", 0, 0},
     [LB_KEY_LOG_FILE] = {"LogFile", {NULL}, "LAKEBASE_ODBC_LOG_FILE", NULL, "the log file (default: standard error)", 0, 1},
 };
@@ -399,6 +405,13 @@ static lb_result validate(lb_settings *s, lb_error *err)
         return bad_value(err, s, LB_KEY_REFRESH_MARGIN, "is not a number of seconds between 0 and 3600");
     if (parse_int(s->value[LB_KEY_WAKE_TIMEOUT], 0, 3600, &s->wake_timeout) != 0)
         return bad_value(err, s, LB_KEY_WAKE_TIMEOUT, "is not a number of seconds between 0 and 3600");
+    if (parse_int(s->value[LB_KEY_CONNECT_TIMEOUT], 1, 3600, &s->connect_timeout) != 0)
+        return bad_value(err, s, LB_KEY_CONNECT_TIMEOUT, "is not a number of seconds between 1 and 3600");
+    const char *te = s->value[LB_KEY_TOKEN_ENDPOINT];
+    char origin[512];
+    if (te && (lb_url_origin(te, origin, sizeof(origin)) != 0 || strcspn(te, "?#") != strlen(te)))
+        return bad_value(err, s, LB_KEY_TOKEN_ENDPOINT,
+                         "is not an https:// URL without query (for example https://<host>/oidc/v1/token)");
     static const char *const cache_modes[] = {"memory", "file", "off", NULL};
     int m = choice(s->value[LB_KEY_TOKEN_CACHE], cache_modes);
     if (m < 0)
@@ -408,10 +421,18 @@ static lb_result validate(lb_settings *s, lb_error *err)
     if ((m = choice(s->value[LB_KEY_LOG_LEVEL], log_levels)) < 0)
         return bad_value(err, s, LB_KEY_LOG_LEVEL, "is not one of off, error, info, debug");
     s->log_level = (lb_log_level)m;
-    const char *proxy = s->value[LB_KEY_PROXY];
-    if (proxy && strncasecmp(proxy, "http://", 7) != 0 && strncasecmp(proxy, "https://", 8) != 0 &&
-        strncasecmp(proxy, "socks5://", 9) != 0 && strncasecmp(proxy, "socks5h://", 10) != 0)
-        return bad_value(err, s, LB_KEY_PROXY, "is not a proxy URL (http://, https://, socks5:// or socks5h://host:port)");
+    if (s->value[LB_KEY_PROXY]) {
+        lb_proxy proxy;
+        const char *problem = NULL;
+        if (lb_proxy_parse(s->value[LB_KEY_PROXY], &proxy, &problem) != 0) {
+            if (s->proxy_env)
+                return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
+                                    "[Lakebase] The proxy in %s (from the environment) %s; or set Proxy, which "
+                                    "wins over it.", s->proxy_env, problem);
+            return bad_value(err, s, LB_KEY_PROXY, problem);
+        }
+        lb_proxy_free(&proxy);
+    }
 
     char *mode = s->value[LB_KEY_SSLMODE];
     for (char *p = mode; *p; p++)
@@ -535,6 +556,18 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
     }
     lb_wipe(buf, sizeof(buf));
     lb_kvlist_free(&profile);
+    static const char *const proxy_vars[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", NULL};
+    for (int i = 0; out->value[LB_KEY_PROXY] == NULL && proxy_vars[i] && sources && sources->env_get; i++) {
+        const char *v = sources->env_get(proxy_vars[i]);
+        if (v && v[0]) {
+            if ((out->value[LB_KEY_PROXY] = strdup(v)) == NULL) {
+                lb_settings_free(out);
+                return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+            }
+            out->source[LB_KEY_PROXY] = LB_SRC_ENV;
+            out->proxy_env = proxy_vars[i];
+        }
+    }
 
     lb_result frc = secret_from_file(out, err);
     if (frc != LB_OK) {

@@ -2,6 +2,8 @@
  * default, whether secret) and one function that merges the connection string, the
  * DSN in odbc.ini, the environment, a ~/.databrickscfg profile (host, client_id,
  * client_secret) and the defaults (first found wins) into a validated lb_settings.
+ * Without Proxy, the proxy comes from https_proxy, HTTPS_PROXY, all_proxy or
+ * ALL_PROXY (libcurl's order), checked like Proxy, so libcurl never reads them itself.
  * Nothing here touches the network. */
 #ifndef LB_SETTINGS_H
 #define LB_SETTINGS_H
@@ -26,6 +28,8 @@ typedef enum {
     LB_KEY_TOKEN_CACHE,    /* TokenCache: memory, file, off */
     LB_KEY_REFRESH_MARGIN, /* TokenRefreshMargin, seconds */
     LB_KEY_WAKE_TIMEOUT,   /* WakeTimeout, seconds */
+    LB_KEY_CONNECT_TIMEOUT, /* ConnectTimeout, seconds: the whole connect, without a login timeout */
+    LB_KEY_TOKEN_ENDPOINT, /* TokenEndpoint: the OAuth token URL, when not the workspace's own */
     LB_KEY_LOG_LEVEL,      /* LogLevel: off, error, info, debug */
     LB_KEY_LOG_FILE,       /* LogFile */
     LB_KEY_COUNT
@@ -72,6 +76,8 @@ typedef struct {
     int port;                   /* Port */
     int refresh_margin;         /* TokenRefreshMargin, seconds */
     int wake_timeout;           /* WakeTimeout, seconds */
+    int connect_timeout;        /* ConnectTimeout, seconds */
+    const char *proxy_env;      /* the variable the proxy came from, when from the environment */
     lb_cache_mode cache_mode;   /* TokenCache */
     lb_log_level log_level;     /* LogLevel */
 } lb_settings;

@@ -5,6 +5,7 @@
  * so psqlODBC's (which carries PWD) never reaches the caller. */
 #include <odbcinst.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,9 +168,10 @@ static long login_timeout(SQLHDBC dbc)
 
 static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
 {
-    if (plan->deadline_ms) {
-        /* psqlODBC gets what is left of the login timeout, at least a second. */
-        long long left = (plan->deadline_ms - lb_now_ms() + 999) / 1000;
+    /* psqlODBC gets what is left of the connect's deadline, at least a second. */
+    long long left = lb_deadline_left_ms(&plan->deadline);
+    if (left != LLONG_MAX) {
+        left = (left + 999) / 1000;
         lb_psql.SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)(left > 0 ? left : 1), 0);
     }
     if (!wide)
@@ -224,13 +226,17 @@ static const char *origin_name(lb_cache_origin o)
 
 /* Connects with the plan's credential; retries once with a fresh credential when a
  * cached one is refused, and rides through a compute waking from scale-to-zero for
- * up to WakeTimeout seconds (within the login timeout). */
+ * up to WakeTimeout seconds (within the connect's deadline, lb_retry_wake's backoff). */
 static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
 {
     const lb_logger *log = &plan->log;
-    long long wake_start = lb_now_ms();
-    long long wake_end = wake_start + plan->settings.wake_timeout * 1000LL;
+    lb_retry_policy policy = lb_retry_wake;
+    policy.budget_ms = plan->settings.wake_timeout * 1000LL;
+    lb_retry wake;
+    lb_retry_start(&wake, &policy, &plan->deadline);
     int refreshed = 0;
+    const char *id = lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID);
+    const char *uid = lb_settings_get(&plan->settings, LB_KEY_UID);
     char state[6], msg[1024];
     for (int attempt = 0;; attempt++) {
         long long t0 = lb_now_ms();
@@ -246,9 +252,10 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
         }
         driver_message(dbc, state, msg, sizeof(msg));
         lb_log(log, LB_LOG_INFO, "connect: PostgreSQL refused the connection after %lld ms: %s", pg_ms, msg);
-        if (auth_failure(msg) && plan->credential_origin != LB_FROM_FETCH && !refreshed) {
-            /* A cached credential was refused (revoked, or the server restarted): once,
-             * with a fresh one. */
+        /* A cached credential refused as the client id's own role was revoked (or the
+         * server restarted): once, with a fresh one. Refused for another UID, the
+         * credential is not the cause: it stays cached for everyone else. */
+        if (auth_failure(msg) && plan->credential_origin != LB_FROM_FETCH && !refreshed && strcmp(uid, id) == 0) {
             lb_log(log, LB_LOG_INFO, "connect: retrying once with a fresh credential");
             refreshed = 1;
             lb_plan_forget_credential(plan);
@@ -264,18 +271,23 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
             post_hint(dbc, plan, state, msg);
             return rc;
         }
-        long long now = lb_now_ms();
-        long long wait = 250LL << (attempt < 3 ? attempt : 3); /* 250 ms .. 2 s */
-        int past_login = plan->deadline_ms && now + wait >= plan->deadline_ms;
-        if (now + wait > wake_end || past_login) {
-            char hint[600];
-            snprintf(hint, sizeof(hint),
-                     "[Lakebase] The Lakebase compute did not accept connections within %s (%lld ms): it may "
-                     "still be waking from scale-to-zero. Retry, or raise %s.",
-                     past_login ? "the login timeout" : "WakeTimeout", now - wake_start,
-                     past_login ? "the application's login timeout" : "WakeTimeout (seconds)");
-            lb_log(log, LB_LOG_ERROR, "%s", hint + 11);
-            lb_diag_post(dbc, SQL_ERROR, past_login ? "HYT00" : state, hint, 1);
+        long long wait = 0;
+        lb_retry_verdict v = lb_retry_next(&wake, -1, &wait);
+        if (v != LB_RETRY_NOW) {
+            int past_deadline = v == LB_RETRY_STOP_DEADLINE;
+            lb_error err;
+            lb_error_init(&err);
+            if (past_deadline)
+                lb_deadline_error(&plan->deadline, &err,
+                                  "waiting for the Lakebase compute to accept connections (%lld ms; it may still "
+                                  "be waking from scale-to-zero)", lb_now_ms() - wake.start_ms);
+            else
+                lb_error_set(&err, LB_ERR_NETWORK, state,
+                             "[Lakebase] The Lakebase compute did not accept connections within WakeTimeout "
+                             "(%lld ms): it may still be waking from scale-to-zero. Retry, or raise WakeTimeout "
+                             "(seconds).", lb_now_ms() - wake.start_ms);
+            lb_log(log, LB_LOG_ERROR, "%s", err.message + 11);
+            lb_diag_post(dbc, SQL_ERROR, err.sqlstate, err.message, 1);
             return SQL_ERROR;
         }
         lb_log(log, LB_LOG_INFO, "connect: the compute may be waking; retrying in %lld ms", wait);

@@ -113,14 +113,15 @@ class Fault:
     """One injected fault for the next `count` requests to METHOD path (count < 0: until cleared).
 
     Kinds (combinable, applied in this order): latency_ms delays; reset closes the TCP
-    connection without answering; status and/or body replace the normal answer (body alone
+    connection without answering; raw sends its text as the whole answer (no status line,
+    no headers) and closes; status and/or body replace the normal answer (body alone
     means 200 with that raw body); then body_repeat, truncate_at and trickle_bytes_per_s shape
     whichever answer is sent (the replacement or the normal one). To add a kind: a field here
     plus a branch in Handler._apply_fault (or in Handler.send for a way of sending).
     """
 
     FIELDS = ("method", "path", "count", "status", "headers", "body", "latency_ms", "reset",
-              "trickle_bytes_per_s", "body_repeat", "truncate_at")
+              "trickle_bytes_per_s", "body_repeat", "truncate_at", "raw")
     MAX_REPEAT = 100_000_000
 
     def __init__(self, spec):
@@ -148,6 +149,9 @@ class Fault:
         if self.latency_ms < 0:
             raise ValueError("fault 'latency_ms' must be >= 0")
         self.reset = bool(spec.get("reset", False))
+        self.raw = spec.get("raw")
+        if self.raw is not None and not isinstance(self.raw, str):
+            raise ValueError("fault 'raw' must be a string (the whole answer, sent as is)")
         self.trickle_bytes_per_s = self._int(spec, "trickle_bytes_per_s", 1, 1 << 30)
         self.body_repeat = self._int(spec, "body_repeat", 1, self.MAX_REPEAT)
         self.truncate_at = self._int(spec, "truncate_at", 0, 1 << 40)
@@ -876,6 +880,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault.reset:
             log(f"{self.client_address[0]} {method} {path} RESET (fault)")
             self.reset_connection()
+            return True
+        if fault.raw is not None:
+            # Not HTTP at all (an HTTP/0.9 answer, another service on the port): the bytes,
+            # then a clean close.
+            log(f"{self.client_address[0]} {method} {path} RAW answer (fault)")
+            self.wfile.write(fault.raw.encode("latin-1", "replace"))
+            self.close_gracefully()
             return True
         if fault.shapes:
             self.shape = fault   # send() repeats / truncates / trickles whichever answer goes out

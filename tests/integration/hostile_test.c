@@ -54,7 +54,7 @@ static const hcase cases[] = {
     {"discovery 404", K_STRING, NULL, NULL, NULL, "{" DISC ", \"status\": 404}", NULL, 0, "08001", "does not offer Databricks OAuth"},
     {"discovery not JSON", K_STRING, NULL, NULL, NULL, "{" DISC ", \"body\": \"<html>hello</html>\"}", NULL, 0, "08001", "not a JSON object"},
     {"discovery sends an http:// token endpoint", K_STRING, NULL, NULL, NULL,
-     "{" DISC ", \"body\": \"{\\\"token_endpoint\\\": \\\"http://localhost:1/token\\\"}\"}", NULL, 0, "08001", "not https://"},
+     "{" DISC ", \"body\": \"{\\\"token_endpoint\\\": \\\"http://localhost:1/token\\\"}\"}", NULL, 0, "08001", "not an https:// URL"},
     /* Connection-string syntax. */
     {"unbalanced brace", K_RAW, NULL, NULL, "DSN=lakebase-local;ClientSecret={never closed", NULL, NULL, 0, "HY000", "never closed"},
     {"attribute without =", K_STRING, "justakey;", NULL, NULL, NULL, NULL, 0, "HY000", "has no '='"},

@@ -51,7 +51,7 @@ out=$(connect "Proxy=http://127.0.0.1:1")
 check "a dead proxy: 08001 naming the workspace" 'grep -q "08001" <<<"$out" && grep -q "Could not reach" <<<"$out"'
 
 check "the proxy password is in no log or output" '[ -s "$work/outputs.txt" ] && ! grep -qF "$pw" "$work/driver.log" "$work/outputs.txt"'
-check "the driver logged at debug level" 'grep -q "HTTP POST /oidc/v1/token" "$work/driver.log"'
+check "the driver logged at debug level, with each request's origin" 'grep -q "HTTP POST https://$emu/oidc/v1/token" "$work/driver.log"'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
