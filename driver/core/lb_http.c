@@ -407,8 +407,15 @@ int lb_proxy_parse(const char *text, lb_proxy *out, const char **problem)
                    "user or password that holds / ? # @ percent-encoded)";
         goto out;
     }
-    if ((user && strpbrk(user, "\r\n")) || (password && strpbrk(password, "\r\n"))) {
-        *problem = "has a line break in its user or password";
+    /* libcurl will not decode a control character: a part that is there but does not
+     * decode must not be dropped silently. */
+    char *raw_user = url_part(u, CURLUPART_USER, 0), *raw_password = url_part(u, CURLUPART_PASSWORD, 0);
+    int undecodable = (raw_user && user == NULL) || (raw_password && password == NULL) ||
+                      (user && strpbrk(user, "\r\n")) || (password && strpbrk(password, "\r\n"));
+    part_free_secret(raw_user);
+    part_free_secret(raw_password);
+    if (undecodable) {
+        *problem = "has a control character (such as a line break) in its user or password";
         goto out;
     }
     lb_buf b;
