@@ -43,7 +43,7 @@ tail -n +"$((before + 1))" "$state/issued-secrets" >"$work/issued.txt"
 cat "$state/client-secret" "$state/noaccess-client-secret" >"$work/client-secrets.txt"
 issued=$(wc -l <"$work/issued.txt")
 check "the run issued tokens and credentials to look for ($issued)" '[ "$issued" -ge 10 ]'
-check "the driver logged at debug level" 'grep -q "HTTP POST /oidc/v1/token -> 200" "$work/driver.log"'
+check "the driver logged at debug level" 'grep -q "HTTP POST https://[^ ]*/oidc/v1/token -> 200" "$work/driver.log"'
 check "the driver logged the connect timings" 'grep -q "connect: ok in .*workspace token .*credential .*PostgreSQL" "$work/driver.log"'
 check "the driver manager traced the calls" 'grep -q "SQLDriverConnect" "$work/trace.log"'
 
