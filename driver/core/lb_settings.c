@@ -114,15 +114,25 @@ static const char *from_connstr(const lb_kvlist *cs, const lb_key_def *def)
     return NULL;
 }
 
+/* The longest odbc.ini value the driver takes (the driver manager may take less). */
+#define DSN_VALUE_MAX 4095
+
+/* The value of the key (under any of its spellings) in the DSN's section: 1 and buf, 0
+ * when absent, -1 when the value did not fit in buf or dsn_get says it was cut. */
 static int from_dsn(const lb_sources *src, const char *dsn, const lb_key_def *def, char *buf, size_t size)
 {
     if (src == NULL || src->dsn_get == NULL || dsn == NULL)
         return 0;
-    if (src->dsn_get(src->dsn_ctx, dsn, def->name, buf, size) && buf[0])
-        return 1;
-    for (int a = 0; def->aliases[a]; a++)
-        if (src->dsn_get(src->dsn_ctx, dsn, def->aliases[a], buf, size) && buf[0])
+    for (int a = -1; a < 0 || def->aliases[a]; a++) {
+        buf[0] = '\0';
+        int got = src->dsn_get(src->dsn_ctx, dsn, a < 0 ? def->name : def->aliases[a], buf, size);
+        if (got < 0 || (got > 0 && strlen(buf) >= size - 1)) {
+            lb_wipe(buf, size);
+            return -1;
+        }
+        if (got > 0 && buf[0])
             return 1;
+    }
     return 0;
 }
 
@@ -546,12 +556,22 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
         return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
 
     /* First the sources above the profile: the connection string, the DSN, the environment. */
-    char buf[4096];
+    char buf[DSN_VALUE_MAX + 2]; /* one more byte than a value may take: a full buffer was cut */
     for (int k = 0; k < LB_KEY_COUNT; k++) {
         const lb_key_def *def = &key_table[k];
         const char *v = from_connstr(connstr, def);
         lb_source src = LB_SRC_CONNSTR;
-        if (v == NULL && from_dsn(sources, out->dsn, def, buf, sizeof(buf))) {
+        int in_dsn = v == NULL ? from_dsn(sources, out->dsn, def, buf, sizeof(buf)) : 0;
+        if (in_dsn < 0) {
+            lb_result rc = lb_error_set(err, LB_ERR_SETTINGS, "HY000",
+                                        "[Lakebase] The value of %s in the DSN \"%.200s\" (odbc.ini) is too long to "
+                                        "be read whole (the driver reads up to %d bytes, and unixODBC cuts odbc.ini "
+                                        "lines at 999 characters): shorten it, or give it in the connection string "
+                                        "or the environment.", def->name, out->dsn, DSN_VALUE_MAX);
+            lb_settings_free(out);
+            return rc;
+        }
+        if (in_dsn > 0) {
             v = buf;
             src = LB_SRC_DSN;
         }

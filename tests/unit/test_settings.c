@@ -322,6 +322,39 @@ static void test_secret_file(void **state)
     unlink(path);
 }
 
+/* A DSN value that does not fit is an error naming the key and the DSN, never cut. */
+static void test_long_dsn_value(void **state)
+{
+    (void)state;
+    static char long_secret[5200], long_host[5200];
+    memcpy(long_secret, "ClientSecret=", 13);
+    memset(long_secret + 13, 's', 5000);
+    memcpy(long_host, "DatabricksHost=https://", 23);
+    memset(long_host + 23, 'h', 5000);
+    const char *dsn[] = {long_secret, NULL};
+    fake_dsn = dsn;
+    lb_settings s;
+    lb_error err;
+    const char *cs = "DSN=mydsn;DatabricksHost=https://ws.example.com;ClientID=cid;"
+                     "Endpoint=projects/p/branches/b/endpoints/e;Servername=db.example;";
+    assert_int_not_equal(resolve(cs, &s, &err), LB_OK);
+    assert_string_equal(err.sqlstate, "HY000");
+    assert_non_null(strstr(err.message, "ClientSecret"));
+    assert_non_null(strstr(err.message, "\"mydsn\""));
+    assert_non_null(strstr(err.message, "too long"));
+    assert_null(strstr(err.message, "sss"));
+    /* A value of 4,095 bytes is read whole. */
+    long_secret[13 + 4095] = '\0';
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_int_equal(strlen(lb_settings_get(&s, LB_KEY_CLIENT_SECRET)), 4095);
+    lb_settings_free(&s);
+    dsn[0] = long_host;
+    assert_int_not_equal(resolve("DSN=mydsn;ClientID=cid;ClientSecret=x;Endpoint=projects/p/branches/b/endpoints/e;"
+                                 "Servername=db.example;", &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "DatabricksHost"));
+    assert_non_null(strstr(err.message, "too long"));
+}
+
 static void test_key_table(void **state)
 {
     (void)state;
@@ -349,6 +382,7 @@ int main(void)
         cmocka_unit_test_setup(test_databrickscfg_profile, setup),
         cmocka_unit_test_setup(test_databrickscfg_read_only_when_needed, setup),
         cmocka_unit_test_setup(test_secret_file, setup),
+        cmocka_unit_test_setup(test_long_dsn_value, setup),
         cmocka_unit_test_setup(test_key_table, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
