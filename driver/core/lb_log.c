@@ -113,7 +113,7 @@ void lb_logger_init(lb_logger *log, lb_log_level level, const char *path)
 
 void lb_logger_from_env(lb_logger *log)
 {
-    const char *lv = getenv("LAKEBASE_ODBC_LOG_LEVEL");
+    const char *lv = secure_getenv("LAKEBASE_ODBC_LOG_LEVEL");
     lb_log_level level = LB_LOG_OFF;
     if (lv && strcasecmp(lv, "error") == 0)
         level = LB_LOG_ERROR;
@@ -121,7 +121,7 @@ void lb_logger_from_env(lb_logger *log)
         level = LB_LOG_INFO;
     else if (lv && strcasecmp(lv, "debug") == 0)
         level = LB_LOG_DEBUG;
-    lb_logger_init(log, level, getenv("LAKEBASE_ODBC_LOG_FILE"));
+    lb_logger_init(log, level, secure_getenv("LAKEBASE_ODBC_LOG_FILE"));
 }
 
 int lb_log_enabled(const lb_logger *log, lb_log_level level)
