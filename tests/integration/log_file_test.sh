@@ -64,7 +64,7 @@ if run /dev/stderr && grep -q "INFO connect" "$work/err" && ! grep -q "refused" 
 else
     bad "/dev/stderr: err: $(cat "$work/err")"
 fi
-if run /dev/null && ! grep -q . "$work/err"; then
+if run /dev/null && ! grep -q "lakebase-odbc" "$work/err"; then # (sanitizer builds add their own lines)
     ok "/dev/null still works"
 else
     bad "/dev/null: err: $(cat "$work/err")"
