@@ -2,7 +2,8 @@
  * must get and a phrase its message must hold, and must end in bounded time with no
  * crash (the sanitizer builds run this too) and no secret in any message.
  * Cases: malformed connection strings and settings, invalid UTF-16 and lengths in the
- * W and ANSI calls, null pointers, and hostile workspace answers (errors, not JSON,
+ * W and ANSI calls, null pointers, special files (a FIFO, a directory, a link) as
+ * ClientSecretFile and DATABRICKS_CONFIG_FILE, and hostile workspace answers (errors, not JSON,
  * wrong shapes, 10 MB, truncated, trickling, reset, a certificate for another host). */
 #include <fcntl.h>
 #include <signal.h>
