@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lb_buf.h"
+#include "lb_file.h"
 
 #define FILE_MAGIC "lakebase-odbc-cache 1\n"
 #define FILE_MAX (64 * 1024)
@@ -145,19 +146,18 @@ static int usable_dir(const lb_cache_opts *opts, char *dir, size_t size)
     return 0;
 }
 
-/* Opens path and checks it is a regular file of ours that nobody else can read. */
+/* Opens path (never blocking on a FIFO, never through a link) and checks it is a
+ * regular file of ours that nobody else can read. */
 static int open_private(const lb_cache_opts *opts, const char *path, int flags)
 {
-    int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+    lb_file_info info;
+    int fd = lb_file_open(path, flags, 0600, LB_FILE_PRIVATE, &info);
+    if (fd < 0 && info.status != LB_FILE_MISSING && info.status != LB_FILE_OPEN_FAILED) {
+        char why[200];
+        lb_file_explain(&info, why, sizeof(why));
         lb_log(opts->log, LB_LOG_ERROR,
-               "TokenCache=file: refusing %s: not a regular file of this user with mode 0600", path);
-        close(fd);
+               "TokenCache=file: refusing %s: it %s (want a regular file of this user with mode 0600)", path, why);
         errno = EPERM;
-        return -1;
     }
     return fd;
 }
@@ -169,9 +169,13 @@ static int read_file(const lb_cache_opts *opts, const char *path, char **value, 
     if (fd < 0)
         return -1;
     char *buf = malloc(FILE_MAX + 1);
-    ssize_t n = buf ? read(fd, buf, FILE_MAX) : -1;
+    size_t got = 0;
+    lb_file_info info;
+    ssize_t n = buf && lb_file_read(fd, buf, FILE_MAX + 1, &got, &info) == LB_FILE_OK ? (ssize_t)got : -1;
     close(fd);
     if (n <= 0) {
+        if (buf)
+            lb_wipe(buf, got);
         free(buf);
         return -1;
     }

@@ -1,7 +1,7 @@
 /* Logging (see lb_log.h). */
 #include "lb_log.h"
 
-#include "lb_error.h"
+#include <fcntl.h>
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -10,21 +10,70 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lb_error.h"
+
+#include "lb_file.h"
+
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ulong next_id = 1;
 
-/* Open log files, one per path, never closed (connections come and go). */
+/* Log files, one per path, never closed (connections come and go). A path that could
+ * not be used stays in the list with f NULL, so that it is reported once. */
 typedef struct open_file {
     char *path;
     FILE *f;
     struct open_file *next;
 } open_file;
 static open_file *files;
+
+/* True when path is under /dev/ and the directory holding it is not writable by
+ * others (/dev/shm is, so a link there is not followed). */
+static int system_device_path(const char *path)
+{
+    if (strncmp(path, "/dev/", 5) != 0 || strstr(path, "/../") != NULL)
+        return 0;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    *slash = '\0';
+    struct stat st;
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && !(st.st_mode & 022);
+}
+
+/* Opens a log file to append to: created 0600; never through a symbolic link, since a
+ * link planted where the log goes would make the driver append, with its rights, to
+ * the file the link names; refused when it is a regular file of another user. Links
+ * are followed only under /dev/ (/dev/stderr -> /proc/self/fd/2, whatever that is) or
+ * to a character device (a link to /dev/null), and never with O_CREAT. Devices, FIFOs
+ * and sockets are accepted (a FIFO without a reader fails instead of blocking). */
+static int open_log(const char *path, char *why, size_t size)
+{
+    lb_file_info info;
+    int fd = lb_file_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600, LB_FILE_OWNED | LB_FILE_ANY_KIND, &info);
+    if (fd < 0 && info.status == LB_FILE_SYMLINK) {
+        int dev = system_device_path(path);
+        fd = lb_file_open(path, O_WRONLY | O_APPEND, 0, LB_FILE_FOLLOW | LB_FILE_ANY_KIND | (dev ? 0 : LB_FILE_OWNED),
+                          &info);
+        if (fd >= 0 && !dev && !S_ISCHR(info.mode)) {
+            close(fd);
+            fd = -1;
+        }
+        if (fd < 0) {
+            snprintf(why, size, "is a symbolic link, and links are followed only under /dev/ or to a character "
+                                "device; name the file itself");
+            return -1;
+        }
+    }
+    if (fd < 0)
+        lb_file_explain(&info, why, size);
+    return fd;
+}
 
 static FILE *file_for(const char *path)
 {
@@ -34,18 +83,24 @@ static FILE *file_for(const char *path)
     open_file *o = files;
     while (o && strcmp(o->path, path) != 0)
         o = o->next;
-    if (o == NULL) {
-        FILE *f = fopen(path, "ae");
-        if (f && (o = calloc(1, sizeof(*o))) != NULL && (o->path = strdup(path)) != NULL) {
-            o->f = f;
-            o->next = files;
-            files = o;
-        } else {
-            if (f)
-                fclose(f);
+    int fresh = 0;
+    if (o == NULL && (o = calloc(1, sizeof(*o))) != NULL) {
+        fresh = 1;
+        if ((o->path = strdup(path)) == NULL) {
             free(o);
             o = NULL;
         }
+    }
+    if (o != NULL && fresh) {
+        char why[300];
+        int fd = open_log(path, why, sizeof(why));
+        if (fd >= 0 && (o->f = fdopen(fd, "a")) == NULL)
+            close(fd);
+        if (o->f == NULL)
+            fprintf(stderr, "lakebase-odbc: LogFile %.1000s is refused: it %s; logging to standard error instead\n",
+                    path, fd >= 0 ? "cannot be opened" : why);
+        o->next = files;
+        files = o;
     }
     pthread_mutex_unlock(&log_mu);
     return o ? o->f : NULL;
@@ -60,7 +115,7 @@ void lb_logger_init(lb_logger *log, lb_log_level level, const char *path)
 
 void lb_logger_from_env(lb_logger *log)
 {
-    const char *lv = getenv("LAKEBASE_ODBC_LOG_LEVEL");
+    const char *lv = secure_getenv("LAKEBASE_ODBC_LOG_LEVEL");
     lb_log_level level = LB_LOG_OFF;
     if (lv && strcasecmp(lv, "error") == 0)
         level = LB_LOG_ERROR;
@@ -68,7 +123,7 @@ void lb_logger_from_env(lb_logger *log)
         level = LB_LOG_INFO;
     else if (lv && strcasecmp(lv, "debug") == 0)
         level = LB_LOG_DEBUG;
-    lb_logger_init(log, level, getenv("LAKEBASE_ODBC_LOG_FILE"));
+    lb_logger_init(log, level, secure_getenv("LAKEBASE_ODBC_LOG_FILE"));
 }
 
 int lb_log_enabled(const lb_logger *log, lb_log_level level)

@@ -1,6 +1,8 @@
 /* Settings: the key table, the merge of the four sources and validation. */
 #include "lb_settings.h"
 
+#include "lb_file.h"
+
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -118,15 +120,25 @@ static const char *from_connstr(const lb_kvlist *cs, const lb_key_def *def)
     return NULL;
 }
 
+/* The longest odbc.ini value the driver takes (the driver manager may take less). */
+#define DSN_VALUE_MAX 4095
+
+/* The value of the key (under any of its spellings) in the DSN's section: 1 and buf, 0
+ * when absent, -1 when the value did not fit in buf or dsn_get says it was cut. */
 static int from_dsn(const lb_sources *src, const char *dsn, const lb_key_def *def, char *buf, size_t size)
 {
     if (src == NULL || src->dsn_get == NULL || dsn == NULL)
         return 0;
-    if (src->dsn_get(src->dsn_ctx, dsn, def->name, buf, size) && buf[0])
-        return 1;
-    for (int a = 0; def->aliases[a]; a++)
-        if (src->dsn_get(src->dsn_ctx, dsn, def->aliases[a], buf, size) && buf[0])
+    for (int a = -1; a < 0 || def->aliases[a]; a++) {
+        buf[0] = '\0';
+        int got = src->dsn_get(src->dsn_ctx, dsn, a < 0 ? def->name : def->aliases[a], buf, size);
+        if (got < 0 || (got > 0 && strlen(buf) >= size - 1)) {
+            lb_wipe(buf, size);
+            return -1;
+        }
+        if (got > 0 && buf[0])
             return 1;
+    }
     return 0;
 }
 
@@ -154,17 +166,22 @@ static char *trim(char *s)
     return s;
 }
 
-/* Reads the keys of [section] of an INI file into out. 1 when the section exists, 0
- * when it (or the file) does not. */
-static int read_ini_section(const char *path, const char *section, lb_kvlist *out)
+/* Reads the keys of [section] of the text of an INI file into out. 1 when the section
+ * exists. Works on a copy of text, wiped afterwards (the profile holds a secret). */
+static int ini_section(const char *text, const char *section, lb_kvlist *out)
 {
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
+    size_t n = strlen(text);
+    char *copy = malloc(n + 1);
+    if (copy == NULL)
         return 0;
-    char line[4096];
-    int in = 0, found = 0, lines = 0;
-    while (fgets(line, sizeof(line), f) && lines++ < 100000) {
+    memcpy(copy, text, n + 1);
+    int in = 0, found = 0;
+    for (char *line = copy; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
         char *p = trim(line);
+        line = nl ? nl + 1 : NULL;
         if (*p == '#' || *p == ';' || *p == '\0')
             continue;
         if (*p == '[') {
@@ -182,43 +199,72 @@ static int read_ini_section(const char *path, const char *section, lb_kvlist *ou
             lb_kvlist_add(out, trim(p), trim(eq + 1));
         }
     }
-    lb_wipe(line, sizeof(line));
-    fclose(f);
+    lb_wipe(copy, n);
+    free(copy);
     return found;
 }
 
+/* The most of ~/.databrickscfg the driver reads. */
+#define CONFIG_FILE_MAX (1024 * 1024)
+
 /* Loads the profile: the Profile setting, else [__settings__] default_profile, else
- * DEFAULT. A profile named by the user must exist. */
-static lb_result load_profile(const lb_settings *s, const lb_sources *src, lb_kvlist *profile, char *path,
-                              size_t psize, lb_error *err)
+ * DEFAULT. A profile named by the user must exist. The file is read only when this is
+ * called, that is when it can give something (lb_settings_resolve decides). It may be a
+ * symbolic link (dotfiles often are); what it names must be a regular file, and a FIFO
+ * or a directory is an error instead of a wait. why says what the file is read for. */
+static lb_result load_profile(const lb_settings *s, const lb_sources *src, const char *why, lb_kvlist *profile,
+                              lb_error *err)
 {
+    char path[4096];
     const char *file = src && src->env_get ? src->env_get("DATABRICKS_CONFIG_FILE") : NULL;
     const char *home = src && src->env_get ? src->env_get("HOME") : NULL;
-    if (file && file[0])
-        snprintf(path, psize, "%s", file);
+    int from_env = file && file[0];
+    if (from_env)
+        snprintf(path, sizeof(path), "%s", file);
     else if (home && home[0])
-        snprintf(path, psize, "%s/.databrickscfg", home);
+        snprintf(path, sizeof(path), "%s/.databrickscfg", home);
     else
         path[0] = '\0';
     const char *named = s->value[LB_KEY_PROFILE];
+    char *text = NULL;
+    size_t len = 0;
+    if (path[0]) {
+        lb_file_info info;
+        text = lb_file_slurp(path, LB_FILE_FOLLOW, CONFIG_FILE_MAX, &len, &info);
+        if (text == NULL && info.status != LB_FILE_MISSING) {
+            char problem[200];
+            if (info.status == LB_FILE_TOO_BIG)
+                snprintf(problem, sizeof(problem), "is larger than 1 MiB");
+            else
+                lb_file_explain(&info, problem, sizeof(problem));
+            return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
+                                "[Lakebase] The Databricks config file %.300s (%s) %s. It is read because %s: "
+                                "point DATABRICKS_CONFIG_FILE at a regular file, or set DatabricksHost, ClientID "
+                                "and ClientSecret elsewhere and leave Profile unset.",
+                                path, from_env ? "from DATABRICKS_CONFIG_FILE" : "~/.databrickscfg", problem, why);
+        }
+    }
     char name[256] = "DEFAULT";
     if (named) {
         snprintf(name, sizeof(name), "%s", named);
-    } else if (path[0]) {
+    } else if (text) {
         lb_kvlist settings;
         lb_kvlist_init(&settings);
-        if (read_ini_section(path, "__settings__", &settings) && lb_kvlist_get(&settings, "default_profile"))
+        if (ini_section(text, "__settings__", &settings) && lb_kvlist_get(&settings, "default_profile"))
             snprintf(name, sizeof(name), "%s", lb_kvlist_get(&settings, "default_profile"));
         lb_kvlist_free(&settings);
     }
-    if (path[0] && read_ini_section(path, name, profile))
+    int found = text && ini_section(text, name, profile);
+    if (text) {
+        lb_wipe(text, len);
+        free(text);
+    }
+    if (found || !named)
         return LB_OK;
-    if (named)
-        return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                            "[Lakebase] Profile \"%.100s\" (from %s) is not a section of %s: check the name, or "
-                            "DATABRICKS_CONFIG_FILE.", named, lb_source_name(s->source[LB_KEY_PROFILE]),
-                            path[0] ? path : "~/.databrickscfg (HOME is not set)");
-    return LB_OK;
+    return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
+                        "[Lakebase] Profile \"%.100s\" (from %s) is not a section of %s: check the name, or "
+                        "DATABRICKS_CONFIG_FILE.", named, lb_source_name(s->source[LB_KEY_PROFILE]),
+                        path[0] ? path : "~/.databrickscfg (HOME is not set)");
 }
 
 static void where_to_set(const lb_key_def *def, char *buf, size_t size)
@@ -453,8 +499,14 @@ static lb_result validate(lb_settings *s, lb_error *err)
     return LB_OK;
 }
 
+/* ClientSecretFile: the secret is its first line, of at most LB_SECRET_MAX bytes; the
+ * rest (notes, a trailing newline) is ignored, up to LB_SECRET_FILE_MAX bytes in all. */
+#define LB_SECRET_MAX 4096
+#define LB_SECRET_FILE_MAX (64 * 1024)
+
 /* ClientSecretFile replaces ClientSecret when it comes from a source that ranks higher
- * (or ClientSecret is not set at all). The file must be the user's and private. */
+ * (or ClientSecret is not set at all). The file must be a regular file (not a link), the
+ * user's and private. */
 static lb_result secret_from_file(lb_settings *s, lb_error *err)
 {
     const char *path = s->value[LB_KEY_CLIENT_SECRET_FILE];
@@ -462,38 +514,58 @@ static lb_result secret_from_file(lb_settings *s, lb_error *err)
         return LB_OK;
     if (s->value[LB_KEY_CLIENT_SECRET] && s->source[LB_KEY_CLIENT_SECRET] <= s->source[LB_KEY_CLIENT_SECRET_FILE])
         return LB_OK;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
-        return bad_value(err, s, LB_KEY_CLIENT_SECRET_FILE, "cannot be read as a file");
+    lb_file_info info;
+    size_t n = 0;
+    char *buf = lb_file_slurp(path, LB_FILE_PRIVATE, LB_SECRET_FILE_MAX, &n, &info);
+    char problem[512];
+    if (buf == NULL) {
+        char why[200];
+        lb_file_explain(&info, why, sizeof(why));
+        switch (info.status) {
+        case LB_FILE_NOT_OWNED:
+        case LB_FILE_NOT_PRIVATE:
+            snprintf(problem, sizeof(problem), "is refused: it %.200s; it must be owned by the user the driver runs "
+                     "as and readable by nobody else (chmod 600)", why);
+            break;
+        case LB_FILE_TOO_BIG:
+            snprintf(problem, sizeof(problem), "is larger than 64 KiB: it should hold the secret on its first line");
+            break;
+        case LB_FILE_MISSING:
+        case LB_FILE_OPEN_FAILED:
+        case LB_FILE_READ_FAILED:
+            snprintf(problem, sizeof(problem), "cannot be read as a file: it %.200s", why);
+            break;
+        default:
+            snprintf(problem, sizeof(problem), "%.200s: point it at a file whose first line is the secret", why);
+        }
+        return bad_value(err, s, LB_KEY_CLIENT_SECRET_FILE, problem);
     }
-    if (st.st_uid != geteuid() || (st.st_mode & 077)) {
-        close(fd);
-        return bad_value(err, s, LB_KEY_CLIENT_SECRET_FILE,
-                         "is refused: it must be owned by the user the driver runs as and readable by nobody "
-                         "else (chmod 600)");
-    }
-    char buf[1024];
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n < 0)
-        n = 0;
-    buf[n] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
+    size_t first = strcspn(buf, "\r\n");
     lb_result rc = LB_OK;
-    if (buf[0] == '\0' || n == (ssize_t)sizeof(buf) - 1)
-        rc = bad_value(err, s, LB_KEY_CLIENT_SECRET_FILE, n ? "holds more than a secret on its first line" : "is empty");
+    if (first == 0)
+        rc = bad_value(err, s, LB_KEY_CLIENT_SECRET_FILE, n ? "has an empty first line: put the secret there" : "is empty");
+    else if (first > LB_SECRET_MAX || memchr(buf, '\0', first) != NULL)
+        rc = bad_value(err, s, LB_KEY_CLIENT_SECRET_FILE,
+                       "holds more than a secret: its first line is longer than 4096 bytes (or holds a NUL byte)");
     else {
+        buf[first] = '\0';
         lb_secret_free(s->value[LB_KEY_CLIENT_SECRET]);
         s->value[LB_KEY_CLIENT_SECRET] = strdup(buf);
         s->source[LB_KEY_CLIENT_SECRET] = s->source[LB_KEY_CLIENT_SECRET_FILE];
         if (s->value[LB_KEY_CLIENT_SECRET] == NULL)
             rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
     }
-    lb_wipe(buf, sizeof(buf));
+    lb_wipe(buf, n);
+    free(buf);
     return rc;
+}
+
+static lb_result set_value(lb_settings *s, lb_key k, const char *v, lb_source src)
+{
+    if ((s->value[k] = strdup(v)) == NULL)
+        return LB_ERR_NOMEM;
+    s->source[k] = src;
+    return LB_OK;
 }
 
 lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *sources,
@@ -504,24 +576,23 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
     if (dsn && dsn[0] && (out->dsn = strdup(dsn)) == NULL)
         return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
 
-    char buf[4096];
-    lb_kvlist profile;
-    lb_kvlist_init(&profile);
+    /* First the sources above the profile: the connection string, the DSN, the environment. */
+    char buf[DSN_VALUE_MAX + 2]; /* one more byte than a value may take: a full buffer was cut */
     for (int k = 0; k < LB_KEY_COUNT; k++) {
         const lb_key_def *def = &key_table[k];
-        if (k == LB_KEY_PROFILE + 1) {
-            /* Profile is resolved: the profile it names is the next source down. */
-            char path[4096];
-            lb_result prc = load_profile(out, sources, &profile, path, sizeof(path), err);
-            if (prc != LB_OK) {
-                lb_kvlist_free(&profile);
-                lb_settings_free(out);
-                return prc;
-            }
-        }
         const char *v = from_connstr(connstr, def);
         lb_source src = LB_SRC_CONNSTR;
-        if (v == NULL && from_dsn(sources, out->dsn, def, buf, sizeof(buf))) {
+        int in_dsn = v == NULL ? from_dsn(sources, out->dsn, def, buf, sizeof(buf)) : 0;
+        if (in_dsn < 0) {
+            lb_result rc = lb_error_set(err, LB_ERR_SETTINGS, "HY000",
+                                        "[Lakebase] The value of %s in the DSN \"%.200s\" (odbc.ini) is too long to "
+                                        "be read whole (the driver reads up to %d bytes, and unixODBC cuts odbc.ini "
+                                        "lines at 999 characters): shorten it, or give it in the connection string "
+                                        "or the environment.", def->name, out->dsn, DSN_VALUE_MAX);
+            lb_settings_free(out);
+            return rc;
+        }
+        if (in_dsn > 0) {
             v = buf;
             src = LB_SRC_DSN;
         }
@@ -531,41 +602,67 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
             if (v && v[0] == '\0')
                 v = NULL;
         }
-        if (v == NULL && profile_key(def) && (v = lb_kvlist_get(&profile, profile_key(def))) != NULL) {
-            src = LB_SRC_PROFILE;
-            if (v[0] == '\0')
-                v = NULL;
-        }
-        if (v == NULL && k == LB_KEY_UID && out->value[LB_KEY_CLIENT_ID]) {
-            v = out->value[LB_KEY_CLIENT_ID];
-            src = LB_SRC_DEFAULT;
-        }
-        if (v == NULL && def->def) {
-            v = def->def;
-            src = LB_SRC_DEFAULT;
-        }
-        if (v == NULL)
-            continue;
-        if ((out->value[k] = strdup(v)) == NULL) {
+        if (v != NULL && set_value(out, (lb_key)k, v, src) != LB_OK) {
             lb_wipe(buf, sizeof(buf));
-            lb_kvlist_free(&profile);
             lb_settings_free(out);
             return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
         }
-        out->source[k] = src;
     }
     lb_wipe(buf, sizeof(buf));
-    lb_kvlist_free(&profile);
+
+    /* The environment's proxy, in libcurl's order, checked like Proxy (below). */
     static const char *const proxy_vars[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", NULL};
     for (int i = 0; out->value[LB_KEY_PROXY] == NULL && proxy_vars[i] && sources && sources->env_get; i++) {
         const char *v = sources->env_get(proxy_vars[i]);
         if (v && v[0]) {
-            if ((out->value[LB_KEY_PROXY] = strdup(v)) == NULL) {
+            if (set_value(out, LB_KEY_PROXY, v, LB_SRC_ENV) != LB_OK) {
                 lb_settings_free(out);
                 return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
             }
-            out->source[LB_KEY_PROXY] = LB_SRC_ENV;
             out->proxy_env = proxy_vars[i];
+        }
+    }
+
+    /* Then a ~/.databrickscfg profile, read only when it can give something: a profile
+     * named explicitly (it must exist), or a key it holds that is still missing. */
+    const char *why = NULL;
+    char reason[200];
+    if (out->value[LB_KEY_PROFILE]) {
+        snprintf(reason, sizeof(reason), "Profile \"%.100s\" (from %s) names a section of it",
+                 out->value[LB_KEY_PROFILE], lb_source_name(out->source[LB_KEY_PROFILE]));
+        why = reason;
+    } else {
+        for (size_t i = 0; why == NULL && i < sizeof(profile_keys) / sizeof(profile_keys[0]); i++) {
+            lb_key k = profile_keys[i].key;
+            if (out->value[k] == NULL && !(k == LB_KEY_CLIENT_SECRET && out->value[LB_KEY_CLIENT_SECRET_FILE])) {
+                snprintf(reason, sizeof(reason), "%s is set nowhere else", key_table[k].name);
+                why = reason;
+            }
+        }
+    }
+    if (why != NULL) {
+        lb_kvlist profile;
+        lb_kvlist_init(&profile);
+        lb_result prc = load_profile(out, sources, why, &profile, err);
+        for (size_t i = 0; prc == LB_OK && i < sizeof(profile_keys) / sizeof(profile_keys[0]); i++) {
+            lb_key k = profile_keys[i].key;
+            const char *v = lb_kvlist_get(&profile, profile_keys[i].name);
+            if (out->value[k] == NULL && v && v[0] && set_value(out, k, v, LB_SRC_PROFILE) != LB_OK)
+                prc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        }
+        lb_kvlist_free(&profile);
+        if (prc != LB_OK) {
+            lb_settings_free(out);
+            return prc;
+        }
+    }
+
+    /* Last the defaults; UID's is the client id. */
+    for (int k = 0; k < LB_KEY_COUNT; k++) {
+        const char *v = k == LB_KEY_UID ? out->value[LB_KEY_CLIENT_ID] : key_table[k].def;
+        if (out->value[k] == NULL && v != NULL && set_value(out, (lb_key)k, v, LB_SRC_DEFAULT) != LB_OK) {
+            lb_settings_free(out);
+            return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
         }
     }
 

@@ -58,7 +58,9 @@ int lb_key_is_secret(const char *name);
 
 /* Where settings come from besides the connection string. Both callbacks are optional.
  * dsn_get writes the value of key in the DSN's odbc.ini section into buf and returns 1,
- * or returns 0 when the key is absent or empty. */
+ * returns 0 when the key is absent or empty, or -1 when the value may have been cut
+ * (longer than the ini reader takes). A value that fills buf (size - 1 bytes) counts
+ * as cut too: lb_settings_resolve refuses it with an error naming the key and the DSN. */
 typedef struct {
     int (*dsn_get)(void *ctx, const char *dsn, const char *key, char *buf, size_t size);
     void *dsn_ctx;

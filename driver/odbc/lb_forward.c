@@ -81,7 +81,7 @@ static int own_section_key(const char *key, char *buf, size_t size)
 
 void lb_forward_path(char *buf, size_t size)
 {
-    const char *env = getenv("LAKEBASE_PSQLODBC");
+    const char *env = secure_getenv("LAKEBASE_PSQLODBC");
     if (env && env[0])
         snprintf(buf, size, "%s", env);
     else if (!own_section_key("PsqlODBC", buf, size))

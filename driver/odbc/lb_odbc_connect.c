@@ -63,7 +63,15 @@ static int arg_text(SQLHDBC dbc, arg a, const char *what, char **out)
     return 0;
 }
 
-/* Reads the DSN's odbc.ini section through the driver manager's ini functions. */
+/* unixODBC reads odbc.ini with fgets into 1,000 bytes: a longer line is cut at 999
+ * characters and its rest read as another line, silently. A "key=value" that comes
+ * within a few characters (room for spaces around '=' and an indent) of that is taken
+ * as cut. */
+#define LB_INI_LINE_MAX 999
+#define LB_INI_LINE_SLACK 8
+
+/* Reads the DSN's odbc.ini section through the driver manager's ini functions; -1 when
+ * the value may have been cut (see lb_sources). */
 static int dsn_get(void *ctx, const char *dsn, const char *key, char *buf, size_t size)
 {
     (void)ctx;
@@ -73,6 +81,8 @@ static int dsn_get(void *ctx, const char *dsn, const char *key, char *buf, size_
         buf[0] = '\0';
         return 0;
     }
+    if (strlen(key) + 1 + strlen(buf) + LB_INI_LINE_SLACK >= LB_INI_LINE_MAX)
+        return -1;
     return buf[0] != '\0';
 }
 

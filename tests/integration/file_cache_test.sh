@@ -30,6 +30,22 @@ modes=$(stat -c '%a' "$dir" "$dir"/*.cred | sort -u | tr '\n' ' ')
 [ "$modes" = "600 700 " ] && ok "cache directory 0700, files 0600" || bad "modes: $modes"
 if grep -rqF "$(cat "$LAKEBASE_LOCAL_STATE/client-secret")" "$dir"; then bad "client secret in the cache"; else ok "no client secret in the cache"; fi
 
+# A cache file that is a FIFO (say, planted while the driver was away) is refused at once
+# instead of blocking the connect; the driver fetches and connects. (A 20 s timeout turns
+# a hang into a failure.)
+for f in "$dir"/*.cred; do rm -f "$f" && mkfifo -m 0600 "$f"; done
+emu reset
+log=$work/fifo.log
+t0=$(date +%s%N)
+out=$(echo "$query" | LAKEBASE_ODBC_LOG_LEVEL=info LAKEBASE_ODBC_LOG_FILE=$log timeout 20 isql -b lakebase-local 2>&1)
+rc=$?
+took=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+if [ "$rc" -eq 0 ] && grep -q "$LAKEBASE_CLIENT_ID" <<<"$out" && grep -q "FIFO" "$log"; then
+    ok "a FIFO as the cache file: refused and connected in $took s"
+else
+    bad "a FIFO as the cache file: rc $rc after $took s; output: $out; log: $(cat "$log" 2>/dev/null)"
+fi
+
 refused() { # name, expected log phrase
     local log=$work/$1.log
     emu reset

@@ -2,9 +2,11 @@
  * must get and a phrase its message must hold, and must end in bounded time with no
  * crash (the sanitizer builds run this too) and no secret in any message.
  * Cases: malformed connection strings and settings, invalid UTF-16 and lengths in the
- * W and ANSI calls, null pointers, and hostile workspace answers (errors, not JSON,
+ * W and ANSI calls, null pointers, special files (a FIFO, a directory, a link) as
+ * ClientSecretFile and DATABRICKS_CONFIG_FILE, and hostile workspace answers (errors, not JSON,
  * wrong shapes, 10 MB, truncated, trickling, reset, a certificate for another host). */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ typedef enum {
     K_BROWSE_W,      /* SQLBrowseConnectW */
     K_UNKNOWN_DSN,   /* SQLConnect to a DSN that does not exist */
     K_SECRET_FILE,   /* ClientSecretFile readable by others */
+    K_FILE,          /* raw names a special file (below) given as ClientSecretFile or DATABRICKS_CONFIG_FILE */
 } kind;
 
 typedef struct {
@@ -95,6 +98,18 @@ static const hcase cases[] = {
     {"Proxy not a URL", K_STRING, "Proxy=ftp://proxy;", NULL, NULL, NULL, NULL, 0, "HY000", "not a proxy URL"},
     {"ClientSecretFile missing", K_STRING, "ClientSecretFile=/nonexistent/secret;", "ClientSecret", NULL, NULL, NULL, 0, "HY000", "cannot be read"},
     {"ClientSecretFile readable by others", K_SECRET_FILE, NULL, "ClientSecret", NULL, NULL, NULL, 0, "HY000", "chmod 600"},
+    /* Files that are not files, or not what the driver expects; each must end at once (a
+     * 20 s alarm turns a hang into a failure). raw: what to make and where to name it. */
+    {"ClientSecretFile is a FIFO", K_FILE, NULL, "ClientSecret", "fifo secret", NULL, NULL, 0, "HY000", "FIFO"},
+    {"ClientSecretFile is a directory", K_FILE, NULL, "ClientSecret", "dir secret", NULL, NULL, 0, "HY000", "directory"},
+    {"ClientSecretFile is a symbolic link", K_FILE, NULL, "ClientSecret", "link secret", NULL, NULL, 0, "HY000", "symbolic link"},
+    {"ClientSecretFile: secret, then 2 KB of notes", K_FILE, NULL, "ClientSecret", "notes secret", NULL, NULL, 0, "", ""},
+    {"ClientSecretFile of 70 KB", K_FILE, NULL, "ClientSecret", "huge secret", NULL, NULL, 0, "HY000", "larger than 64 KiB"},
+    {"ClientSecretFile: 5000-byte first line", K_FILE, NULL, "ClientSecret", "longline secret", NULL, NULL, 0, "HY000", "first line is longer"},
+    {"config file a FIFO, every key set", K_FILE, NULL, NULL, "fifo config", NULL, NULL, 0, "", ""},
+    {"config file a FIFO, host missing", K_FILE, NULL, "DatabricksHost", "fifo config", NULL, NULL, 0, "HY000", "FIFO"},
+    {"config file a directory, host missing", K_FILE, NULL, "DatabricksHost", "dir config", NULL, NULL, 0, "HY000", "directory"},
+    {"config file a FIFO, Profile named", K_FILE, "Profile=DEFAULT;", NULL, "fifo config", NULL, NULL, 0, "HY000", "DATABRICKS_CONFIG_FILE"},
     {"control character in ClientID", K_STRING, "ClientID={a\tb};", NULL, NULL, NULL, NULL, 0, "HY000", "control character"},
     /* The W entry points. */
     {"W: unpaired surrogate", K_LONE_SURROGATE, NULL, NULL, NULL, NULL, NULL, 0, "HY000", "not valid UTF-16"},
@@ -187,6 +202,57 @@ static SQLRETURN run(const hcase *c, conn *k)
         unlink(path);
         return rc;
     }
+    case K_FILE: {
+        char dir[] = "/tmp/lb-hostile-XXXXXX", path[64], target[64];
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/f", dir);
+        snprintf(target, sizeof(target), "%s/target", dir);
+        if (strncmp(c->raw, "fifo", 4) == 0) {
+            assert_int_equal(mkfifo(path, 0600), 0);
+        } else if (strncmp(c->raw, "dir", 3) == 0) {
+            assert_int_equal(mkdir(path, 0700), 0);
+        } else {
+            /* A private file: the secret, then what the case adds. */
+            size_t extra = strstr(c->raw, "notes") ? 2000 : strstr(c->raw, "huge") ? 70000 : 0;
+            size_t first = strstr(c->raw, "longline") ? 5000 : 0;
+            int fd = open(strncmp(c->raw, "link", 4) == 0 ? target : path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+            assert_true(fd >= 0);
+            char *text = malloc(strlen(secret) + first + extra + 2);
+            size_t n = (size_t)sprintf(text, "%s", secret);
+            memset(text + n, 'x', first);
+            n += first;
+            text[n++] = '\n';
+            memset(text + n, '#', extra);
+            n += extra;
+            assert_int_equal(write(fd, text, n), (ssize_t)n);
+            free(text);
+            close(fd);
+            if (strncmp(c->raw, "link", 4) == 0)
+                assert_int_equal(symlink(target, path), 0);
+        }
+        char with[9000];
+        const char *old = getenv("DATABRICKS_CONFIG_FILE");
+        char *saved = old ? strdup(old) : NULL;
+        if (strstr(c->raw, "config")) {
+            setenv("DATABRICKS_CONFIG_FILE", path, 1);
+            snprintf(with, sizeof(with), "%s", in);
+        } else {
+            snprintf(with, sizeof(with), "ClientSecretFile=%s;%s", path, in);
+        }
+        alarm(20);
+        SQLRETURN rc = SQLDriverConnect(k->dbc, NULL, (SQLCHAR *)with, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+        alarm(0);
+        if (saved)
+            setenv("DATABRICKS_CONFIG_FILE", saved, 1);
+        else
+            unsetenv("DATABRICKS_CONFIG_FILE");
+        free(saved);
+        unlink(path);
+        rmdir(path);
+        unlink(target);
+        rmdir(dir);
+        return rc;
+    }
     case K_WIDE: {
         uint16_t *w = lb_utf8_to_utf16(in, NULL);
         SQLRETURN rc = SQLDriverConnectW(k->dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
@@ -260,14 +326,29 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static const char *current; /* the case under way, for hung() */
+
+static void hung(int sig)
+{
+    (void)sig;
+    static const char msg[] = "FAIL: a connect hung for 20 s on a special file: ";
+    (void)!write(1, msg, sizeof(msg) - 1);
+    (void)!write(1, current, strlen(current));
+    (void)!write(1, "\n", 1);
+    _exit(1);
+}
+
 static void test_table(void **state)
 {
     (void)state;
+    signal(SIGALRM, hung);
+    setvbuf(stdout, NULL, _IOLBF, 0);
     size_t n = sizeof(cases) / sizeof(cases[0]);
     int failed = 0;
     snprintf(wrong_host, sizeof(wrong_host), "%s", need_env("LAKEBASE_WRONG_HOST_URL"));
     for (size_t i = 0; i < n; i++) {
         const hcase *c = &cases[i];
+        current = c->name;
         emulator_call("DELETE", "/_emulator/faults", NULL);
         if (c->fault)
             emulator_call("POST", "/_emulator/faults", c->fault);

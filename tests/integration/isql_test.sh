@@ -57,5 +57,17 @@ check "connects with a world-readable odbc.ini" "$out" "$LAKEBASE_CLIENT_ID"
 check "and warns that the secret sits there" "$(cat "$work/log" 2>/dev/null)" "readable by other users (mode 644)" "chmod 600"
 rm -rf "$work"
 
+# A DSN value longer than unixODBC reads whole (it cuts odbc.ini lines at 999 characters)
+# is an error that names the key and the DSN, not a cut secret sent to the workspace.
+work=$(mktemp -d)
+long=$(head -c 1200 /dev/zero | tr '\0' 'q')
+{ cat "$ODBCINI"; echo; sed -n '/^\[lakebase-local\]/,/^$/p' "$ODBCINI" | sed -e 's/^\[lakebase-local\]/[long-value]/' \
+    -e "s/^ClientSecret=.*/ClientSecret=$long/"; } >"$work/odbc.ini"
+chmod 0600 "$work/odbc.ini"
+out=$(echo "$query" | ODBCINI=$work/odbc.ini isql -v -b -3 long-value 2>&1)
+check "a 1,200-byte ClientSecret in odbc.ini is named, not cut" "$out" "[HY000]" "ClientSecret" '"long-value"' "too long"
+if grep -q "qqqq" <<<"$out"; then echo "FAIL the long value is echoed"; failed=$((failed + 1)); fi
+rm -rf "$work"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lb_settings.h"
@@ -244,6 +246,115 @@ static void test_databrickscfg_profile(void **state)
     assert_non_null(strstr(err.message, "~/.databrickscfg profile"));
 }
 
+/* ~/.databrickscfg is read only when it can give something; when it must be read, a
+ * FIFO there is an error naming it, not a wait (the alarm turns a hang into a failure). */
+static void test_databrickscfg_read_only_when_needed(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lb-cfgfifo-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64], file_var[128];
+    snprintf(path, sizeof(path), "%s/databrickscfg", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(file_var, sizeof(file_var), "DATABRICKS_CONFIG_FILE=%s", path);
+    const char *env[] = {file_var, NULL};
+    fake_env = env;
+    lb_settings s;
+    lb_error err;
+    alarm(10);
+    assert_int_equal(resolve(FULL, &s, &err), LB_OK); /* every key set: the file is not opened */
+    lb_settings_free(&s);
+    /* ClientSecretFile counts as a secret: still no need for the profile. */
+    char cs[512];
+    snprintf(cs, sizeof(cs), "ClientSecretFile=/nonexistent;%s", FULL);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    lb_settings_free(&s);
+    assert_int_not_equal(resolve("ClientID=cid;ClientSecret=sec;Endpoint=projects/p/branches/b/endpoints/e;"
+                                 "Servername=db.example;", &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, path));
+    assert_non_null(strstr(err.message, "FIFO"));
+    assert_non_null(strstr(err.message, "DatabricksHost is set nowhere else"));
+    assert_string_equal(err.sqlstate, "HY000");
+    snprintf(cs, sizeof(cs), "Profile=p;%s", FULL); /* a named profile must be checked */
+    assert_int_not_equal(resolve(cs, &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "FIFO"));
+    alarm(0);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* ClientSecretFile: the first line is the secret, notes may follow; limits are errors. */
+static void test_secret_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/lb-secretfile-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    char text[3000];
+    memset(text, '#', sizeof(text));
+    memcpy(text, "filesecret\r\n", 12);
+    assert_int_equal(write(fd, text, sizeof(text)), (ssize_t)sizeof(text));
+    close(fd);
+    char cs[512];
+    snprintf(cs, sizeof(cs), "ClientSecretFile=%s;%s", path, FULL);
+    lb_settings s;
+    lb_error err;
+    /* ClientSecret in the same source ranks above the file; from the DSN it does not. */
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_SECRET), "sec");
+    lb_settings_free(&s);
+    const char *dsn[] = {"ClientSecret=dsnsecret", NULL};
+    fake_dsn = dsn;
+    snprintf(cs, sizeof(cs), "DSN=mydsn;ClientSecretFile=%s;DatabricksHost=https://ws.example.com;ClientID=cid;"
+             "Endpoint=projects/p/branches/b/endpoints/e;Servername=db.example;", path);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK); /* 3000 bytes: refused before */
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_SECRET), "filesecret");
+    lb_settings_free(&s);
+    /* A first line longer than a secret can be. */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    memset(text, 'x', sizeof(text));
+    assert_int_equal(write(fd, text, sizeof(text)), (ssize_t)sizeof(text));
+    assert_int_equal(write(fd, text, sizeof(text)), (ssize_t)sizeof(text));
+    close(fd);
+    assert_int_not_equal(resolve(cs, &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "longer than 4096 bytes"));
+    assert_null(strstr(err.message, "xxxx"));
+    unlink(path);
+}
+
+/* A DSN value that does not fit is an error naming the key and the DSN, never cut. */
+static void test_long_dsn_value(void **state)
+{
+    (void)state;
+    static char long_secret[5200], long_host[5200];
+    memcpy(long_secret, "ClientSecret=", 13);
+    memset(long_secret + 13, 's', 5000);
+    memcpy(long_host, "DatabricksHost=https://", 23);
+    memset(long_host + 23, 'h', 5000);
+    const char *dsn[] = {long_secret, NULL};
+    fake_dsn = dsn;
+    lb_settings s;
+    lb_error err;
+    const char *cs = "DSN=mydsn;DatabricksHost=https://ws.example.com;ClientID=cid;"
+                     "Endpoint=projects/p/branches/b/endpoints/e;Servername=db.example;";
+    assert_int_not_equal(resolve(cs, &s, &err), LB_OK);
+    assert_string_equal(err.sqlstate, "HY000");
+    assert_non_null(strstr(err.message, "ClientSecret"));
+    assert_non_null(strstr(err.message, "\"mydsn\""));
+    assert_non_null(strstr(err.message, "too long"));
+    assert_null(strstr(err.message, "sss"));
+    /* A value of 4,095 bytes is read whole. */
+    long_secret[13 + 4095] = '\0';
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_int_equal(strlen(lb_settings_get(&s, LB_KEY_CLIENT_SECRET)), 4095);
+    lb_settings_free(&s);
+    dsn[0] = long_host;
+    assert_int_not_equal(resolve("DSN=mydsn;ClientID=cid;ClientSecret=x;Endpoint=projects/p/branches/b/endpoints/e;"
+                                 "Servername=db.example;", &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "DatabricksHost"));
+    assert_non_null(strstr(err.message, "too long"));
+}
+
 static void test_key_table(void **state)
 {
     (void)state;
@@ -269,6 +380,9 @@ int main(void)
         cmocka_unit_test_setup(test_validation, setup),
         cmocka_unit_test_setup(test_secret_values_stay_out_of_messages, setup),
         cmocka_unit_test_setup(test_databrickscfg_profile, setup),
+        cmocka_unit_test_setup(test_databrickscfg_read_only_when_needed, setup),
+        cmocka_unit_test_setup(test_secret_file, setup),
+        cmocka_unit_test_setup(test_long_dsn_value, setup),
         cmocka_unit_test_setup(test_key_table, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
