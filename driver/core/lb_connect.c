@@ -20,9 +20,8 @@ char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const 
         const char *key = input->items[i].key;
         if (lb_key_is_owned(key) || strcasecmp(key, "Debug") == 0 || strcasecmp(key, "CommLog") == 0)
             continue;
-        /* The first occurrence wins: pass each key on once. */
-        if (lb_kvlist_get(input, key) != input->items[i].value)
-            continue;
+        /* Every occurrence, in order: psqlODBC decides between repeats (it takes the
+         * last) as it would without the driver. */
         lb_connstr_append(&b, key, input->items[i].value, 0);
     }
     /* psqlODBC's own logs print the connection string, password included. */

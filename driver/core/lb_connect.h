@@ -38,7 +38,8 @@ void lb_plan_forget_credential(lb_plan *plan);
 void lb_plan_free(lb_plan *plan);
 
 /* The psqlODBC connection string: DSN (so psqlODBC applies the user's options from
- * odbc.ini), every key the driver does not own unchanged, psqlODBC's own logging off
+ * odbc.ini), every occurrence of every key the driver does not own, unchanged and in
+ * order, psqlODBC's own logging off
  * (Debug=0, CommLog=0: it would log the password), then host, port, database, user,
  * sslmode and the credential as a braced PWD. */
 char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const char *credential);

@@ -11,6 +11,7 @@
 #include "lb_buf.h"
 #include "lb_json.h"
 #include "lb_log.h"
+#include "lb_version.h"
 
 #include <ctype.h>
 #include <time.h>
@@ -234,7 +235,9 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
         curl_easy_setopt(curl, CURLOPT_PROXYUSERNAME, proxy.user);
     if (proxy.password)
         curl_easy_setopt(curl, CURLOPT_PROXYPASSWORD, proxy.password);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "lakebase-odbc/" LB_VERSION);
+    char agent[64];
+    snprintf(agent, sizeof(agent), "lakebase-odbc/%s", lb_version());
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, agent);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);

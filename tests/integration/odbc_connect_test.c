@@ -239,6 +239,78 @@ static void test_diagnostics_cleared_by_next_call(void **state)
     free_conn(&c);
 }
 
+/* SQLGetInfo says which driver this is (its file and version, with psqlODBC's), and
+ * leaves every database fact to psqlODBC; ANSI and W; a short buffer is 01004. */
+static void test_get_info_identifies_the_driver(void **state)
+{
+    (void)state;
+    conn c = new_conn();
+    char in[4096];
+    dsnless(in, sizeof(in), "");
+    assert_connected(c.dbc, SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT));
+    char name[256] = "", ver[256] = "", dbms[256] = "";
+    SQLSMALLINT len = 0;
+    assert_int_equal(SQLGetInfo(c.dbc, SQL_DRIVER_NAME, name, sizeof(name), &len), SQL_SUCCESS);
+    assert_int_equal(len, (SQLSMALLINT)strlen(name));
+    assert_int_equal(SQLGetInfo(c.dbc, SQL_DRIVER_VER, ver, sizeof(ver), &len), SQL_SUCCESS);
+    assert_int_equal(SQLGetInfo(c.dbc, SQL_DBMS_NAME, dbms, sizeof(dbms), &len), SQL_SUCCESS);
+    printf("SQL_DRIVER_NAME %s, SQL_DRIVER_VER %s, SQL_DBMS_NAME %s\n", name, ver, dbms);
+    const char *base = strrchr(driver, '/') ? strrchr(driver, '/') + 1 : driver;
+    assert_string_equal(name, base);
+    assert_true(strlen(ver) > 10 && ver[2] == '.' && ver[5] == '.' && ver[10] == ' ');
+    assert_non_null(strstr(ver, "(psqlODBC "));
+    assert_string_equal(dbms, "PostgreSQL");
+
+    SQLWCHAR wname[256];
+    assert_int_equal(SQLGetInfoW(c.dbc, SQL_DRIVER_NAME, wname, sizeof(wname), &len), SQL_SUCCESS);
+    assert_int_equal(len, (SQLSMALLINT)(strlen(base) * sizeof(SQLWCHAR)));
+    size_t back_len = 0;
+    int bad = 0;
+    char *back = lb_utf16_to_utf8((const uint16_t *)wname, strlen(base), &back_len, &bad);
+    assert_string_equal(back, base);
+    free(back);
+
+    char small[6];
+    assert_int_equal(SQLGetInfo(c.dbc, SQL_DRIVER_VER, small, sizeof(small), &len), SQL_SUCCESS_WITH_INFO);
+    assert_int_equal(len, (SQLSMALLINT)strlen(ver));
+    assert_int_equal(strlen(small), 5);
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+}
+
+/* The SQL type psqlODBC gives a boolean column on a connection made with extra keys. */
+static SQLSMALLINT bool_column_type(const char *extra)
+{
+    conn c = new_conn();
+    char in[4096];
+    dsnless(in, sizeof(in), extra);
+    assert_connected(c.dbc, SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT));
+    SQLHSTMT st;
+    assert_int_equal(SQLAllocHandle(SQL_HANDLE_STMT, c.dbc, &st), SQL_SUCCESS);
+    assert_true(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT true AS b", SQL_NTS)));
+    SQLCHAR name[32];
+    SQLSMALLINT nlen, type, digits, nullable;
+    SQLULEN size;
+    assert_true(SQL_SUCCEEDED(SQLDescribeCol(st, 1, name, sizeof(name), &nlen, &type, &size, &digits, &nullable)));
+    SQLFreeHandle(SQL_HANDLE_STMT, st);
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+    return type;
+}
+
+/* A key the driver does not own reaches psqlODBC every time it is given, in order:
+ * psqlODBC takes the last, as it does without the driver. */
+static void test_repeated_passthrough_keys(void **state)
+{
+    (void)state;
+    SQLSMALLINT as_char = bool_column_type("BoolsAsChar=1;");
+    SQLSMALLINT as_bit = bool_column_type("BoolsAsChar=0;");
+    printf("bool column: BoolsAsChar=1 -> %d, BoolsAsChar=0 -> %d\n", as_char, as_bit);
+    assert_int_not_equal(as_char, as_bit);
+    assert_int_equal(bool_column_type("BoolsAsChar=0;BoolsAsChar=1;"), as_char);
+    assert_int_equal(bool_column_type("BoolsAsChar=1;BoolsAsChar=0;"), as_bit);
+}
+
 int main(void)
 {
     read_state();
@@ -255,6 +327,8 @@ int main(void)
         cmocka_unit_test(test_unbalanced_braces),
         cmocka_unit_test(test_browse_connect_refused),
         cmocka_unit_test(test_diagnostics_cleared_by_next_call),
+        cmocka_unit_test(test_get_info_identifies_the_driver),
+        cmocka_unit_test(test_repeated_passthrough_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

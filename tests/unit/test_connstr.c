@@ -149,7 +149,9 @@ static void test_psql_string(void **state)
     s.value[LB_KEY_UID] = uid;
     s.value[LB_KEY_SSLMODE] = mode;
     char *out = lb_build_psql_connstr(&s, &kv, "tok}en;=");
-    assert_string_equal(out, "DSN=mine;UseDeclareFetch=1;ReadOnly={a;b};Debug=0;CommLog=0;Servername=db.example;Port=5432;"
+    /* Repeats of a key the driver does not own all go on, in order (psqlODBC takes the last). */
+    assert_string_equal(out, "DSN=mine;UseDeclareFetch=1;usedeclarefetch=2;ReadOnly={a;b};Debug=0;CommLog=0;"
+                             "Servername=db.example;Port=5432;"
                              "Database=databricks_postgres;UID=c00f575e-d706-4f6b-b62c-e7a14850571b;"
                              "SSLmode=require;PWD={tok}}en;=};");
     /* The credential survives a round trip through a parser that knows braces. */
