@@ -44,11 +44,21 @@ void lb_sha256_hex(const char *s, char out[65])
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
+/* Every lifetime read from the network (expires_in, expire_time) or from a cache file
+ * goes through here before any arithmetic. */
+long long lb_cache_clamp_lifetime(long long lifetime_s)
+{
+    if (lifetime_s < 0)
+        return 0;
+    return lifetime_s > LB_CACHE_MAX_LIFETIME_S ? LB_CACHE_MAX_LIFETIME_S : lifetime_s;
+}
+
 long long lb_cache_window(long long lifetime_s, int margin_s)
 {
+    lifetime_s = lb_cache_clamp_lifetime(lifetime_s);
     if (lifetime_s <= 0)
         return 0;
-    long long w = lifetime_s - margin_s;
+    long long w = lifetime_s - (margin_s > 0 ? margin_s : 0);
     if (w > lifetime_s / 2)
         w = lifetime_s / 2;
     return w > 0 ? w : 0;
@@ -186,7 +196,8 @@ static int read_file(const lb_cache_opts *opts, const char *path, char **value, 
             char *nl = strchr(v, '\n');
             if (nl && nl > v) {
                 *nl = '\0';
-                long long left = until - (long long)time(NULL);
+                long long now = (long long)time(NULL);
+                long long left = until > now ? lb_cache_clamp_lifetime(until - now) : 0;
                 if (left > 0 && (*value = strdup(v)) != NULL) {
                     *remaining_s = left;
                     rc = 0;

@@ -44,6 +44,11 @@ void lb_cache_clear(void);
 /* The usable window of a value with the given lifetime and margin, in seconds. */
 long long lb_cache_window(long long lifetime_s, int margin_s);
 
+/* The longest lifetime the cache believes, from the network or from a file. */
+#define LB_CACHE_MAX_LIFETIME_S (24LL * 3600)
+/* A lifetime (seconds) from the network or a file, clamped to 0..LB_CACHE_MAX_LIFETIME_S. */
+long long lb_cache_clamp_lifetime(long long lifetime_s);
+
 /* The directory of the file cache: $XDG_CACHE_HOME/lakebase-odbc or
  * ~/.cache/lakebase-odbc. */
 int lb_cache_dir(char *buf, size_t size);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,98 @@ static void test_file_cache(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* ---- lifetimes from the network or a file are clamped --------------------------- */
+
+static void test_clamp(void **state)
+{
+    (void)state;
+    assert_int_equal(lb_cache_clamp_lifetime(3600), 3600);
+    assert_int_equal(lb_cache_clamp_lifetime(0), 0);
+    assert_int_equal(lb_cache_clamp_lifetime(-1), 0);
+    assert_int_equal(lb_cache_clamp_lifetime(LLONG_MIN), 0);
+    assert_int_equal(lb_cache_clamp_lifetime(86400), 86400);
+    assert_int_equal(lb_cache_clamp_lifetime(86401), 86400);
+    assert_int_equal(lb_cache_clamp_lifetime(LLONG_MAX), 86400);
+    assert_int_equal(lb_cache_window(LLONG_MAX, 300), 43200);
+    assert_int_equal(lb_cache_window(LLONG_MAX, 0), 43200);
+    assert_int_equal(lb_cache_window(LLONG_MIN, 300), 0);
+    assert_int_equal(lb_cache_window(LLONG_MIN, 0), 0);
+    assert_int_equal(lb_cache_window(86400LL * 365 * 1000, 300), 43200);
+}
+
+static lb_result fetch_forever(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    (void)ctx;
+    (void)err;
+    atomic_fetch_add(&fetches, 1);
+    out->value = strdup("forever");
+    out->lifetime_s = LLONG_MAX;
+    return LB_OK;
+}
+
+static void test_huge_lifetime_reused(void **state)
+{
+    (void)state;
+    lb_cache_opts o = opts(LB_CACHE_MEMORY);
+    char *v = NULL;
+    lb_cache_origin origin;
+    lb_error err;
+    lb_error_init(&err);
+    assert_int_equal(lb_cache_get("huge", &o, fetch_forever, NULL, &v, &origin, &err), LB_OK);
+    lb_secret_free(v);
+    assert_int_equal(lb_cache_get("huge", &o, fetch_forever, NULL, &v, &origin, &err), LB_OK);
+    assert_int_equal(origin, LB_FROM_MEMORY);
+    assert_int_equal(atomic_load(&fetches), 1);
+    lb_secret_free(v);
+}
+
+static char forged_home[] = "/tmp/lb-cache-forged-XXXXXX";
+
+static void write_forged(const char *key, const char *until)
+{
+    char dir[512], id[65], path[700];
+    assert_int_equal(lb_cache_dir(dir, sizeof(dir)), 0);
+    lb_sha256_hex(key, id);
+    snprintf(path, sizeof(path), "%s/%s.cred", dir, id);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "lakebase-odbc-cache 1\n%s\nforged\n", until);
+    fclose(f);
+    chmod(path, 0600);
+}
+
+static void test_forged_file(void **state)
+{
+    (void)state;
+    assert_non_null(mkdtemp(forged_home));
+    setenv("XDG_CACHE_HOME", forged_home, 1);
+    lb_cache_opts o = opts(LB_CACHE_FILE);
+    char *v = NULL;
+    lb_cache_origin origin;
+    lb_error err;
+    lb_error_init(&err);
+    /* Creates the directory. */
+    assert_int_equal(lb_cache_get("setup", &o, fetch, NULL, &v, &origin, &err), LB_OK);
+    lb_secret_free(v);
+    /* until far in the future: used, for at most the clamped lifetime, and reused. */
+    write_forged("max", "9223372036854775807");
+    assert_int_equal(lb_cache_get("max", &o, fetch, NULL, &v, &origin, &err), LB_OK);
+    assert_int_equal(origin, LB_FROM_FILE);
+    assert_string_equal(v, "forged");
+    lb_secret_free(v);
+    assert_int_equal(lb_cache_get("max", &o, fetch, NULL, &v, &origin, &err), LB_OK);
+    assert_int_equal(origin, LB_FROM_MEMORY);
+    lb_secret_free(v);
+    /* until long past: not used. */
+    write_forged("min", "-9223372036854775808");
+    assert_int_equal(lb_cache_get("min", &o, fetch, NULL, &v, &origin, &err), LB_OK);
+    assert_int_equal(origin, LB_FROM_FETCH);
+    lb_secret_free(v);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", forged_home);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +317,9 @@ int main(void)
         cmocka_unit_test_setup(test_single_flight, setup),
         cmocka_unit_test_setup(test_failure_wakes_all_waiters, setup),
         cmocka_unit_test_setup(test_file_cache, setup),
+        cmocka_unit_test_setup(test_clamp, setup),
+        cmocka_unit_test_setup(test_huge_lifetime_reused, setup),
+        cmocka_unit_test_setup(test_forged_file, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
