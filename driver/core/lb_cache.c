@@ -24,16 +24,19 @@ typedef struct entry {
     char id[65];                /* sha256 of the key */
     char *value;                /* NULL when nothing usable is cached */
     long long usable_until_ms;  /* monotonic */
+    long long used_ms;          /* last looked up (monotonic): the least recently used goes first */
     int fetching;               /* a fetch is under way */
+    int waiters;                /* threads waiting for that fetch: the entry stays while > 0 */
     unsigned long generation;   /* counts fetches started */
     unsigned long failed_generation;
     lb_error failure;           /* the error of fetch failed_generation */
     struct entry *next;
 } entry;
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* entries, entry_count */
 static pthread_cond_t fetched = PTHREAD_COND_INITIALIZER;
 static entry *entries;
+static size_t entry_count;
 
 void lb_sha256_hex(const char *s, char out[65])
 {
@@ -64,17 +67,12 @@ long long lb_cache_window(long long lifetime_s, int margin_s)
     return w > 0 ? w : 0;
 }
 
-static entry *find(const char *id, int create)
+size_t lb_cache_count(void)
 {
-    entry *e = entries;
-    while (e && strcmp(e->id, id) != 0)
-        e = e->next;
-    if (e == NULL && create && (e = calloc(1, sizeof(*e))) != NULL) {
-        memcpy(e->id, id, sizeof(e->id));
-        e->next = entries;
-        entries = e;
-    }
-    return e;
+    pthread_mutex_lock(&mu);
+    size_t n = entry_count;
+    pthread_mutex_unlock(&mu);
+    return n;
 }
 
 static void drop_value(entry *e)
@@ -84,12 +82,91 @@ static void drop_value(entry *e)
     e->usable_until_ms = 0;
 }
 
+static int usable(const entry *e, long long now)
+{
+    return e->value && now < e->usable_until_ms;
+}
+
+/* No fetch under way and nobody waiting: the entry may go. */
+static int idle(const entry *e)
+{
+    return !e->fetching && e->waiters == 0;
+}
+
+static void unlink_free(entry **link)
+{
+    entry *e = *link;
+    *link = e->next;
+    drop_value(e);
+    free(e);
+    entry_count--;
+}
+
+/* Frees e when nothing uses it and it holds nothing usable (a failed fetch, an
+ * expired or dropped value): failures are not kept. */
+static void forget_if_unused(entry *e)
+{
+    if (!idle(e) || usable(e, lb_now_ms()))
+        return;
+    for (entry **link = &entries; *link; link = &(*link)->next)
+        if (*link == e) {
+            unlink_free(link);
+            return;
+        }
+}
+
+/* Makes room for one more entry: frees the idle entries with nothing usable, then,
+ * while still at the cap, the least recently used idle one. */
+static void make_room(void)
+{
+    long long now = lb_now_ms();
+    for (entry **link = &entries; *link;) {
+        if (idle(*link) && !usable(*link, now))
+            unlink_free(link);
+        else
+            link = &(*link)->next;
+    }
+    while (entry_count >= LB_CACHE_MAX_ENTRIES) {
+        entry **oldest = NULL;
+        for (entry **link = &entries; *link; link = &(*link)->next)
+            if (idle(*link) && (oldest == NULL || (*link)->used_ms < (*oldest)->used_ms))
+                oldest = link;
+        if (oldest == NULL)
+            return; /* every entry is busy: over the cap until their fetches end */
+        unlink_free(oldest);
+    }
+}
+
+static entry *find(const char *id, int create)
+{
+    entry *e = entries;
+    while (e && strcmp(e->id, id) != 0)
+        e = e->next;
+    if (e == NULL && create) {
+        if (entry_count >= LB_CACHE_MAX_ENTRIES)
+            make_room();
+        if ((e = calloc(1, sizeof(*e))) != NULL) {
+            memcpy(e->id, id, sizeof(e->id));
+            e->next = entries;
+            entries = e;
+            entry_count++;
+        }
+    }
+    return e;
+}
+
 void lb_cache_clear(void)
 {
     pthread_mutex_lock(&mu);
-    for (entry *e = entries; e; e = e->next)
-        if (!e->fetching)
-            drop_value(e);
+    for (entry **link = &entries; *link;) {
+        if (idle(*link)) {
+            unlink_free(link);
+        } else {
+            if (!(*link)->fetching)
+                drop_value(*link);
+            link = &(*link)->next;
+        }
+    }
     pthread_mutex_unlock(&mu);
 }
 
@@ -234,6 +311,7 @@ static void write_file(const lb_cache_opts *opts, const char *dir, const char *p
     }
 }
 
+
 /* Takes the key's lock file; -1 (and logs) when the file cache cannot be used. */
 static int lock_key(const lb_cache_opts *opts, const char *id, char *dir, size_t dsize, char *path, size_t psize)
 {
@@ -306,7 +384,9 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
         return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
     }
     for (;;) {
-        if (e->value && lb_now_ms() < e->usable_until_ms) {
+        long long now = lb_now_ms();
+        e->used_ms = now;
+        if (usable(e, now)) {
             *value = strdup(e->value);
             *origin = LB_FROM_MEMORY;
             pthread_mutex_unlock(&mu);
@@ -319,10 +399,13 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
             break;
         /* Someone is fetching this key: wait for that fetch, and share its result. */
         unsigned long gen = e->generation;
+        e->waiters++;
         while (e->fetching && e->generation == gen)
             pthread_cond_wait(&fetched, &mu);
+        e->waiters--;
         if (e->failed_generation == gen) {
             *err = e->failure;
+            forget_if_unused(e);
             pthread_mutex_unlock(&mu);
             return err->code;
         }
@@ -348,6 +431,7 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
         e->failure = ferr;
     }
     pthread_cond_broadcast(&fetched);
+    forget_if_unused(e);
     pthread_mutex_unlock(&mu);
 
     if (rc != LB_OK) {
@@ -368,8 +452,10 @@ void lb_cache_invalidate(const char *key, const char *value, const lb_cache_opts
     lb_sha256_hex(key, id);
     pthread_mutex_lock(&mu);
     entry *e = find(id, 0);
-    if (e && e->value && strcmp(e->value, value) == 0)
+    if (e && e->value && strcmp(e->value, value) == 0) {
         drop_value(e);
+        forget_if_unused(e);
+    }
     pthread_mutex_unlock(&mu);
     if (opts->mode != LB_CACHE_FILE)
         return;

@@ -9,6 +9,8 @@
 #ifndef LB_CACHE_H
 #define LB_CACHE_H
 
+#include <stddef.h>
+
 #include "lb_error.h"
 #include "lb_log.h"
 #include "lb_settings.h"
@@ -48,6 +50,11 @@ long long lb_cache_window(long long lifetime_s, int margin_s);
 #define LB_CACHE_MAX_LIFETIME_S (24LL * 3600)
 /* A lifetime (seconds) from the network or a file, clamped to 0..LB_CACHE_MAX_LIFETIME_S. */
 long long lb_cache_clamp_lifetime(long long lifetime_s);
+
+/* The most in-memory entries kept; past it the least recently used idle one goes. */
+#define LB_CACHE_MAX_ENTRIES 1024
+/* The number of in-memory entries (tests). */
+size_t lb_cache_count(void);
 
 /* The directory of the file cache: $XDG_CACHE_HOME/lakebase-odbc or
  * ~/.cache/lakebase-odbc. */

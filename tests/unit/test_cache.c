@@ -309,6 +309,69 @@ static void test_forged_file(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* ---- the cache stays bounded ---------------------------------------------------- */
+
+static lb_result fetch_fail(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    (void)ctx;
+    (void)out;
+    return lb_error_set(err, LB_ERR_AUTH, "28000", "The workspace rejected the service principal's credentials.");
+}
+
+static lb_result fetch_ok(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    (void)ctx;
+    (void)err;
+    out->value = strdup("a-value");
+    out->lifetime_s = 3600;
+    return LB_OK;
+}
+
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void test_bounded(void **state)
+{
+    (void)state;
+    lb_cache_opts o = opts(LB_CACHE_MEMORY);
+    long before = rss_kb();
+    char key[64];
+    char *v = NULL;
+    lb_cache_origin origin;
+    lb_error err;
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof(key), "wrong-secret-%d", i);
+        lb_error_init(&err);
+        assert_int_equal(lb_cache_get(key, &o, fetch_fail, NULL, &v, &origin, &err), LB_ERR_AUTH);
+    }
+    size_t failed_entries = lb_cache_count();
+    long grown = rss_kb() - before;
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof(key), "identity-%d", i);
+        lb_error_init(&err);
+        assert_int_equal(lb_cache_get(key, &o, fetch_ok, NULL, &v, &origin, &err), LB_OK);
+        lb_secret_free(v);
+    }
+    size_t ok_entries = lb_cache_count();
+    /* The most recent identity is still cached. */
+    assert_int_equal(lb_cache_get("identity-4999", &o, fetch_fail, NULL, &v, &origin, &err), LB_OK);
+    assert_int_equal(origin, LB_FROM_MEMORY);
+    lb_secret_free(v);
+    printf("5000 failed keys: %zu entries, RSS +%ld KB; then 5000 cached keys: %zu entries (cap %d)\n",
+           failed_entries, grown, ok_entries, LB_CACHE_MAX_ENTRIES);
+    assert_true(failed_entries < LB_CACHE_MAX_ENTRIES);
+    assert_true(ok_entries <= LB_CACHE_MAX_ENTRIES);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +383,7 @@ int main(void)
         cmocka_unit_test_setup(test_clamp, setup),
         cmocka_unit_test_setup(test_huge_lifetime_reused, setup),
         cmocka_unit_test_setup(test_forged_file, setup),
+        cmocka_unit_test_setup(test_bounded, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
