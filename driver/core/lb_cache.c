@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -33,10 +34,30 @@ typedef struct entry {
     struct entry *next;
 } entry;
 
+/* A lock file held by this process. */
+typedef struct held_lock {
+    int fd;
+} held_lock;
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* entries, entry_count */
-static pthread_cond_t fetched = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t fetched;                         /* CLOCK_MONOTONIC, for timed waits */
+static pthread_condattr_t fetched_attr;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static entry *entries;
 static size_t entry_count;
+
+static void init(void)
+{
+    pthread_condattr_init(&fetched_attr);
+    pthread_condattr_setclock(&fetched_attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&fetched, &fetched_attr);
+}
+
+static void lock_cache(void)
+{
+    pthread_once(&init_once, init);
+    pthread_mutex_lock(&mu);
+}
 
 void lb_sha256_hex(const char *s, char out[65])
 {
@@ -69,7 +90,7 @@ long long lb_cache_window(long long lifetime_s, int margin_s)
 
 size_t lb_cache_count(void)
 {
-    pthread_mutex_lock(&mu);
+    lock_cache();
     size_t n = entry_count;
     pthread_mutex_unlock(&mu);
     return n;
@@ -157,7 +178,7 @@ static entry *find(const char *id, int create)
 
 void lb_cache_clear(void)
 {
-    pthread_mutex_lock(&mu);
+    lock_cache();
     for (entry **link = &entries; *link;) {
         if (idle(*link)) {
             unlink_free(link);
@@ -168,6 +189,30 @@ void lb_cache_clear(void)
         }
     }
     pthread_mutex_unlock(&mu);
+}
+
+/* Waits on fetched until the deadline; 0 when woken (or spuriously), ETIMEDOUT. */
+static int wait_fetched(const lb_deadline *deadline)
+{
+    long long left = lb_deadline_left_ms(deadline);
+    if (left == LLONG_MAX)
+        return pthread_cond_wait(&fetched, &mu) == 0 ? 0 : ETIMEDOUT;
+    if (left == 0)
+        return ETIMEDOUT;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(left / 1000);
+    ts.tv_nsec += (long)(left % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return pthread_cond_timedwait(&fetched, &mu, &ts) == ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+static lb_result wait_expired(const lb_cache_opts *opts, lb_error *err)
+{
+    return lb_deadline_error(opts->deadline, err, "waiting for another connection's request for the %s", opts->what);
 }
 
 /* ---- the file cache ------------------------------------------------------------ */
@@ -312,8 +357,20 @@ static void write_file(const lb_cache_opts *opts, const char *dir, const char *p
 }
 
 
-/* Takes the key's lock file; -1 (and logs) when the file cache cannot be used. */
-static int lock_key(const lb_cache_opts *opts, const char *id, char *dir, size_t dsize, char *path, size_t psize)
+/* Releases a lock taken by lock_key. */
+static void unlock_key(held_lock *h)
+{
+    close(h->fd); /* releases the lock */
+    h->fd = -1;
+}
+
+#define LOCK_TIMED_OUT (-2)
+
+/* Takes the key's lock file, waiting for another process's fetch at most until the
+ * deadline: 0 (h->fd holds the lock), LOCK_TIMED_OUT, or -1
+ * (and logs) when the file cache cannot be used. */
+static int lock_key(const lb_cache_opts *opts, const char *id, char *dir, size_t dsize, char *path, size_t psize,
+                    held_lock *h)
 {
     if (usable_dir(opts, dir, dsize) != 0)
         return -1;
@@ -321,19 +378,31 @@ static int lock_key(const lb_cache_opts *opts, const char *id, char *dir, size_t
     snprintf(lock, sizeof(lock), "%s/%s.lock", dir, id);
     snprintf(path, psize, "%s/%s.cred", dir, id);
     int fd = open_private(opts, lock, O_RDWR | O_CREAT);
+    int open_errno = errno;
+    h->fd = fd;
     if (fd < 0) {
-        if (errno != EPERM)
+        if (open_errno != EPERM)
             lb_log(opts->log, LB_LOG_ERROR, "TokenCache=file: cannot open %s (%s); using the in-memory cache", lock,
-                   strerror(errno));
+                   strerror(open_errno));
         return -1;
     }
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            close(fd);
-            return -1;
+    /* flock has no timeout: poll, with short pauses, until the deadline. */
+    long long pause_ms = 5;
+    for (;;) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+        if (errno == EINTR)
+            continue;
+        int failed = errno != EWOULDBLOCK;
+        long long left = lb_deadline_left_ms(opts->deadline);
+        if (failed || left == 0) {
+            unlock_key(h);
+            return failed ? -1 : LOCK_TIMED_OUT;
         }
+        lb_sleep_ms(pause_ms < left ? pause_ms : left);
+        if (pause_ms < 50)
+            pause_ms *= 2;
     }
-    return fd;
 }
 
 /* The fetch run by the single flight: the file cache first (file mode), then fetch. */
@@ -341,11 +410,14 @@ static lb_result fetch_through(const char *id, const lb_cache_opts *opts, lb_fet
                                lb_cache_item *item, long long *window_s, lb_cache_origin *origin, lb_error *err)
 {
     char dir[4096], path[4200];
-    int lock = opts->mode == LB_CACHE_FILE ? lock_key(opts, id, dir, sizeof(dir), path, sizeof(path)) : -1;
-    if (lock >= 0) {
+    held_lock h = {.fd = -1};
+    int lock = opts->mode == LB_CACHE_FILE ? lock_key(opts, id, dir, sizeof(dir), path, sizeof(path), &h) : -1;
+    if (lock == LOCK_TIMED_OUT)
+        return wait_expired(opts, err);
+    if (lock == 0) {
         long long left = 0;
         if (read_file(opts, path, &item->value, &left) == 0) {
-            close(lock); /* releases the lock */
+            unlock_key(&h);
             *window_s = left;
             *origin = LB_FROM_FILE;
             return LB_OK;
@@ -355,11 +427,11 @@ static lb_result fetch_through(const char *id, const lb_cache_opts *opts, lb_fet
     *origin = LB_FROM_FETCH;
     if (rc == LB_OK) {
         *window_s = lb_cache_window(item->lifetime_s, opts->margin_s);
-        if (lock >= 0 && *window_s > 0)
+        if (lock == 0 && *window_s > 0)
             write_file(opts, dir, path, item->value, *window_s);
     }
-    if (lock >= 0)
-        close(lock);
+    if (lock == 0)
+        unlock_key(&h);
     return rc;
 }
 
@@ -377,7 +449,7 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
     char id[65];
     lb_sha256_hex(key, id);
 
-    pthread_mutex_lock(&mu);
+    lock_cache();
     entry *e = find(id, 1);
     if (e == NULL) {
         pthread_mutex_unlock(&mu);
@@ -397,17 +469,28 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
         }
         if (!e->fetching)
             break;
-        /* Someone is fetching this key: wait for that fetch, and share its result. */
+        /* Someone is fetching this key: wait for that fetch, within this connect's own
+         * deadline, and share its result. */
         unsigned long gen = e->generation;
         e->waiters++;
         while (e->fetching && e->generation == gen)
-            pthread_cond_wait(&fetched, &mu);
+            if (wait_fetched(opts->deadline) == ETIMEDOUT)
+                break;
         e->waiters--;
+        if (e->fetching && e->generation == gen) {
+            pthread_mutex_unlock(&mu);
+            return wait_expired(opts, err);
+        }
         if (e->failed_generation == gen) {
             *err = e->failure;
             forget_if_unused(e);
             pthread_mutex_unlock(&mu);
             return err->code;
+        }
+        if (lb_deadline_passed(opts->deadline)) {
+            forget_if_unused(e);
+            pthread_mutex_unlock(&mu);
+            return wait_expired(opts, err);
         }
     }
     e->fetching = 1;
@@ -420,7 +503,7 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
     lb_error_init(&ferr);
     lb_result rc = fetch_through(id, opts, fetch, ctx, &item, &window_s, origin, &ferr);
 
-    pthread_mutex_lock(&mu);
+    lock_cache();
     e->fetching = 0;
     if (rc == LB_OK) {
         drop_value(e);
@@ -450,7 +533,7 @@ void lb_cache_invalidate(const char *key, const char *value, const lb_cache_opts
         return;
     char id[65];
     lb_sha256_hex(key, id);
-    pthread_mutex_lock(&mu);
+    lock_cache();
     entry *e = find(id, 0);
     if (e && e->value && strcmp(e->value, value) == 0) {
         drop_value(e);
@@ -460,13 +543,13 @@ void lb_cache_invalidate(const char *key, const char *value, const lb_cache_opts
     if (opts->mode != LB_CACHE_FILE)
         return;
     char dir[4096], path[4200];
-    int lock = lock_key(opts, id, dir, sizeof(dir), path, sizeof(path));
-    if (lock < 0)
+    held_lock h = {.fd = -1};
+    if (lock_key(opts, id, dir, sizeof(dir), path, sizeof(path), &h) != 0)
         return;
     char *cached = NULL;
     long long left = 0;
     if (read_file(opts, path, &cached, &left) == 0 && strcmp(cached, value) == 0)
         unlink(path);
     lb_secret_free(cached);
-    close(lock);
+    unlock_key(&h);
 }

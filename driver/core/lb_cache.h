@@ -13,6 +13,7 @@
 
 #include "lb_error.h"
 #include "lb_log.h"
+#include "lb_retry.h"
 #include "lb_settings.h"
 
 typedef struct {
@@ -29,6 +30,7 @@ typedef struct {
     int margin_s;
     const lb_logger *log;
     const char *what;      /* "workspace token", "database credential": for log lines */
+    const lb_deadline *deadline; /* the connect's; bounds waits on another's fetch (NULL: none) */
 } lb_cache_opts;
 
 /* Gives a malloc'd copy of a usable value for key (free it with lb_secret_free) and

@@ -103,6 +103,7 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
     plan->start_ms = lb_now_ms();
     if (login_timeout_s > 0)
         plan->deadline_ms = plan->start_ms + login_timeout_s * 1000;
+    lb_deadline_start(&plan->deadline, login_timeout_s, 0);
     lb_result rc = lb_settings_resolve(input, sources, &plan->settings, err);
     if (rc != LB_OK) {
         lb_logger_from_env(&plan->log);
@@ -152,7 +153,7 @@ static void cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
 static lb_cache_opts cache_opts(const lb_plan *plan, const char *what, int file_allowed)
 {
     lb_cache_opts o = {.mode = plan->settings.cache_mode, .margin_s = plan->settings.refresh_margin,
-                       .log = &plan->log, .what = what};
+                       .log = &plan->log, .what = what, .deadline = &plan->deadline};
     /* Workspace tokens grant every API (scope all-apis): they never go to disk. */
     if (o.mode == LB_CACHE_FILE && !file_allowed)
         o.mode = LB_CACHE_MEMORY;

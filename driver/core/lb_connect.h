@@ -10,6 +10,7 @@
 #include "lb_error.h"
 #include "lb_lakebase.h"
 #include "lb_log.h"
+#include "lb_retry.h"
 #include "lb_settings.h"
 
 typedef struct {
@@ -18,6 +19,7 @@ typedef struct {
     const lb_kvlist *input;     /* the caller's, borrowed */
     long long start_ms;         /* monotonic */
     long long deadline_ms;      /* from the login timeout; 0: none */
+    lb_deadline deadline;       /* the connect's deadline (login timeout) */
     char *psql_connstr;         /* holds the credential: wiped by lb_plan_free */
     char *out_connstr;          /* the caller's input without secrets: safe to return and log */
     char *credential;           /* the credential in use (to forget it if the server refuses it) */

@@ -494,6 +494,110 @@ static void test_forged_cache_file(void **state)
 }
 
 
+/* Waits (up to 20 s) until the emulator has received n requests to route. */
+static void wait_for_requests(const char *route, long long n)
+{
+    for (int i = 0; i < 400 && emulator_count(route) < n; i++)
+        usleep(50 * 1000);
+    assert_true(emulator_count(route) >= n);
+}
+
+static void delay_credentials(int ms)
+{
+    char fault[256];
+    snprintf(fault, sizeof(fault),
+             "{\"method\": \"POST\", \"path\": \"/api/2.0/postgres/credentials\", \"count\": 1, \"latency_ms\": %d}", ms);
+    emulator_call("POST", "/_emulator/faults", fault);
+}
+
+/* A connect in a thread of its own (no cmocka assertions there: results are recorded). */
+typedef struct {
+    const char *extra;
+    long login_timeout; /* 0: none */
+    SQLRETURN rc;
+    char st[6];
+    char msg[1024];
+    double took;
+    pthread_t thread;
+} bg_connect;
+
+static void *bg_connect_run(void *arg)
+{
+    bg_connect *b = arg;
+    conn c = new_conn();
+    if (b->login_timeout)
+        SQLSetConnectAttr(c.dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)b->login_timeout, 0);
+    double t0 = now_s();
+    b->rc = try_connect(&c, b->extra);
+    b->took = now_s() - t0;
+    b->st[0] = b->msg[0] = '\0';
+    if (SQL_SUCCEEDED(b->rc)) {
+        SQLDisconnect(c.dbc);
+    } else {
+        SQLINTEGER native;
+        SQLSMALLINT len;
+        SQLGetDiagRec(SQL_HANDLE_DBC, c.dbc, 1, (SQLCHAR *)b->st, &native, (SQLCHAR *)b->msg, sizeof(b->msg), &len);
+    }
+    free_conn(&c);
+    return NULL;
+}
+
+static void bg_start(bg_connect *b, const char *extra, long login_timeout)
+{
+    b->extra = extra;
+    b->login_timeout = login_timeout;
+    assert_int_equal(pthread_create(&b->thread, NULL, bg_connect_run, b), 0);
+}
+
+/* A connect with a login timeout in this thread: its result, SQLSTATE and duration. */
+static void test_wait_deadline(void **state)
+{
+    (void)state;
+    reset();
+    delay_credentials(8000);
+    bg_connect leader;
+    bg_start(&leader, "", 0);
+    wait_for_requests(CREDENTIALS, 1);
+    char st[6], msg[2048];
+    double took;
+    SQLRETURN rc = timed_connect("", 2, st, msg, sizeof(msg), &took);
+    printf("waiter with a 2 s login timeout behind an 8 s fetch (same process): %s after %.2f s: %s\n",
+           SQL_SUCCEEDED(rc) ? "connected" : st, took, msg);
+    pthread_join(leader.thread, NULL);
+    printf("leader without a timeout: %s after %.2f s\n", SQL_SUCCEEDED(leader.rc) ? "connected" : leader.st,
+           leader.took);
+    assert_int_equal(rc, SQL_ERROR);
+    assert_string_equal(st, "HYT00");
+    assert_non_null(strstr(msg, "waiting for another connection's request for the database credential"));
+    assert_true(took < 5.0);
+    assert_true(SQL_SUCCEEDED(leader.rc));
+}
+
+/* The same across processes with TokenCache=file: the wait is on the lock file. */
+static void test_wait_deadline_file(void **state)
+{
+    (void)state;
+    use_private_cache();
+    reset();
+    delay_credentials(8000);
+    pid_t leader = spawn_connect("TokenCache=file", 0);
+    wait_for_requests(CREDENTIALS, 1);
+    char st[6], msg[2048];
+    double took;
+    SQLRETURN rc = timed_connect("TokenCache=file", 2, st, msg, sizeof(msg), &took);
+    printf("waiter with a 2 s login timeout behind another process's 8 s fetch (TokenCache=file): %s after %.2f s: %s\n",
+           SQL_SUCCEEDED(rc) ? "connected" : st, took, msg);
+    int leader_status = wait_child(leader);
+    drop_private_cache();
+    assert_int_equal(rc, SQL_ERROR);
+    assert_string_equal(st, "HYT00");
+    assert_non_null(strstr(msg, "waiting for another connection's request for the database credential"));
+    assert_true(took < 5.0);
+    assert_int_equal(leader_status, 0);
+}
+
+/* A leader with a 2 s login timeout times out on an 8 s fetch; a waiter with no
+ * timeout does not inherit that HYT00: it fetches itself and connects. */
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--connect") == 0) {
@@ -516,6 +620,8 @@ int main(int argc, char **argv)
         {"wake", cmocka_unit_test(test_wake)},
         {"wake_timeout", cmocka_unit_test(test_wake_timeout)},
         {"long_token", cmocka_unit_test(test_long_token)},
+        {"wait_deadline", cmocka_unit_test(test_wait_deadline)},
+        {"wait_deadline_file", cmocka_unit_test(test_wait_deadline_file)},
         {"huge_lifetime", cmocka_unit_test(test_huge_lifetime)},
         {"forged_cache_file", cmocka_unit_test(test_forged_cache_file)},
     };

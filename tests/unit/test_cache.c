@@ -17,6 +17,7 @@
 
 #include "lb_buf.h"
 #include "lb_cache.h"
+#include "lb_retry.h"
 
 static atomic_int fetches;
 static atomic_int fail_next;
@@ -372,6 +373,71 @@ static void test_bounded(void **state)
     assert_true(ok_entries <= LB_CACHE_MAX_ENTRIES);
 }
 
+/* ---- waits end at the waiter's deadline; a timeout is never shared --------------- */
+
+static atomic_int slow_ms;
+static atomic_int timeout_next;
+
+static lb_result fetch_slow(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    (void)ctx;
+    int n = atomic_fetch_add(&fetches, 1) + 1;
+    usleep((useconds_t)atomic_load(&slow_ms) * 1000);
+    if (atomic_exchange(&timeout_next, 0))
+        return lb_error_set(err, LB_ERR_TIMEOUT, "HYT00", "leader timed out %d", n);
+    char v[32];
+    snprintf(v, sizeof(v), "slow-%d", n);
+    out->value = strdup(v);
+    out->lifetime_s = 3600;
+    return LB_OK;
+}
+
+static void *slow_leader(void *arg)
+{
+    lb_cache_opts o = opts(LB_CACHE_MEMORY);
+    char *v = NULL;
+    lb_cache_origin origin;
+    lb_error *err = arg;
+    lb_error_init(err);
+    lb_cache_get("slow", &o, fetch_slow, NULL, &v, &origin, err);
+    lb_secret_free(v);
+    return NULL;
+}
+
+static double mono_s(void)
+{
+    return lb_now_ms() / 1000.0;
+}
+
+static void test_wait_deadline(void **state)
+{
+    (void)state;
+    atomic_store(&slow_ms, 1500);
+    pthread_t t;
+    lb_error lerr;
+    assert_int_equal(pthread_create(&t, NULL, slow_leader, &lerr), 0);
+    while (atomic_load(&fetches) == 0)
+        usleep(1000);
+    lb_deadline d;
+    lb_deadline_start(&d, 1, 0);
+    lb_cache_opts o = opts(LB_CACHE_MEMORY);
+    o.deadline = &d;
+    char *v = NULL;
+    lb_cache_origin origin;
+    lb_error err;
+    lb_error_init(&err);
+    double t0 = mono_s();
+    lb_result rc = lb_cache_get("slow", &o, fetch_slow, NULL, &v, &origin, &err);
+    double took = mono_s() - t0;
+    printf("waiter with a 1 s deadline behind a 1.5 s fetch: %s after %.2f s\n", err.sqlstate, took);
+    assert_int_equal(rc, LB_ERR_TIMEOUT);
+    assert_string_equal(err.sqlstate, "HYT00");
+    assert_non_null(strstr(err.message, "waiting for another connection's request for the test"));
+    assert_true(took < 1.45);
+    pthread_join(t, NULL);
+    assert_int_equal(lerr.code, LB_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +449,7 @@ int main(void)
         cmocka_unit_test_setup(test_clamp, setup),
         cmocka_unit_test_setup(test_huge_lifetime_reused, setup),
         cmocka_unit_test_setup(test_forged_file, setup),
+        cmocka_unit_test_setup(test_wait_deadline, setup),
         cmocka_unit_test_setup(test_bounded, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
