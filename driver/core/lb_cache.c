@@ -210,6 +210,12 @@ static int wait_fetched(const lb_deadline *deadline)
     return pthread_cond_timedwait(&fetched, &mu, &ts) == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
+/* A failure that was the leader's own deadline (HYT00): never shared with waiters. */
+static int leader_timed_out(const lb_error *failure)
+{
+    return failure->code == LB_ERR_TIMEOUT || strcmp(failure->sqlstate, "HYT00") == 0;
+}
+
 static lb_result wait_expired(const lb_cache_opts *opts, lb_error *err)
 {
     return lb_deadline_error(opts->deadline, err, "waiting for another connection's request for the %s", opts->what);
@@ -481,7 +487,9 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
             pthread_mutex_unlock(&mu);
             return wait_expired(opts, err);
         }
-        if (e->failed_generation == gen) {
+        /* A failure is shared (no thundering herd of retries), except a timeout: that
+         * was the leader's own deadline, and a waiter with time left fetches itself. */
+        if (e->failed_generation == gen && !leader_timed_out(&e->failure)) {
             *err = e->failure;
             forget_if_unused(e);
             pthread_mutex_unlock(&mu);

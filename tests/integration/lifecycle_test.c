@@ -598,6 +598,30 @@ static void test_wait_deadline_file(void **state)
 
 /* A leader with a 2 s login timeout times out on an 8 s fetch; a waiter with no
  * timeout does not inherit that HYT00: it fetches itself and connects. */
+static void test_no_inherited_timeout(void **state)
+{
+    (void)state;
+    reset();
+    delay_credentials(8000);
+    bg_connect leader;
+    bg_start(&leader, "", 2);
+    wait_for_requests(CREDENTIALS, 1);
+    char st[6], msg[2048];
+    double took;
+    SQLRETURN rc = timed_connect("", 0, st, msg, sizeof(msg), &took);
+    pthread_join(leader.thread, NULL);
+    printf("leader (2 s login timeout): %s after %.2f s; waiter (no timeout): %s after %.2f s %s\n",
+           SQL_SUCCEEDED(leader.rc) ? "connected" : leader.st, leader.took, SQL_SUCCEEDED(rc) ? "connected" : st,
+           took, msg);
+    assert_true(SQL_SUCCEEDED(rc));
+    assert_int_equal(leader.rc, SQL_ERROR);
+    assert_string_equal(leader.st, "HYT00");
+    assert_int_equal(emulator_count(CREDENTIALS), 2);
+}
+
+/* fork() while a thread fetches: the child connects on its own (it does not wait for
+ * a fetch that no thread of it runs), and with TokenCache=file a child that only
+ * sleeps does not keep the lock file locked from other processes. */
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--connect") == 0) {
@@ -622,6 +646,7 @@ int main(int argc, char **argv)
         {"long_token", cmocka_unit_test(test_long_token)},
         {"wait_deadline", cmocka_unit_test(test_wait_deadline)},
         {"wait_deadline_file", cmocka_unit_test(test_wait_deadline_file)},
+        {"no_inherited_timeout", cmocka_unit_test(test_no_inherited_timeout)},
         {"huge_lifetime", cmocka_unit_test(test_huge_lifetime)},
         {"forged_cache_file", cmocka_unit_test(test_forged_cache_file)},
     };

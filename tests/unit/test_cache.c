@@ -438,6 +438,29 @@ static void test_wait_deadline(void **state)
     assert_int_equal(lerr.code, LB_OK);
 }
 
+static void test_timeout_not_shared(void **state)
+{
+    (void)state;
+    atomic_store(&slow_ms, 500);
+    atomic_store(&timeout_next, 1);
+    pthread_t t;
+    lb_error lerr;
+    assert_int_equal(pthread_create(&t, NULL, slow_leader, &lerr), 0);
+    while (atomic_load(&fetches) == 0)
+        usleep(1000);
+    lb_cache_opts o = opts(LB_CACHE_MEMORY);
+    char *v = NULL;
+    lb_cache_origin origin;
+    lb_error err;
+    lb_error_init(&err);
+    assert_int_equal(lb_cache_get("slow", &o, fetch_slow, NULL, &v, &origin, &err), LB_OK);
+    assert_string_equal(v, "slow-2");
+    assert_int_equal(origin, LB_FROM_FETCH);
+    lb_secret_free(v);
+    pthread_join(t, NULL);
+    assert_int_equal(lerr.code, LB_ERR_TIMEOUT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +473,7 @@ int main(void)
         cmocka_unit_test_setup(test_huge_lifetime_reused, setup),
         cmocka_unit_test_setup(test_forged_file, setup),
         cmocka_unit_test_setup(test_wait_deadline, setup),
+        cmocka_unit_test_setup(test_timeout_not_shared, setup),
         cmocka_unit_test_setup(test_bounded, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
