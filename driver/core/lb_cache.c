@@ -34,9 +34,13 @@ typedef struct entry {
     struct entry *next;
 } entry;
 
-/* A lock file held by this process. */
+/* The lock files this process holds (file cache), so that a forked child can close
+ * its inherited copies: a flock belongs to the open file description, which the child
+ * shares through the inherited descriptor, so a child that kept it would keep the lock
+ * for as long as it lives. The nodes live on the holders' stacks. */
 typedef struct held_lock {
     int fd;
+    struct held_lock *next;
 } held_lock;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* entries, entry_count */
@@ -45,12 +49,47 @@ static pthread_condattr_t fetched_attr;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static entry *entries;
 static size_t entry_count;
+static pthread_mutex_t locks_mu = PTHREAD_MUTEX_INITIALIZER; /* held_locks */
+static held_lock *held_locks;
+
+/* fork(): the prepare handler takes both mutexes, so that the child never inherits
+ * one in the middle of an update; the parent just releases them. The child first
+ * forgets what only the parent's threads were doing: fetches under way (no thread of
+ * the child will finish them), their waiters, and the lock files (closed: the parent
+ * still holds the lock through its own descriptor). */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&locks_mu);
+    pthread_mutex_lock(&mu);
+}
+
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&mu);
+    pthread_mutex_unlock(&locks_mu);
+}
+
+static void fork_child(void)
+{
+    for (held_lock *h = held_locks; h; h = h->next)
+        close(h->fd);
+    held_locks = NULL;
+    for (entry *e = entries; e; e = e->next) {
+        e->fetching = 0;
+        e->waiters = 0;
+    }
+    /* The parent's waiters are not in the child: a fresh condition variable. */
+    pthread_cond_init(&fetched, &fetched_attr);
+    pthread_mutex_unlock(&mu);
+    pthread_mutex_unlock(&locks_mu);
+}
 
 static void init(void)
 {
     pthread_condattr_init(&fetched_attr);
     pthread_condattr_setclock(&fetched_attr, CLOCK_MONOTONIC);
     pthread_cond_init(&fetched, &fetched_attr);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 static void lock_cache(void)
@@ -363,17 +402,25 @@ static void write_file(const lb_cache_opts *opts, const char *dir, const char *p
 }
 
 
-/* Releases a lock taken by lock_key. */
+/* Releases a lock taken by lock_key: unregistered and closed under locks_mu, so that a
+ * forked child never closes a descriptor number that was reused meanwhile. */
 static void unlock_key(held_lock *h)
 {
+    pthread_mutex_lock(&locks_mu);
+    for (held_lock **link = &held_locks; *link; link = &(*link)->next)
+        if (*link == h) {
+            *link = h->next;
+            break;
+        }
     close(h->fd); /* releases the lock */
     h->fd = -1;
+    pthread_mutex_unlock(&locks_mu);
 }
 
 #define LOCK_TIMED_OUT (-2)
 
 /* Takes the key's lock file, waiting for another process's fetch at most until the
- * deadline: 0 (h->fd holds the lock), LOCK_TIMED_OUT, or -1
+ * deadline: 0 (h->fd holds the lock, registered for fork), LOCK_TIMED_OUT, or -1
  * (and logs) when the file cache cannot be used. */
 static int lock_key(const lb_cache_opts *opts, const char *id, char *dir, size_t dsize, char *path, size_t psize,
                     held_lock *h)
@@ -383,9 +430,17 @@ static int lock_key(const lb_cache_opts *opts, const char *id, char *dir, size_t
     char lock[4200];
     snprintf(lock, sizeof(lock), "%s/%s.lock", dir, id);
     snprintf(path, psize, "%s/%s.cred", dir, id);
+    /* Opened and registered under locks_mu, so that no fork falls in between. */
+    pthread_once(&init_once, init);
+    pthread_mutex_lock(&locks_mu);
     int fd = open_private(opts, lock, O_RDWR | O_CREAT);
     int open_errno = errno;
-    h->fd = fd;
+    if (fd >= 0) {
+        h->fd = fd;
+        h->next = held_locks;
+        held_locks = h;
+    }
+    pthread_mutex_unlock(&locks_mu);
     if (fd < 0) {
         if (open_errno != EPERM)
             lb_log(opts->log, LB_LOG_ERROR, "TokenCache=file: cannot open %s (%s); using the in-memory cache", lock,

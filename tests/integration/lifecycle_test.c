@@ -622,6 +622,95 @@ static void test_no_inherited_timeout(void **state)
 /* fork() while a thread fetches: the child connects on its own (it does not wait for
  * a fetch that no thread of it runs), and with TokenCache=file a child that only
  * sleeps does not keep the lock file locked from other processes. */
+static void test_fork(void **state)
+{
+    (void)state;
+    reset();
+    delay_credentials(3000);
+    bg_connect a;
+    bg_start(&a, "", 0);
+    wait_for_requests(CREDENTIALS, 1);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(fds[0]);
+        SQLHENV env;
+        SQLHDBC dbc;
+        char in[4096];
+        dsnless(in, sizeof(in), "");
+        SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env);
+        SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
+        SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc);
+        SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)10, 0);
+        double t0 = now_s();
+        SQLRETURN rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+        double took = now_s() - t0;
+        char st[6] = "", out[256];
+        if (!SQL_SUCCEEDED(rc)) {
+            SQLINTEGER native;
+            SQLSMALLINT len;
+            char msg[1024] = "";
+            SQLGetDiagRec(SQL_HANDLE_DBC, dbc, 1, (SQLCHAR *)st, &native, (SQLCHAR *)msg, sizeof(msg), &len);
+        }
+        int n = snprintf(out, sizeof(out), "%d %.2f %s", SQL_SUCCEEDED(rc) ? 1 : 0, took, st);
+        if (write(fds[1], out, (size_t)n) != n)
+            _exit(3);
+        _exit(SQL_SUCCEEDED(rc) ? 0 : 1);
+    }
+    close(fds[1]);
+    char report[256] = "";
+    ssize_t got = read(fds[0], report, sizeof(report) - 1);
+    close(fds[0]);
+    int child_status = wait_child(child);
+    pthread_join(a.thread, NULL);
+    int child_ok = 0;
+    double child_took = -1;
+    char child_st[6] = "";
+    if (got > 0)
+        sscanf(report, "%d %lf %5s", &child_ok, &child_took, child_st);
+    printf("fork during fetch: child connected in %.2f s (%s)\n", child_took, child_ok ? "ok" : child_st);
+    assert_int_equal(child_status, 0);
+    assert_true(child_ok);
+    assert_true(SQL_SUCCEEDED(a.rc));
+}
+
+/* TokenCache=file: thread A fetches under the lock file; a child forked meanwhile
+ * sleeps (no ODBC); a third process gets the credential once A is done, within its
+ * login timeout, instead of waiting for the sleeping child to exit. */
+static void test_fork_file(void **state)
+{
+    (void)state;
+    use_private_cache();
+    reset();
+    delay_credentials(3000);
+    bg_connect a2;
+    bg_start(&a2, "TokenCache=file", 0);
+    wait_for_requests(CREDENTIALS, 1);
+    pid_t sleeper = fork();
+    assert_true(sleeper >= 0);
+    if (sleeper == 0) {
+        sleep(20);
+        _exit(0);
+    }
+    double t0 = now_s();
+    pid_t third = spawn_connect("TokenCache=file", 10);
+    int third_status = wait_child(third);
+    double third_took = now_s() - t0;
+    kill(sleeper, SIGKILL);
+    wait_child(sleeper);
+    pthread_join(a2.thread, NULL);
+    drop_private_cache();
+    printf("fork during fetch (TokenCache=file): third process connected in %.2f s while the child slept (exit %d); "
+           "%lld credential request(s)\n", third_took, third_status, emulator_count(CREDENTIALS));
+    assert_int_equal(third_status, 0);
+    assert_true(third_took < 10.0);
+    assert_true(SQL_SUCCEEDED(a2.rc));
+}
+
+/* A workspace token with expires_in 9223372036854775807: no overflow (the ASan+UBSan
+ * build aborts on one), the token is used and reused. */
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--connect") == 0) {
@@ -647,6 +736,8 @@ int main(int argc, char **argv)
         {"wait_deadline", cmocka_unit_test(test_wait_deadline)},
         {"wait_deadline_file", cmocka_unit_test(test_wait_deadline_file)},
         {"no_inherited_timeout", cmocka_unit_test(test_no_inherited_timeout)},
+        {"fork", cmocka_unit_test(test_fork)},
+        {"fork_file", cmocka_unit_test(test_fork_file)},
         {"huge_lifetime", cmocka_unit_test(test_huge_lifetime)},
         {"forged_cache_file", cmocka_unit_test(test_forged_cache_file)},
     };
