@@ -1,8 +1,12 @@
 /* The credential cache: one per process, for workspace OAuth tokens and database
  * credentials. A value is reused until min(lifetime - margin, lifetime / 2) has
  * passed since it was fetched (monotonic clock), so it is never handed out close to
- * its expiry nor past half its life. Concurrent callers of the same key wait for a
- * single fetch (single-flight); a failed fetch wakes them all with its error. With
+ * its expiry nor past half its life; lifetimes are clamped to 0..24 h. Concurrent
+ * callers of the same key wait for a single fetch (single-flight), each at most until
+ * its own deadline; a failed fetch wakes them all with its error, except a timeout
+ * (the leader's own deadline), after which a waiter with time left fetches itself.
+ * At most LB_CACHE_MAX_ENTRIES entries; failures are not kept. Safe across fork():
+ * a child neither waits on its parent's fetches nor keeps its lock files. With
  * TokenCache=file, values (database credentials only: callers decide) are also
  * shared between processes of the same user through 0600 files in a 0700 directory,
  * under a lock so that processes starting together fetch once. */
