@@ -1,16 +1,23 @@
 /* The credential cache: one per process, for workspace OAuth tokens and database
  * credentials. A value is reused until min(lifetime - margin, lifetime / 2) has
  * passed since it was fetched (monotonic clock), so it is never handed out close to
- * its expiry nor past half its life. Concurrent callers of the same key wait for a
- * single fetch (single-flight); a failed fetch wakes them all with its error. With
+ * its expiry nor past half its life; lifetimes are clamped to 0..24 h. Concurrent
+ * callers of the same key wait for a single fetch (single-flight), each at most until
+ * its own deadline; a failed fetch wakes them all with its error, except a timeout
+ * (the leader's own deadline), after which a waiter with time left fetches itself.
+ * At most LB_CACHE_MAX_ENTRIES entries; failures are not kept. Safe across fork():
+ * a child neither waits on its parent's fetches nor keeps its lock files. With
  * TokenCache=file, values (database credentials only: callers decide) are also
  * shared between processes of the same user through 0600 files in a 0700 directory,
  * under a lock so that processes starting together fetch once. */
 #ifndef LB_CACHE_H
 #define LB_CACHE_H
 
+#include <stddef.h>
+
 #include "lb_error.h"
 #include "lb_log.h"
+#include "lb_retry.h"
 #include "lb_settings.h"
 
 typedef struct {
@@ -27,6 +34,7 @@ typedef struct {
     int margin_s;
     const lb_logger *log;
     const char *what;      /* "workspace token", "database credential": for log lines */
+    const lb_deadline *deadline; /* the connect's; bounds waits on another's fetch (NULL: none) */
 } lb_cache_opts;
 
 /* Gives a malloc'd copy of a usable value for key (free it with lb_secret_free) and
@@ -43,6 +51,16 @@ void lb_cache_clear(void);
 
 /* The usable window of a value with the given lifetime and margin, in seconds. */
 long long lb_cache_window(long long lifetime_s, int margin_s);
+
+/* The longest lifetime the cache believes, from the network or from a file. */
+#define LB_CACHE_MAX_LIFETIME_S (24LL * 3600)
+/* A lifetime (seconds) from the network or a file, clamped to 0..LB_CACHE_MAX_LIFETIME_S. */
+long long lb_cache_clamp_lifetime(long long lifetime_s);
+
+/* The most in-memory entries kept; past it the least recently used idle one goes. */
+#define LB_CACHE_MAX_ENTRIES 1024
+/* The number of in-memory entries (tests). */
+size_t lb_cache_count(void);
 
 /* The directory of the file cache: $XDG_CACHE_HOME/lakebase-odbc or
  * ~/.cache/lakebase-odbc. */

@@ -152,7 +152,7 @@ static void cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
 static lb_cache_opts cache_opts(const lb_plan *plan, const char *what, int file_allowed)
 {
     lb_cache_opts o = {.mode = plan->settings.cache_mode, .margin_s = plan->settings.refresh_margin,
-                       .log = &plan->log, .what = what};
+                       .log = &plan->log, .what = what, .deadline = &plan->deadline};
     /* Workspace tokens grant every API (scope all-apis): they never go to disk. */
     if (o.mode == LB_CACHE_FILE && !file_allowed)
         o.mode = LB_CACHE_MEMORY;

@@ -2,14 +2,22 @@
  * retries, scale-to-zero): each case runs in its own process, so that it starts with
  * an empty in-process cache, and reads the emulator's request counts.
  * Usage: lifecycle_test <case>   (see main for the cases) */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lb_oauth.h"
 #include "testenv.h"
 
 static double now_s(void)
@@ -313,8 +321,403 @@ static void test_long_token(void **state)
     assert_true(strcspn(last, "\n") >= 1400);
 }
 
+
+/* ---- other processes, waits on another connection's fetch, fork, huge lifetimes ------ */
+
+static SQLRETURN timed_connect(const char *extra, long login_timeout, char st[6], char *msg, size_t size, double *took)
+{
+    conn c = new_conn();
+    if (login_timeout)
+        assert_true(SQL_SUCCEEDED(SQLSetConnectAttr(c.dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)login_timeout, 0)));
+    double t0 = now_s();
+    SQLRETURN rc = try_connect(&c, extra);
+    *took = now_s() - t0;
+    st[0] = msg[0] = '\0';
+    if (SQL_SUCCEEDED(rc))
+        SQLDisconnect(c.dbc);
+    else
+        first_diag(c.dbc, st, msg, size);
+    free_conn(&c);
+    return rc;
+}
+
+/* Another process (this binary, "--connect <extra> <login timeout>"): its pid. */
+static pid_t spawn_connect(const char *extra, long login_timeout)
+{
+    char self[PATH_MAX], timeout[32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    assert_true(n > 0);
+    self[n] = '\0';
+    snprintf(timeout, sizeof(timeout), "%ld", login_timeout);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(self, self, "--connect", extra, timeout, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits for a child; its exit status (or 128 + signal). */
+static int wait_child(pid_t pid)
+{
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The "--connect" mode: one connect, its outcome on standard output; exit 0 on success. */
+static int connect_main(const char *extra, long login_timeout)
+{
+    char st[6], msg[2048];
+    double took;
+    SQLRETURN rc = timed_connect(extra, login_timeout, st, msg, sizeof(msg), &took);
+    printf("  [pid %ld] %s after %.2f s%s%s\n", (long)getpid(), SQL_SUCCEEDED(rc) ? "connected" : st, took,
+           SQL_SUCCEEDED(rc) ? "" : ": ", msg);
+    fflush(stdout);
+    return SQL_SUCCEEDED(rc) ? 0 : 1;
+}
+
+static char cache_home[] = "/tmp/lb-lifecycle-cache-XXXXXX";
+
+static void use_private_cache(void)
+{
+    assert_non_null(mkdtemp(cache_home));
+    setenv("XDG_CACHE_HOME", cache_home, 1);
+}
+
+static void drop_private_cache(void)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache_home);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A connect with a 2 s login timeout that waits on another connection's slow fetch
+ * (8 s, the other connection has no timeout) ends with HYT00 after its own 2 s. */
+static void test_huge_lifetime(void **state)
+{
+    (void)state;
+    reset();
+    /* A real token, so that the credential request accepts it. */
+    lb_http_opts http = {.cafile = ca_file};
+    lb_token t = {0};
+    lb_error err;
+    lb_error_init(&err);
+    lb_oauth_client client = {.host = emulator_url, .client_id = client_id, .client_secret = secret};
+    assert_int_equal(lb_oauth_m2m_token(&http, &client, &t, &err), LB_OK);
+    char fault[2048];
+    snprintf(fault, sizeof(fault),
+             "{\"method\": \"POST\", \"path\": \"/oidc/v1/token\", \"count\": 1, \"body\": \"{\\\"access_token\\\": "
+             "\\\"%s\\\", \\\"token_type\\\": \\\"Bearer\\\", \\\"expires_in\\\": 9223372036854775807, "
+             "\\\"scope\\\": \\\"all-apis\\\"}\"}", t.access_token);
+    lb_token_clear(&t);
+    emulator_call("POST", "/_emulator/faults", fault);
+    connect_ok("");
+    connect_ok("TokenCache=off"); /* fetches a credential with the cached token */
+    printf("expires_in 9223372036854775807: connected twice; %lld token and %lld credential requests\n",
+           emulator_count(TOKENS), emulator_count(CREDENTIALS));
+    assert_int_equal(emulator_count(CREDENTIALS), 2);
+}
+
+/* Forged cache files (valid magic, until = LLONG_MAX or LLONG_MIN) read by another
+ * process with TokenCache=file: no overflow; a file that expired long ago is not used;
+ * a forged value is refused by PostgreSQL and replaced. */
+static void forge_cache_file(const char *until)
+{
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s/lakebase-odbc", cache_home);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len > 5 && strcmp(de->d_name + len - 5, ".cred") == 0) {
+            char path[1200];
+            snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+            FILE *f = fopen(path, "w"); /* keeps its mode, 0600 */
+            assert_non_null(f);
+            fprintf(f, "lakebase-odbc-cache 1\n%s\nforged-credential-value\n", until);
+            fclose(f);
+            n++;
+        }
+    }
+    closedir(d);
+    assert_int_equal(n, 1);
+}
+
+static int log_has(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    char line[4096];
+    int found = 0;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, text) != NULL;
+    fclose(f);
+    return found;
+}
+
+static void test_forged_cache_file(void **state)
+{
+    (void)state;
+    use_private_cache();
+    reset();
+    connect_ok("TokenCache=file"); /* writes the credential's file */
+    char log[700], extra[900];
+    snprintf(log, sizeof(log), "%s/driver.log", cache_home);
+    snprintf(extra, sizeof(extra), "TokenCache=file;LogLevel=info;LogFile={%s}", log);
+
+    /* until = LLONG_MIN: expired long ago, not used: a fresh credential. */
+    forge_cache_file("-9223372036854775808");
+    int min_status = wait_child(spawn_connect(extra, 10));
+    int min_used = log_has(log, "cache hit (file)");
+    long long min_creds = emulator_count(CREDENTIALS);
+    unlink(log);
+    /* until = LLONG_MAX: read (its lifetime clamped), refused by PostgreSQL, replaced. */
+    forge_cache_file("9223372036854775807");
+    int max_status = wait_child(spawn_connect(extra, 10));
+    int max_used = log_has(log, "cache hit (file)");
+    long long max_creds = emulator_count(CREDENTIALS);
+    drop_private_cache();
+    printf("forged cache file: until=LLONG_MIN -> exit %d, file %s, %lld credential requests; until=LLONG_MAX -> "
+           "exit %d, file %s, %lld credential requests\n", min_status, min_used ? "used" : "not used", min_creds,
+           max_status, max_used ? "used" : "not used", max_creds);
+    assert_int_equal(min_status, 0);
+    assert_false(min_used);
+    assert_int_equal(min_creds, 2);
+    assert_int_equal(max_status, 0);
+    assert_true(max_used);
+    assert_int_equal(max_creds, 3);
+}
+
+
+/* Waits (up to 20 s) until the emulator has received n requests to route. */
+static void wait_for_requests(const char *route, long long n)
+{
+    for (int i = 0; i < 400 && emulator_count(route) < n; i++)
+        usleep(50 * 1000);
+    assert_true(emulator_count(route) >= n);
+}
+
+static void delay_credentials(int ms)
+{
+    char fault[256];
+    snprintf(fault, sizeof(fault),
+             "{\"method\": \"POST\", \"path\": \"/api/2.0/postgres/credentials\", \"count\": 1, \"latency_ms\": %d}", ms);
+    emulator_call("POST", "/_emulator/faults", fault);
+}
+
+/* A connect in a thread of its own (no cmocka assertions there: results are recorded). */
+typedef struct {
+    const char *extra;
+    long login_timeout; /* 0: none */
+    SQLRETURN rc;
+    char st[6];
+    char msg[1024];
+    double took;
+    pthread_t thread;
+} bg_connect;
+
+static void *bg_connect_run(void *arg)
+{
+    bg_connect *b = arg;
+    conn c = new_conn();
+    if (b->login_timeout)
+        SQLSetConnectAttr(c.dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)b->login_timeout, 0);
+    double t0 = now_s();
+    b->rc = try_connect(&c, b->extra);
+    b->took = now_s() - t0;
+    b->st[0] = b->msg[0] = '\0';
+    if (SQL_SUCCEEDED(b->rc)) {
+        SQLDisconnect(c.dbc);
+    } else {
+        SQLINTEGER native;
+        SQLSMALLINT len;
+        SQLGetDiagRec(SQL_HANDLE_DBC, c.dbc, 1, (SQLCHAR *)b->st, &native, (SQLCHAR *)b->msg, sizeof(b->msg), &len);
+    }
+    free_conn(&c);
+    return NULL;
+}
+
+static void bg_start(bg_connect *b, const char *extra, long login_timeout)
+{
+    b->extra = extra;
+    b->login_timeout = login_timeout;
+    assert_int_equal(pthread_create(&b->thread, NULL, bg_connect_run, b), 0);
+}
+
+/* A connect with a login timeout in this thread: its result, SQLSTATE and duration. */
+static void test_wait_deadline(void **state)
+{
+    (void)state;
+    reset();
+    delay_credentials(8000);
+    bg_connect leader;
+    bg_start(&leader, "", 0);
+    wait_for_requests(CREDENTIALS, 1);
+    char st[6], msg[2048];
+    double took;
+    SQLRETURN rc = timed_connect("", 2, st, msg, sizeof(msg), &took);
+    printf("waiter with a 2 s login timeout behind an 8 s fetch (same process): %s after %.2f s: %s\n",
+           SQL_SUCCEEDED(rc) ? "connected" : st, took, msg);
+    pthread_join(leader.thread, NULL);
+    printf("leader without a timeout: %s after %.2f s\n", SQL_SUCCEEDED(leader.rc) ? "connected" : leader.st,
+           leader.took);
+    assert_int_equal(rc, SQL_ERROR);
+    assert_string_equal(st, "HYT00");
+    assert_non_null(strstr(msg, "waiting for another connection's request for the database credential"));
+    assert_true(took < 5.0);
+    assert_true(SQL_SUCCEEDED(leader.rc));
+}
+
+/* The same across processes with TokenCache=file: the wait is on the lock file. */
+static void test_wait_deadline_file(void **state)
+{
+    (void)state;
+    use_private_cache();
+    reset();
+    delay_credentials(8000);
+    pid_t leader = spawn_connect("TokenCache=file", 0);
+    wait_for_requests(CREDENTIALS, 1);
+    char st[6], msg[2048];
+    double took;
+    SQLRETURN rc = timed_connect("TokenCache=file", 2, st, msg, sizeof(msg), &took);
+    printf("waiter with a 2 s login timeout behind another process's 8 s fetch (TokenCache=file): %s after %.2f s: %s\n",
+           SQL_SUCCEEDED(rc) ? "connected" : st, took, msg);
+    int leader_status = wait_child(leader);
+    drop_private_cache();
+    assert_int_equal(rc, SQL_ERROR);
+    assert_string_equal(st, "HYT00");
+    assert_non_null(strstr(msg, "waiting for another connection's request for the database credential"));
+    assert_true(took < 5.0);
+    assert_int_equal(leader_status, 0);
+}
+
+/* A leader with a 2 s login timeout times out on an 8 s fetch; a waiter with no
+ * timeout does not inherit that HYT00: it fetches itself and connects. */
+static void test_no_inherited_timeout(void **state)
+{
+    (void)state;
+    reset();
+    delay_credentials(8000);
+    bg_connect leader;
+    bg_start(&leader, "", 2);
+    wait_for_requests(CREDENTIALS, 1);
+    char st[6], msg[2048];
+    double took;
+    SQLRETURN rc = timed_connect("", 0, st, msg, sizeof(msg), &took);
+    pthread_join(leader.thread, NULL);
+    printf("leader (2 s login timeout): %s after %.2f s; waiter (no timeout): %s after %.2f s %s\n",
+           SQL_SUCCEEDED(leader.rc) ? "connected" : leader.st, leader.took, SQL_SUCCEEDED(rc) ? "connected" : st,
+           took, msg);
+    assert_true(SQL_SUCCEEDED(rc));
+    assert_int_equal(leader.rc, SQL_ERROR);
+    assert_string_equal(leader.st, "HYT00");
+    assert_int_equal(emulator_count(CREDENTIALS), 2);
+}
+
+/* fork() while a thread fetches: the child connects on its own (it does not wait for
+ * a fetch that no thread of it runs), and with TokenCache=file a child that only
+ * sleeps does not keep the lock file locked from other processes. */
+static void test_fork(void **state)
+{
+    (void)state;
+    reset();
+    delay_credentials(3000);
+    bg_connect a;
+    bg_start(&a, "", 0);
+    wait_for_requests(CREDENTIALS, 1);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(fds[0]);
+        SQLHENV env;
+        SQLHDBC dbc;
+        char in[4096];
+        dsnless(in, sizeof(in), "");
+        SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env);
+        SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
+        SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc);
+        SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)10, 0);
+        double t0 = now_s();
+        SQLRETURN rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+        double took = now_s() - t0;
+        char st[6] = "", out[256];
+        if (!SQL_SUCCEEDED(rc)) {
+            SQLINTEGER native;
+            SQLSMALLINT len;
+            char msg[1024] = "";
+            SQLGetDiagRec(SQL_HANDLE_DBC, dbc, 1, (SQLCHAR *)st, &native, (SQLCHAR *)msg, sizeof(msg), &len);
+        }
+        int n = snprintf(out, sizeof(out), "%d %.2f %s", SQL_SUCCEEDED(rc) ? 1 : 0, took, st);
+        if (write(fds[1], out, (size_t)n) != n)
+            _exit(3);
+        _exit(SQL_SUCCEEDED(rc) ? 0 : 1);
+    }
+    close(fds[1]);
+    char report[256] = "";
+    ssize_t got = read(fds[0], report, sizeof(report) - 1);
+    close(fds[0]);
+    int child_status = wait_child(child);
+    pthread_join(a.thread, NULL);
+    int child_ok = 0;
+    double child_took = -1;
+    char child_st[6] = "";
+    if (got > 0)
+        sscanf(report, "%d %lf %5s", &child_ok, &child_took, child_st);
+    printf("fork during fetch: child connected in %.2f s (%s)\n", child_took, child_ok ? "ok" : child_st);
+    assert_int_equal(child_status, 0);
+    assert_true(child_ok);
+    assert_true(SQL_SUCCEEDED(a.rc));
+}
+
+/* TokenCache=file: thread A fetches under the lock file; a child forked meanwhile
+ * sleeps (no ODBC); a third process gets the credential once A is done, within its
+ * login timeout, instead of waiting for the sleeping child to exit. */
+static void test_fork_file(void **state)
+{
+    (void)state;
+    use_private_cache();
+    reset();
+    delay_credentials(3000);
+    bg_connect a2;
+    bg_start(&a2, "TokenCache=file", 0);
+    wait_for_requests(CREDENTIALS, 1);
+    pid_t sleeper = fork();
+    assert_true(sleeper >= 0);
+    if (sleeper == 0) {
+        sleep(20);
+        _exit(0);
+    }
+    double t0 = now_s();
+    pid_t third = spawn_connect("TokenCache=file", 10);
+    int third_status = wait_child(third);
+    double third_took = now_s() - t0;
+    kill(sleeper, SIGKILL);
+    wait_child(sleeper);
+    pthread_join(a2.thread, NULL);
+    drop_private_cache();
+    printf("fork during fetch (TokenCache=file): third process connected in %.2f s while the child slept (exit %d); "
+           "%lld credential request(s)\n", third_took, third_status, emulator_count(CREDENTIALS));
+    assert_int_equal(third_status, 0);
+    assert_true(third_took < 10.0);
+    assert_true(SQL_SUCCEEDED(a2.rc));
+}
+
+/* A workspace token with expires_in 9223372036854775807: no overflow (the ASan+UBSan
+ * build aborts on one), the token is used and reused. */
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--connect") == 0) {
+        read_state();
+        return connect_main(argv[2], atol(argv[3]));
+    }
     read_state();
     const struct {
         const char *name;
@@ -331,6 +734,13 @@ int main(int argc, char **argv)
         {"wake", cmocka_unit_test(test_wake)},
         {"wake_timeout", cmocka_unit_test(test_wake_timeout)},
         {"long_token", cmocka_unit_test(test_long_token)},
+        {"wait_deadline", cmocka_unit_test(test_wait_deadline)},
+        {"wait_deadline_file", cmocka_unit_test(test_wait_deadline_file)},
+        {"no_inherited_timeout", cmocka_unit_test(test_no_inherited_timeout)},
+        {"fork", cmocka_unit_test(test_fork)},
+        {"fork_file", cmocka_unit_test(test_fork_file)},
+        {"huge_lifetime", cmocka_unit_test(test_huge_lifetime)},
+        {"forged_cache_file", cmocka_unit_test(test_forged_cache_file)},
     };
     for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
         if (strcmp(argv[1], cases[i].name) == 0)
