@@ -30,6 +30,7 @@ typedef enum {
     K_BROWSE_W,      /* SQLBrowseConnectW */
     K_UNKNOWN_DSN,   /* SQLConnect to a DSN that does not exist */
     K_SECRET_FILE,   /* ClientSecretFile readable by others */
+    K_WIDE_DSN,      /* SQLDriverConnectW to a DSN of a private odbc.ini holding pre's lines */
 } kind;
 
 typedef struct {
@@ -101,6 +102,13 @@ static const hcase cases[] = {
     {"W: NUL inside the stated length", K_NUL_INSIDE_W, NULL, NULL, NULL, NULL, NULL, 0, "HY090", "NUL"},
     {"W: missing Endpoint", K_WIDE, NULL, "Endpoint", NULL, NULL, NULL, 0, "HY000", "Missing setting Endpoint"},
     {"W: browse connect", K_BROWSE_W, NULL, NULL, NULL, NULL, NULL, 0, "HYC00", "not supported"},
+    /* Text that cannot go on to psqlODBC's W entry point: not valid UTF-8. */
+    {"W: DSN value caf\\xe9 (Latin-1)", K_WIDE_DSN, "Database=caf\xe9\n", NULL, NULL, NULL, NULL, 0, "HY000",
+     "Database (from the DSN) is not valid UTF-8"},
+    {"W: credential with the bytes FF FE", K_WIDE, NULL, NULL, NULL,
+     "{" CRED ", \"body_hex\": \"7b22746f6b656e223a202265794a68624763694f694a49557a49314e694a392e6533302e63326c6efffe"
+     "222c20226578706972655f74696d65223a2022323033302d30312d30315430303a30303a30305a227d\"}", NULL, 0, "HY000",
+     "credential the workspace issued is not valid UTF-8"},
     /* Hostile workspace answers. */
     {"token: invalid_client", K_STRING, "ClientSecret=wrong;", NULL, NULL, NULL, NULL, 0, "28000", "Check ClientID and ClientSecret"},
     {"token: empty 200 answer", K_STRING, NULL, NULL, NULL, "{" TOK ", \"body\": \"\"}", NULL, 0, "08001", "not a JSON object"},
@@ -191,6 +199,26 @@ static SQLRETURN run(const hcase *c, conn *k)
         uint16_t *w = lb_utf8_to_utf16(in, NULL);
         SQLRETURN rc = SQLDriverConnectW(k->dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
         free(w);
+        return rc;
+    }
+    case K_WIDE_DSN: {
+        /* A private odbc.ini with one DSN: the base settings, then pre's raw lines. */
+        char ini[] = "/tmp/lb-odbcini-XXXXXX";
+        int fd = mkstemp(ini);
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "w");
+        fprintf(f, "[bad-text]\nDriver=Lakebase\nDatabricksHost=%s\nClientID=%s\nClientSecret=%s\n"
+                   "Endpoint=projects/demo/branches/main/endpoints/primary\nServername=localhost\nPort=%s\n"
+                   "CAFile=%s\nTokenCache=off\n%s", emulator_url, client_id, secret, pg_port, ca_file, c->pre);
+        fclose(f);
+        char *saved = strdup(getenv("ODBCINI"));
+        setenv("ODBCINI", ini, 1);
+        uint16_t *w = lb_utf8_to_utf16("DSN=bad-text", NULL);
+        SQLRETURN rc = SQLDriverConnectW(k->dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+        free(w);
+        setenv("ODBCINI", saved, 1);
+        free(saved);
+        unlink(ini);
         return rc;
     }
     case K_RAW:
