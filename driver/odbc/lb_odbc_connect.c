@@ -195,7 +195,8 @@ static long login_timeout(SQLHDBC dbc)
 static void post_not_utf8(SQLHDBC dbc, const lb_plan *plan)
 {
     /* The settings lb_build_psql_connstr passes on. */
-    static const lb_key passed[] = {LB_KEY_SERVER, LB_KEY_PORT, LB_KEY_DATABASE, LB_KEY_UID, LB_KEY_SSLMODE};
+    static const lb_key passed[] = {LB_KEY_SERVER,  LB_KEY_PORT,          LB_KEY_DATABASE, LB_KEY_UID,
+                                    LB_KEY_SSLMODE, LB_KEY_SSL_ROOT_CERT, LB_KEY_PQOPT};
     const lb_settings *s = &plan->settings;
     char msg[400];
     msg[0] = '\0';
@@ -253,7 +254,7 @@ static void post_hint(SQLHDBC dbc, const lb_plan *plan, const char *state, const
 {
     const char *id = lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID);
     const char *uid = lb_settings_get(&plan->settings, LB_KEY_UID);
-    char hint[800];
+    char hint[1200];
     if (strstr(msg, "role \"") && strstr(msg, "does not exist"))
         snprintf(hint, sizeof(hint),
                  "[Lakebase] The PostgreSQL role \"%.100s\" does not exist. Create the OAuth role in the Lakebase SQL "
@@ -262,6 +263,20 @@ static void post_hint(SQLHDBC dbc, const lb_plan *plan, const char *state, const
     else if (strstr(msg, "database \"") && strstr(msg, "does not exist")) {
         snprintf(hint, sizeof(hint), "[Lakebase] Database \"%.100s\" does not exist on this endpoint: check "
                  "Database (the default is databricks_postgres).", lb_settings_get(&plan->settings, LB_KEY_DATABASE));
+    } else if (strstr(msg, "certificate verify failed") || strstr(msg, "does not match host name") ||
+               strstr(msg, "root certificate file")) {
+        const char *root = lb_settings_get(&plan->settings, LB_KEY_SSL_ROOT_CERT);
+        int by_default = plan->settings.source[LB_KEY_SSL_ROOT_CERT] == LB_SRC_DEFAULT;
+        snprintf(hint, sizeof(hint),
+                 "[Lakebase] PostgreSQL's TLS certificate was not accepted (SSLmode=%s, CA bundle %.300s%s): the "
+                 "server at %.100s:%d %s, and no credential was sent to it. If it is your Lakebase endpoint, set "
+                 "SSLRootCert to the CA bundle that signed its certificate (and Servername to the name in it); "
+                 "SSLmode=require would send the credential to whichever server answers.",
+                 lb_settings_get(&plan->settings, LB_KEY_SSLMODE), root ? root : "(none)",
+                 by_default ? ", the system CA bundle" : "", lb_settings_get(&plan->settings, LB_KEY_SERVER),
+                 plan->settings.port,
+                 strstr(msg, "host name") ? "has a certificate for another host name"
+                                          : "has a certificate that these CAs did not sign");
     } else if (auth_failure(msg) && strcmp(uid, id) != 0)
         snprintf(hint, sizeof(hint),
                  "[Lakebase] UID \"%.100s\" is not the service principal's client id: an OAuth credential only "
