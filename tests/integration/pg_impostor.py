@@ -2,17 +2,18 @@
 """An impostor PostgreSQL server on loopback, for the driver's TLS tests (pg_tls_test.c).
 
 It answers PostgreSQL's SSLRequest with 'S', does TLS with a self-signed certificate for
-localhost that it makes at start (openssl), asks for a cleartext password and records what
+localhost that it makes at start (openssl), or with the one --cert/--key name, asks for a cleartext password and records what
 happened, one line per connection, in the record file:
     handshake-failed <reason>     the client refused the certificate (no password sent)
+    no-password <reason>          the client closed or sent no password (after the handshake,
+                                  libpq closes when the certificate names another host)
     password <sha256 hex> <bytes> the client sent a password (the password itself never
                                   leaves this process: only its hash, which a test compares
                                   with the hashes of the credentials the emulator issued)
-    no-password <reason>          TLS worked but no password came
 Then it answers with a FATAL error (not an authentication failure, so the driver neither
 refreshes the credential nor waits for a waking compute) and closes.
 
-Usage: pg_impostor.py --dir DIR --port-file FILE --record FILE
+Usage: pg_impostor.py --dir DIR --port-file FILE --record FILE [--cert PEM --key PEM]
 (the port is written once the server listens; stop it with SIGTERM).
 """
 import argparse
@@ -109,8 +110,10 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--record", required=True)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
     args = ap.parse_args()
-    cert, key = make_cert(args.dir)
+    cert, key = (args.cert, args.key) if args.cert else make_cert(args.dir)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     record = Recorder(args.record)

@@ -134,6 +134,19 @@ static void test_private_bundle(void **state)
     free_conn(&c);
 }
 
+static void check_application_name(SQLHDBC dbc, const char *expected)
+{
+    SQLHSTMT st;
+    assert_int_equal(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st), SQL_SUCCESS);
+    assert_true(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT current_setting('application_name')", SQL_NTS)));
+    assert_int_equal(SQLFetch(st), SQL_SUCCESS);
+    char name[128] = "";
+    SQLLEN ind;
+    assert_true(SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, name, sizeof(name), &ind)));
+    assert_string_equal(name, expected);
+    SQLFreeHandle(SQL_HANDLE_STMT, st);
+}
+
 /* The user's own pqopt still reaches libpq when the driver adds sslrootcert to it. */
 static void test_user_pqopt_kept(void **state)
 {
@@ -143,15 +156,40 @@ static void test_user_pqopt_kept(void **state)
     snprintf(extra, sizeof(extra), "SSLmode=verify-full;SSLRootCert={%s};pqopt={application_name=lb_tls_test};", ca_file);
     SQLRETURN rc = try_connect(&c, "verify-full + pqopt application_name", extra, all, sizeof(all));
     assert_connected(c.dbc, rc);
-    SQLHSTMT st;
-    assert_int_equal(SQLAllocHandle(SQL_HANDLE_STMT, c.dbc, &st), SQL_SUCCESS);
-    assert_true(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT current_setting('application_name')", SQL_NTS)));
-    assert_int_equal(SQLFetch(st), SQL_SUCCESS);
-    char name[128] = "";
-    SQLLEN ind;
-    assert_true(SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, name, sizeof(name), &ind)));
-    assert_string_equal(name, "lb_tls_test");
-    SQLFreeHandle(SQL_HANDLE_STMT, st);
+    check_application_name(c.dbc, "lb_tls_test");
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+}
+
+/* The same with the pqopt in the DSN: psqlODBC would drop it for the connection
+ * string's pqopt, so the driver reads and merges it. (A private odbc.ini.) */
+static void test_dsn_pqopt_kept(void **state)
+{
+    (void)state;
+    char ini[] = "/tmp/lb-odbcini-XXXXXX";
+    int fd = mkstemp(ini);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "[tls-dsn]\nDriver=Lakebase\nDatabricksHost=%s\nClientID=%s\nClientSecret=%s\n"
+               "Endpoint=projects/demo/branches/main/endpoints/primary\nServername=localhost\nPort=%s\n"
+               "CAFile=%s\nSSLRootCert=%s\nSSLmode=verify-full\npqopt=application_name=from_dsn\n",
+            emulator_url, client_id, secret, pg_port, ca_file, ca_file);
+    fclose(f);
+    char *saved = strdup(getenv("ODBCINI"));
+    setenv("ODBCINI", ini, 1);
+    conn c = new_conn();
+    char all[4096];
+    double t0 = now_s();
+    SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)"DSN=tls-dsn;TokenCache=off", SQL_NTS, NULL, 0, NULL,
+                                    SQL_DRIVER_NOPROMPT);
+    messages(c.dbc, all, sizeof(all));
+    setenv("ODBCINI", saved, 1);
+    free(saved);
+    unlink(ini);
+    printf("%-52s -> %s in %.2f s  %.300s\n", "DSN with verify-full, SSLRootCert and pqopt",
+           SQL_SUCCEEDED(rc) ? "connected" : "refused", now_s() - t0, all);
+    assert_connected(c.dbc, rc);
+    check_application_name(c.dbc, "from_dsn");
     SQLDisconnect(c.dbc);
     free_conn(&c);
 }
@@ -159,12 +197,14 @@ static void test_user_pqopt_kept(void **state)
 /* ---- the impostor ---- */
 
 static pid_t impostor_pid;
-static char impostor_dir[] = "/tmp/lb-impostor-XXXXXX";
+static char impostor_dir[64];
 static char impostor_port[16];
 static char record_path[1200];
 
-static void start_impostor(void)
+/* With cert and key NULL, the impostor makes a self-signed certificate. */
+static void start_impostor(const char *cert, const char *key)
 {
+    snprintf(impostor_dir, sizeof(impostor_dir), "/tmp/lb-impostor-XXXXXX");
     assert_non_null(mkdtemp(impostor_dir));
     char script[1200], port_file[1200];
     snprintf(script, sizeof(script), "%s/pg_impostor.py", need_env("LB_TEST_SOURCE_DIR"));
@@ -173,8 +213,12 @@ static void start_impostor(void)
     impostor_pid = fork();
     assert_true(impostor_pid >= 0);
     if (impostor_pid == 0) {
-        execl("/usr/bin/python3", "python3", script, "--dir", impostor_dir, "--port-file", port_file, "--record",
-              record_path, (char *)NULL);
+        if (cert)
+            execl("/usr/bin/python3", "python3", script, "--dir", impostor_dir, "--port-file", port_file, "--record",
+                  record_path, "--cert", cert, "--key", key, (char *)NULL);
+        else
+            execl("/usr/bin/python3", "python3", script, "--dir", impostor_dir, "--port-file", port_file, "--record",
+                  record_path, (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 200; i++) { /* up to 20 s for openssl and the listener */
@@ -199,10 +243,13 @@ static void stop_impostor(void)
         waitpid(impostor_pid, NULL, 0);
         impostor_pid = 0;
     }
-    char cmd[1300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", impostor_dir);
-    if (system(cmd) != 0)
-        printf("could not remove %s\n", impostor_dir);
+    if (impostor_dir[0]) {
+        char cmd[1300];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", impostor_dir);
+        if (system(cmd) != 0)
+            printf("could not remove %s\n", impostor_dir);
+        impostor_dir[0] = '\0';
+    }
 }
 
 /* The impostor's record lines since offset (a byte offset into the record file). */
@@ -248,21 +295,15 @@ static int issued_hash(const char *hash)
     return found;
 }
 
-static void test_impostor(void **state)
+typedef struct {
+    const char *label, *mode;
+    int with_ca, expect_password;
+    const char *hint; /* in the driver's message when refused */
+} impostor_case;
+
+static void run_impostor_cases(const impostor_case *cases, size_t n)
 {
-    (void)state;
-    start_impostor();
-    struct {
-        const char *label, *mode;
-        int with_ca, expect_password;
-    } cases[] = {
-        {"impostor: verify-full, SSLRootCert=test CA", "verify-full", 1, 0},
-        {"impostor: verify-ca, SSLRootCert=test CA", "verify-ca", 1, 0},
-        {"impostor: verify-full, system bundle", "verify-full", 0, 0},
-        {"impostor: require, SSLRootCert=test CA (chain checked)", "require", 1, 0},
-        {"impostor: require (no certificate check)", "require", 0, 1},
-    };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < n; i++) {
         char extra[2048], all[8192], rec[2048];
         snprintf(extra, sizeof(extra), "Servername=localhost;Port=%s;SSLmode=%s;WakeTimeout=0;%s%s%s", impostor_port,
                  cases[i].mode, cases[i].with_ca ? "SSLRootCert={" : "", cases[i].with_ca ? ca_file : "",
@@ -286,10 +327,42 @@ static void test_impostor(void **state)
         if (cases[i].expect_password) {
             assert_true(live);
         } else {
-            assert_non_null(strstr(rec, "handshake-failed"));
+            assert_true(strncmp(rec, "handshake-failed", 16) == 0 || strncmp(rec, "no-password", 11) == 0);
             assert_non_null(strstr(all, "[Lakebase] PostgreSQL's TLS certificate"));
+            assert_non_null(strstr(all, cases[i].hint));
         }
     }
+}
+
+/* A self-signed certificate for localhost. */
+static void test_impostor(void **state)
+{
+    (void)state;
+    static const impostor_case cases[] = {
+        {"impostor: verify-full, SSLRootCert=test CA", "verify-full", 1, 0, "these CAs did not sign"},
+        {"impostor: verify-ca, SSLRootCert=test CA", "verify-ca", 1, 0, "these CAs did not sign"},
+        {"impostor: verify-full, system bundle", "verify-full", 0, 0, "the system CA bundle"},
+        {"impostor: require, SSLRootCert=test CA (chain checked)", "require", 1, 0, "these CAs did not sign"},
+        {"impostor: require (no certificate check)", "require", 0, 1, NULL},
+    };
+    start_impostor(NULL, NULL);
+    run_impostor_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* A certificate from the trusted CA for another host (the local Lakebase's
+ * wrong-host.pem): only verify-full refuses it. */
+static void test_impostor_other_host(void **state)
+{
+    (void)state;
+    static const impostor_case cases[] = {
+        {"other-host impostor: verify-full, SSLRootCert=test CA", "verify-full", 1, 0, "another host name"},
+        {"other-host impostor: verify-ca, SSLRootCert=test CA", "verify-ca", 1, 1, NULL},
+    };
+    char cert[1200], key[1200];
+    snprintf(cert, sizeof(cert), "%s/wrong-host.pem", need_env("LAKEBASE_LOCAL_STATE"));
+    snprintf(key, sizeof(key), "%s/wrong-host.key", need_env("LAKEBASE_LOCAL_STATE"));
+    start_impostor(cert, key);
+    run_impostor_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static int impostor_teardown(void **state)
@@ -308,7 +381,9 @@ int main(void)
         cmocka_unit_test(test_verify_full_system_default),
         cmocka_unit_test(test_private_bundle),
         cmocka_unit_test(test_user_pqopt_kept),
+        cmocka_unit_test(test_dsn_pqopt_kept),
         cmocka_unit_test_teardown(test_impostor, impostor_teardown),
+        cmocka_unit_test_teardown(test_impostor_other_host, impostor_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
