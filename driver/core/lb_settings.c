@@ -492,8 +492,11 @@ static lb_result validate(lb_settings *s, lb_error *err)
         return bad_value(err, s, LB_KEY_SSLMODE, "is not one of require, verify-ca, verify-full");
 
     const char *ca = s->value[LB_KEY_CAFILE];
-    if (ca && !readable_file(ca))
-        return bad_value(err, s, LB_KEY_CAFILE, "is not a readable file; point it at a PEM CA bundle");
+    if (ca) {
+        struct stat st;
+        if (stat(ca, &st) != 0 || !S_ISREG(st.st_mode) || access(ca, R_OK) != 0)
+            return bad_value(err, s, LB_KEY_CAFILE, "is not a readable file; point it at a PEM CA bundle");
+    }
     return postgres_ca(s, err);
 }
 
