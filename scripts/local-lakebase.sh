@@ -228,8 +228,12 @@ write_client_files() {
       echo "Servername=localhost"
       echo "Port=$PG_PORT"
       echo "Database=$DATABASE"
-      echo "; CA that signed the emulator's and PostgreSQL's certificates (real: system CAs)"
+      echo "; CA that signed the emulator's certificate (real: leave out, the system CAs apply)"
       echo "CAFile=$STATE/ca.pem"
+      echo "; CA that signed PostgreSQL's certificate: libpq checks the chain with it (and, with"
+      echo "; SSLmode=verify-full, the host name). Real: leave out and set SSLmode=verify-full,"
+      echo "; the driver then uses the system CA bundle"
+      echo "SSLRootCert=$STATE/ca.pem"
     } >"$sp/odbc.ini"
     chmod 0600 "$sp/odbc.ini"
 

@@ -32,6 +32,30 @@ char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const 
     lb_connstr_append(&b, "Database", lb_settings_get(s, LB_KEY_DATABASE), 0);
     lb_connstr_append(&b, "UID", lb_settings_get(s, LB_KEY_UID), 0);
     lb_connstr_append(&b, "SSLmode", lb_settings_get(s, LB_KEY_SSLMODE), 0);
+    /* psqlODBC has no key for libpq's sslrootcert: it goes in pqopt, after the user's own
+     * options (from the connection string or the DSN: psqlODBC would drop the DSN's once
+     * the string has a pqopt), single-quoted as libpq's conninfo wants. */
+    const char *pqopt = lb_settings_get(s, LB_KEY_PQOPT), *root = lb_settings_get(s, LB_KEY_SSL_ROOT_CERT);
+    if (root) {
+        lb_buf o;
+        lb_buf_init(&o, 0);
+        if (pqopt)
+            lb_buf_printf(&o, "%s ", pqopt);
+        lb_buf_puts(&o, "sslrootcert='");
+        for (const char *p = root; *p; p++) {
+            if (*p == '\'' || *p == '\\')
+                lb_buf_puts(&o, "\\");
+            lb_buf_append(&o, p, 1);
+        }
+        lb_buf_puts(&o, "'");
+        if (o.overflow)
+            b.overflow = 1;
+        else
+            lb_connstr_append(&b, "pqopt", o.data, 1);
+        lb_buf_free(&o);
+    } else if (pqopt) {
+        lb_connstr_append(&b, "pqopt", pqopt, 1);
+    }
     /* Braced: psqlODBC percent-decodes an unbraced password. */
     lb_connstr_append(&b, "PWD", credential, 1);
     char *out = b.overflow ? NULL : lb_buf_steal(&b);

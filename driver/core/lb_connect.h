@@ -41,7 +41,8 @@ void lb_plan_free(lb_plan *plan);
  * odbc.ini), every occurrence of every key the driver does not own, unchanged and in
  * order, psqlODBC's own logging off
  * (Debug=0, CommLog=0: it would log the password), then host, port, database, user,
- * sslmode and the credential as a braced PWD. */
+ * sslmode, pqopt (the user's, plus sslrootcert when SSLRootCert is set) and the
+ * credential as a braced PWD. */
 char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const char *credential);
 
 /* The caller's input with every secret key left out. */

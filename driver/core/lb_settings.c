@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/x509.h>
+
 #include "lb_http.h"
 
 static const lb_key_def key_table[LB_KEY_COUNT] = {
@@ -34,6 +36,11 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_UID] = {"UID", {"Username", NULL}, "PGUSER", NULL,
                     "the PostgreSQL role, the client id by default", 0, 0},
     [LB_KEY_SSLMODE] = {"SSLmode", {NULL}, "PGSSLMODE", "require", "require, verify-ca or verify-full", 0, 0},
+    [LB_KEY_SSL_ROOT_CERT] = {"SSLRootCert", {NULL}, "PGSSLROOTCERT", NULL,
+                              "a CA bundle for PostgreSQL's TLS certificate", 0, 1},
+    /* psqlODBC's own key, read here so that the driver can add sslrootcert to it: a pqopt
+     * in the connection string replaces the DSN's in psqlODBC. */
+    [LB_KEY_PQOPT] = {"pqopt", {"D5", NULL}, NULL, NULL, "libpq options for psqlODBC", 0, 1},
     [LB_KEY_CAFILE] = {"CAFile", {NULL}, NULL, NULL, "a CA bundle for the workspace's TLS certificate", 0, 1},
     /* A proxy URL may carry a user and password. */
     [LB_KEY_PROXY] = {"Proxy", {NULL}, NULL, NULL, "the HTTPS proxy for the workspace", 1, 1},
@@ -423,6 +430,67 @@ static int choice(const char *v, const char *const *choices)
     return -1;
 }
 
+static int readable_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, R_OK) == 0;
+}
+
+/* True when libpq options (keyword = value, separated by spaces) set keyword. */
+static int conninfo_sets(const char *opts, const char *keyword)
+{
+    size_t n = strlen(keyword);
+    for (const char *p = opts; (p = strstr(p, keyword)) != NULL; p += n) {
+        int starts = p == opts || isspace((unsigned char)p[-1]);
+        const char *q = p + n;
+        while (isspace((unsigned char)*q))
+            q++;
+        if (starts && *q == '=')
+            return 1;
+    }
+    return 0;
+}
+
+/* The CA bundle for PostgreSQL's certificate. libpq 15 (Debian 12) has no
+ * sslrootcert=system: with verify-ca/verify-full and no sslrootcert it wants
+ * ~/.postgresql/root.crt. So the driver names the system bundle itself: OpenSSL's
+ * default file, else the Debian or RHEL path. The driver owns sslrootcert: a pqopt that
+ * sets it is refused. */
+static lb_result postgres_ca(lb_settings *s, lb_error *err)
+{
+    const char *root = s->value[LB_KEY_SSL_ROOT_CERT];
+    const char *pqopt = s->value[LB_KEY_PQOPT];
+    if (pqopt && conninfo_sets(pqopt, "sslrootcert"))
+        return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
+                            "[Lakebase] pqopt (from %s) sets sslrootcert, which the driver passes itself: set "
+                            "SSLRootCert instead (a CA bundle for PostgreSQL's certificate).",
+                            lb_source_name(s->source[LB_KEY_PQOPT]));
+    if (root) {
+        if (!readable_file(root))
+            return bad_value(err, s, LB_KEY_SSL_ROOT_CERT,
+                             "is not a readable file; point it at the PEM CA bundle that signed PostgreSQL's "
+                             "certificate");
+        return LB_OK;
+    }
+    if (strcmp(s->value[LB_KEY_SSLMODE], "require") == 0)
+        return LB_OK; /* no check of the certificate: libpq needs no bundle */
+    const char *candidates[] = {X509_get_default_cert_file(), "/etc/ssl/certs/ca-certificates.crt",
+                                "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"};
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+        if (candidates[i] && readable_file(candidates[i])) {
+            if ((s->value[LB_KEY_SSL_ROOT_CERT] = strdup(candidates[i])) == NULL)
+                return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+            s->source[LB_KEY_SSL_ROOT_CERT] = LB_SRC_DEFAULT;
+            return LB_OK;
+        }
+    }
+    return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
+                        "[Lakebase] SSLmode %s checks PostgreSQL's certificate, but no system CA bundle was found "
+                        "(%s, /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt): set "
+                        "SSLRootCert to a PEM CA bundle, or install ca-certificates.",
+                        s->value[LB_KEY_SSLMODE], X509_get_default_cert_file());
+}
+
 static lb_result validate(lb_settings *s, lb_error *err)
 {
     for (int k = 0; k < LB_KEY_COUNT; k++)
@@ -491,12 +559,9 @@ static lb_result validate(lb_settings *s, lb_error *err)
         return bad_value(err, s, LB_KEY_SSLMODE, "is not one of require, verify-ca, verify-full");
 
     const char *ca = s->value[LB_KEY_CAFILE];
-    if (ca) {
-        struct stat st;
-        if (stat(ca, &st) != 0 || !S_ISREG(st.st_mode) || access(ca, R_OK) != 0)
-            return bad_value(err, s, LB_KEY_CAFILE, "is not a readable file; point it at a PEM CA bundle");
-    }
-    return LB_OK;
+    if (ca && !readable_file(ca))
+        return bad_value(err, s, LB_KEY_CAFILE, "is not a readable file; point it at a PEM CA bundle");
+    return postgres_ca(s, err);
 }
 
 /* ClientSecretFile: the secret is its first line, of at most LB_SECRET_MAX bytes; the

@@ -23,6 +23,9 @@ typedef enum {
     LB_KEY_DATABASE,       /* Database */
     LB_KEY_UID,            /* UID (alias Username) */
     LB_KEY_SSLMODE,        /* SSLmode */
+    LB_KEY_SSL_ROOT_CERT,  /* SSLRootCert: CA bundle for PostgreSQL (libpq's sslrootcert); set to the
+                              system bundle for verify-ca/verify-full when the user names none */
+    LB_KEY_PQOPT,          /* pqopt (alias D5): psqlODBC's libpq options, merged with sslrootcert */
     LB_KEY_CAFILE,         /* CAFile */
     LB_KEY_PROXY,          /* Proxy */
     LB_KEY_TOKEN_CACHE,    /* TokenCache: memory, file, off */
@@ -85,7 +88,8 @@ typedef struct {
 } lb_settings;
 
 /* Merges and validates. On success every required key is set and normalized
- * (DatabricksHost to "https://host[:port]", SSLmode to lower case). On failure err
+ * (DatabricksHost to "https://host[:port]", SSLmode to lower case, SSLRootCert to the
+ * system CA bundle when SSLmode is verify-ca or verify-full and none was named). On failure err
  * names the key, what is wrong and where it can be set. Free with lb_settings_free. */
 lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *sources,
                               lb_settings *out, lb_error *err);

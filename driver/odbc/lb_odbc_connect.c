@@ -91,14 +91,38 @@ static const char *env_get(const char *name)
     return secure_getenv(name);
 }
 
+/* 1 when s is valid UTF-8 (a W entry point can pass it on as UTF-16); 0 when it is not
+ * or there is no memory to tell. */
+static int is_utf8(const char *s)
+{
+    size_t units = 0;
+    uint16_t *w = lb_utf8_to_utf16(s, &units);
+    if (w == NULL)
+        return 0;
+    lb_wipe(w, units * sizeof(*w));
+    free(w);
+    return 1;
+}
+
 /* Writes text to the caller's output buffer (bytes for ANSI, characters for W) with
- * the full length, posting 01004 when it had to truncate. */
+ * the full length, posting 01004 when it had to truncate. The connection is open:
+ * a string that cannot be converted is a warning (01000) with an empty output. */
 static SQLRETURN put_out(SQLHDBC dbc, int wide, const char *text, void *buf, SQLSMALLINT max, SQLSMALLINT *len)
 {
     size_t n = strlen(text);
     uint16_t *w = NULL;
-    if (wide && (w = lb_utf8_to_utf16(text, &n)) == NULL)
-        return SQL_ERROR;
+    if (wide && (w = lb_utf8_to_utf16(text, &n)) == NULL) {
+        if (len)
+            *len = 0;
+        if (buf && max > 0)
+            ((SQLWCHAR *)buf)[0] = 0;
+        lb_diag_post(dbc, SQL_SUCCESS_WITH_INFO, "01000",
+                     is_utf8(text) ? "[Lakebase] Out of memory for the output connection string; the connection is "
+                                     "open."
+                                   : "[Lakebase] The output connection string is not valid UTF-8, so it is left "
+                                     "empty; the connection is open.", 1);
+        return SQL_SUCCESS_WITH_INFO;
+    }
     if (len)
         *len = (SQLSMALLINT)(n > 32767 ? 32767 : n);
     SQLRETURN rc = SQL_SUCCESS;
@@ -176,6 +200,42 @@ static long login_timeout(SQLHDBC dbc)
     return (long)v;
 }
 
+/* psqlODBC's W entry point takes UTF-16, so every value of its connection string must
+ * be valid UTF-8; a DSN, the environment or the workspace may have given other bytes.
+ * Posts HY000 naming the value (never showing it), or HY001 when all are valid. */
+static void post_not_utf8(SQLHDBC dbc, const lb_plan *plan)
+{
+    /* The settings lb_build_psql_connstr passes on. */
+    static const lb_key passed[] = {LB_KEY_SERVER,  LB_KEY_PORT,          LB_KEY_DATABASE, LB_KEY_UID,
+                                    LB_KEY_SSLMODE, LB_KEY_SSL_ROOT_CERT, LB_KEY_PQOPT};
+    const lb_settings *s = &plan->settings;
+    char msg[400];
+    msg[0] = '\0';
+    if (plan->credential && !is_utf8(plan->credential))
+        snprintf(msg, sizeof(msg), "[Lakebase] The database credential the workspace issued is not valid UTF-8, "
+                 "so it cannot be passed to SQLDriverConnectW (it is not shown). Connect with SQLDriverConnect "
+                 "(ANSI), or report it to Databricks.");
+    else if (s->dsn && !is_utf8(s->dsn))
+        snprintf(msg, sizeof(msg), "[Lakebase] The DSN name is not valid UTF-8.");
+    for (size_t i = 0; msg[0] == '\0' && i < sizeof(passed) / sizeof(passed[0]); i++) {
+        const char *v = lb_settings_get(s, passed[i]);
+        if (v && !is_utf8(v))
+            snprintf(msg, sizeof(msg), "[Lakebase] %s (from %s) is not valid UTF-8, which SQLDriverConnectW "
+                     "needs: write it as UTF-8 (save odbc.ini as UTF-8 text).", lb_key_info(passed[i])->name,
+                     lb_source_name(s->source[passed[i]]));
+    }
+    for (size_t i = 0; msg[0] == '\0' && plan->input && i < plan->input->count; i++)
+        if (!is_utf8(plan->input->items[i].value))
+            snprintf(msg, sizeof(msg), "[Lakebase] The value of %.100s is not valid UTF-8, which "
+                     "SQLDriverConnectW needs.", is_utf8(plan->input->items[i].key) ? plan->input->items[i].key : "a key");
+    if (msg[0] == '\0') {
+        lb_diag_post(dbc, SQL_ERROR, "HY001", "[Lakebase] Out of memory.", 0);
+        return;
+    }
+    lb_log(&plan->log, LB_LOG_ERROR, "%s", msg + 11);
+    lb_diag_post(dbc, SQL_ERROR, "HY000", msg, 0);
+}
+
 static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
 {
     /* psqlODBC gets what is left of the connect's deadline, at least a second. */
@@ -189,8 +249,10 @@ static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
                                         SQL_DRIVER_NOPROMPT);
     size_t units = 0;
     uint16_t *w = lb_utf8_to_utf16(plan->psql_connstr, &units);
-    if (w == NULL)
+    if (w == NULL) {
+        post_not_utf8(dbc, plan);
         return SQL_ERROR;
+    }
     SQLRETURN rc = lb_psql.SQLDriverConnectW(dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
     lb_wipe(w, units * sizeof(*w));
     free(w);
@@ -204,7 +266,7 @@ static void post_hint(SQLHDBC dbc, const lb_plan *plan, const char *state, const
 {
     const char *id = lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID);
     const char *uid = lb_settings_get(&plan->settings, LB_KEY_UID);
-    char hint[800];
+    char hint[1200];
     if (strstr(msg, "role \"") && strstr(msg, "does not exist"))
         snprintf(hint, sizeof(hint),
                  "[Lakebase] The PostgreSQL role \"%.100s\" does not exist. Create the OAuth role in the Lakebase SQL "
@@ -213,6 +275,20 @@ static void post_hint(SQLHDBC dbc, const lb_plan *plan, const char *state, const
     else if (strstr(msg, "database \"") && strstr(msg, "does not exist")) {
         snprintf(hint, sizeof(hint), "[Lakebase] Database \"%.100s\" does not exist on this endpoint: check "
                  "Database (the default is databricks_postgres).", lb_settings_get(&plan->settings, LB_KEY_DATABASE));
+    } else if (strstr(msg, "certificate verify failed") || strstr(msg, "does not match host name") ||
+               strstr(msg, "root certificate file")) {
+        const char *root = lb_settings_get(&plan->settings, LB_KEY_SSL_ROOT_CERT);
+        int by_default = plan->settings.source[LB_KEY_SSL_ROOT_CERT] == LB_SRC_DEFAULT;
+        snprintf(hint, sizeof(hint),
+                 "[Lakebase] PostgreSQL's TLS certificate was not accepted (SSLmode=%s, CA bundle %.300s%s): the "
+                 "server at %.100s:%d %s, and no credential was sent to it. If it is your Lakebase endpoint, set "
+                 "SSLRootCert to the CA bundle that signed its certificate (and Servername to the name in it); "
+                 "SSLmode=require would send the credential to whichever server answers.",
+                 lb_settings_get(&plan->settings, LB_KEY_SSLMODE), root ? root : "(none)",
+                 by_default ? ", the system CA bundle" : "", lb_settings_get(&plan->settings, LB_KEY_SERVER),
+                 plan->settings.port,
+                 strstr(msg, "host name") ? "has a certificate for another host name"
+                                          : "has a certificate that these CAs did not sign");
     } else if (auth_failure(msg) && strcmp(uid, id) != 0)
         snprintf(hint, sizeof(hint),
                  "[Lakebase] UID \"%.100s\" is not the service principal's client id: an OAuth credential only "

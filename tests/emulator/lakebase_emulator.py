@@ -120,7 +120,7 @@ class Fault:
     plus a branch in Handler._apply_fault (or in Handler.send for a way of sending).
     """
 
-    FIELDS = ("method", "path", "count", "status", "headers", "body", "latency_ms", "reset",
+    FIELDS = ("method", "path", "count", "status", "headers", "body", "body_hex", "latency_ms", "reset",
               "trickle_bytes_per_s", "body_repeat", "truncate_at", "raw")
     MAX_REPEAT = 100_000_000
 
@@ -145,6 +145,15 @@ class Fault:
         self.body = spec.get("body")
         if self.body is not None and not isinstance(self.body, str):
             raise ValueError("fault 'body' must be a string (sent as is)")
+        # The same, as hex: for bodies that are not UTF-8 (a server sending raw bytes).
+        body_hex = self.body_hex = spec.get("body_hex")
+        if body_hex is not None:
+            if self.body is not None:
+                raise ValueError("fault 'body' and 'body_hex' exclude each other")
+            try:
+                self.body = bytes.fromhex(body_hex)
+            except (TypeError, ValueError):
+                raise ValueError("fault 'body_hex' must be a string of hex digits") from None
         self.latency_ms = float(spec.get("latency_ms", 0))
         if self.latency_ms < 0:
             raise ValueError("fault 'latency_ms' must be >= 0")
@@ -178,7 +187,10 @@ class Fault:
         return path == self.path
 
     def view(self):
-        return {f: getattr(self, f) for f in self.FIELDS}
+        view = {f: getattr(self, f) for f in self.FIELDS}
+        if self.body_hex is not None:
+            view["body"] = None   # raw bytes: shown as body_hex
+        return view
 
 
 # --------------------------------------------------------------------------------------------

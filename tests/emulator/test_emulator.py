@@ -447,6 +447,17 @@ class LocalLakebaseTest(unittest.TestCase):
         self.assertIn("token_endpoint", json.loads(raw))
         self.assertGreater(timing["total"], 0.1)
 
+    def test_fault_body_hex(self):
+        # Raw bytes that are not UTF-8 go out exactly; body and body_hex exclude each other.
+        view = self.emu.ctl("POST", "faults", {"method": "POST", "path": "/oidc/v1/token",
+                                               "body_hex": "7b2261223a2022fffe227d"})["faults"][0]
+        self.assertEqual((view["body"], view["body_hex"]), (None, "7b2261223a2022fffe227d"))
+        status, _, raw = self.emu.request("POST", "/oidc/v1/token", "grant_type=client_credentials")
+        self.assertEqual((status, raw), (200, b'{"a": "\xff\xfe"}'))
+        for bad in ({"body_hex": "zz"}, {"body_hex": 5}, {"body_hex": "00", "body": "x"}):
+            status, answer = self.emu.json("POST", "/_emulator/faults", dict(bad, path="/x"))
+            self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), bad)
+
     def test_fault_body_repeat(self):
         self.emu.ctl("POST", "faults", {"method": "POST", "path": "/oidc/v1/token",
                                         "body": "0123456789", "body_repeat": 1 << 20})

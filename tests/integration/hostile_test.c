@@ -33,6 +33,7 @@ typedef enum {
     K_UNKNOWN_DSN,   /* SQLConnect to a DSN that does not exist */
     K_SECRET_FILE,   /* ClientSecretFile readable by others */
     K_FILE,          /* raw names a special file (below) given as ClientSecretFile or DATABRICKS_CONFIG_FILE */
+    K_WIDE_DSN,      /* SQLDriverConnectW to a DSN of a private odbc.ini holding pre's lines */
 } kind;
 
 typedef struct {
@@ -91,6 +92,9 @@ static const hcase cases[] = {
     {"sslmode prefer", K_STRING, "sslmode=prefer;", NULL, NULL, NULL, NULL, 0, "HY000", "requires TLS"},
     {"sslmode unknown", K_STRING, "SSLmode=sometimes;", NULL, NULL, NULL, NULL, 0, "HY000", "not one of require"},
     {"CAFile missing", K_STRING, "CAFile=/nonexistent/ca.pem;", NULL, NULL, NULL, NULL, 0, "HY000", "not a readable file"},
+    {"SSLRootCert missing", K_STRING, "SSLRootCert=/nonexistent/root.pem;", NULL, NULL, NULL, NULL, 0, "HY000", "not a readable file"},
+    {"SSLRootCert a directory", K_STRING, "SSLRootCert=/tmp;", NULL, NULL, NULL, NULL, 0, "HY000", "not a readable file"},
+    {"sslrootcert inside pqopt", K_STRING, "pqopt={sslrootcert=/tmp/x.pem};", NULL, NULL, NULL, NULL, 0, "HY000", "set SSLRootCert instead"},
     {"TokenCache unknown", K_STRING, "TokenCache=disk;", NULL, NULL, NULL, NULL, 0, "HY000", "not one of memory, file, off"},
     {"TokenRefreshMargin negative", K_STRING, "TokenRefreshMargin=-1;", NULL, NULL, NULL, NULL, 0, "HY000", "between 0 and 3600"},
     {"WakeTimeout too large", K_STRING, "WakeTimeout=99999;", NULL, NULL, NULL, NULL, 0, "HY000", "between 0 and 3600"},
@@ -116,6 +120,13 @@ static const hcase cases[] = {
     {"W: NUL inside the stated length", K_NUL_INSIDE_W, NULL, NULL, NULL, NULL, NULL, 0, "HY090", "NUL"},
     {"W: missing Endpoint", K_WIDE, NULL, "Endpoint", NULL, NULL, NULL, 0, "HY000", "Missing setting Endpoint"},
     {"W: browse connect", K_BROWSE_W, NULL, NULL, NULL, NULL, NULL, 0, "HYC00", "not supported"},
+    /* Text that cannot go on to psqlODBC's W entry point: not valid UTF-8. */
+    {"W: DSN value caf\\xe9 (Latin-1)", K_WIDE_DSN, "Database=caf\xe9\n", NULL, NULL, NULL, NULL, 0, "HY000",
+     "Database (from the DSN) is not valid UTF-8"},
+    {"W: credential with the bytes FF FE", K_WIDE, NULL, NULL, NULL,
+     "{" CRED ", \"body_hex\": \"7b22746f6b656e223a202265794a68624763694f694a49557a49314e694a392e6533302e63326c6efffe"
+     "222c20226578706972655f74696d65223a2022323033302d30312d30315430303a30303a30305a227d\"}", NULL, 0, "HY000",
+     "credential the workspace issued is not valid UTF-8"},
     /* Hostile workspace answers. */
     {"token: invalid_client", K_STRING, "ClientSecret=wrong;", NULL, NULL, NULL, NULL, 0, "28000", "Check ClientID and ClientSecret"},
     {"token: empty 200 answer", K_STRING, NULL, NULL, NULL, "{" TOK ", \"body\": \"\"}", NULL, 0, "08001", "not a JSON object"},
@@ -166,20 +177,13 @@ static void base_string(char *buf, size_t size, const hcase *c)
     }
 }
 
+/* Every message, and the SQLSTATE of the first record ("" when there is none). */
 static void messages(SQLHDBC dbc, char *first_state, char *all, size_t size)
 {
-    all[0] = first_state[0] = '\0';
-    for (SQLSMALLINT i = 1; i < 20; i++) {
-        char st[6], msg[1200];
-        SQLINTEGER native;
-        SQLSMALLINT len;
-        if (!SQL_SUCCEEDED(SQLGetDiagRec(SQL_HANDLE_DBC, dbc, i, (SQLCHAR *)st, &native, (SQLCHAR *)msg, sizeof(msg), &len)))
-            break;
-        if (i == 1)
-            memcpy(first_state, st, 6);
-        size_t used = strlen(all);
-        snprintf(all + used, size - used, "[%s] %s | ", st, msg);
-    }
+    all_diags(dbc, all, size);
+    first_state[0] = '\0';
+    if (all[0] == '[')
+        snprintf(first_state, 6, "%.5s", all + 1);
 }
 
 static SQLRETURN run(const hcase *c, conn *k)
@@ -257,6 +261,26 @@ static SQLRETURN run(const hcase *c, conn *k)
         uint16_t *w = lb_utf8_to_utf16(in, NULL);
         SQLRETURN rc = SQLDriverConnectW(k->dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
         free(w);
+        return rc;
+    }
+    case K_WIDE_DSN: {
+        /* A private odbc.ini with one DSN: the base settings, then pre's raw lines. */
+        char ini[] = "/tmp/lb-odbcini-XXXXXX";
+        int fd = mkstemp(ini);
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "w");
+        fprintf(f, "[bad-text]\nDriver=Lakebase\nDatabricksHost=%s\nClientID=%s\nClientSecret=%s\n"
+                   "Endpoint=projects/demo/branches/main/endpoints/primary\nServername=localhost\nPort=%s\n"
+                   "CAFile=%s\nTokenCache=off\n%s", emulator_url, client_id, secret, pg_port, ca_file, c->pre);
+        fclose(f);
+        char *saved = strdup(getenv("ODBCINI"));
+        setenv("ODBCINI", ini, 1);
+        uint16_t *w = lb_utf8_to_utf16("DSN=bad-text", NULL);
+        SQLRETURN rc = SQLDriverConnectW(k->dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+        free(w);
+        setenv("ODBCINI", saved, 1);
+        free(saved);
+        unlink(ini);
         return rc;
     }
     case K_RAW:

@@ -54,21 +54,6 @@ static void connect_fails(const char *extra, char st[6], char *msg, size_t size)
     free_conn(&c);
 }
 
-/* Every message of the failed connection, joined. */
-static void all_diags(SQLHDBC dbc, char *out, size_t size)
-{
-    out[0] = '\0';
-    for (SQLSMALLINT i = 1;; i++) {
-        char st[6], msg[1024];
-        SQLINTEGER native;
-        SQLSMALLINT len;
-        if (!SQL_SUCCEEDED(SQLGetDiagRec(SQL_HANDLE_DBC, dbc, i, (SQLCHAR *)st, &native, (SQLCHAR *)msg, sizeof(msg), &len)))
-            break;
-        size_t used = strlen(out);
-        snprintf(out + used, size - used, "[%s] %s | ", st, msg);
-    }
-}
-
 static void reset(void)
 {
     emulator_call("DELETE", "/_emulator/faults", NULL);

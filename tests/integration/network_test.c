@@ -37,21 +37,6 @@ static SQLRETURN try_connect(conn *c, const char *extra)
     return SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
 }
 
-/* Every diagnostic record, joined. */
-static void all_diags(SQLHDBC dbc, char *out, size_t size)
-{
-    out[0] = '\0';
-    for (SQLSMALLINT i = 1; i < 20; i++) {
-        char st[6], msg[1200];
-        SQLINTEGER native;
-        SQLSMALLINT len;
-        if (!SQL_SUCCEEDED(SQLGetDiagRec(SQL_HANDLE_DBC, dbc, i, (SQLCHAR *)st, &native, (SQLCHAR *)msg, sizeof(msg), &len)))
-            break;
-        size_t used = strlen(out);
-        snprintf(out + used, size - used, "[%s] %s | ", st, msg);
-    }
-}
-
 /* A failing connect: its first SQLSTATE, every message, and how long it took. */
 static double connect_fails(const char *extra, char st[6], char *all, size_t size)
 {

@@ -94,6 +94,20 @@ void first_diag(SQLHDBC dbc, char state[6], char *msg, size_t size)
         fail_msg("no diagnostic record (rc %d)", rc);
 }
 
+void all_diags(SQLHDBC dbc, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (SQLSMALLINT i = 1; i < 20; i++) {
+        char st[6], msg[1200];
+        SQLINTEGER native;
+        SQLSMALLINT len;
+        if (!SQL_SUCCEEDED(SQLGetDiagRec(SQL_HANDLE_DBC, dbc, i, (SQLCHAR *)st, &native, (SQLCHAR *)msg, sizeof(msg), &len)))
+            break;
+        size_t used = strlen(out);
+        snprintf(out + used, size - used, "[%s] %s | ", st, msg);
+    }
+}
+
 void assert_connected(SQLHDBC dbc, SQLRETURN rc)
 {
     if (!SQL_SUCCEEDED(rc)) {

@@ -38,6 +38,8 @@ conn new_conn(void);
 void free_conn(conn *c);
 /* The first diagnostic record of the connection; fails the test when there is none. */
 void first_diag(SQLHDBC dbc, char state[6], char *msg, size_t size);
+/* Every diagnostic record of the connection, joined as "[state] message | ...". */
+void all_diags(SQLHDBC dbc, char *out, size_t size);
 /* Fails the test with the connection's first diagnostic unless rc is a success. */
 void assert_connected(SQLHDBC dbc, SQLRETURN rc);
 /* Runs SELECT current_user, current_database() and checks the client id and databricks_postgres. */

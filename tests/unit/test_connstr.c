@@ -162,6 +162,37 @@ static void test_psql_string(void **state)
     lb_kvlist_free(&kv);
 }
 
+/* sslrootcert joins the user's pqopt, single-quoted for libpq, the whole braced for ODBC. */
+static void test_psql_string_pqopt(void **state)
+{
+    (void)state;
+    lb_kvlist kv = parse_ok("pqopt={ignored};D5=ignored");
+    lb_settings s = {0};
+    char server[] = "db", port[] = "5432", db[] = "d", uid[] = "u", mode[] = "verify-full",
+         root[] = "/a b/it's\\}.pem", pqopt[] = "application_name=x";
+    s.value[LB_KEY_SERVER] = server;
+    s.value[LB_KEY_PORT] = port;
+    s.value[LB_KEY_DATABASE] = db;
+    s.value[LB_KEY_UID] = uid;
+    s.value[LB_KEY_SSLMODE] = mode;
+    s.value[LB_KEY_SSL_ROOT_CERT] = root;
+    s.value[LB_KEY_PQOPT] = pqopt;
+    char *out = lb_build_psql_connstr(&s, &kv, "t");
+    assert_string_equal(out, "Debug=0;CommLog=0;Servername=db;Port=5432;Database=d;UID=u;SSLmode=verify-full;"
+                             "pqopt={application_name=x sslrootcert='/a b/it\\'s\\\\}}.pem'};PWD={t};");
+    free(out);
+    /* Without SSLRootCert the user's pqopt goes on alone; without either, no pqopt. */
+    s.value[LB_KEY_SSL_ROOT_CERT] = NULL;
+    out = lb_build_psql_connstr(&s, &kv, "t");
+    assert_non_null(strstr(out, ";pqopt={application_name=x};PWD"));
+    free(out);
+    s.value[LB_KEY_PQOPT] = NULL;
+    out = lb_build_psql_connstr(&s, &kv, "t");
+    assert_null(strstr(out, "pqopt"));
+    free(out);
+    lb_kvlist_free(&kv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_format_round_trip),
         cmocka_unit_test(test_output_string_drops_secrets),
         cmocka_unit_test(test_psql_string),
+        cmocka_unit_test(test_psql_string_pqopt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

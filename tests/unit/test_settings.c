@@ -355,6 +355,52 @@ static void test_long_dsn_value(void **state)
     assert_non_null(strstr(err.message, "too long"));
 }
 
+/* SSLRootCert: none for require, the system bundle by default for verify-ca/verify-full,
+ * the user's file (from the environment too) when readable; pqopt is read from the DSN
+ * and may not set sslrootcert itself. */
+static void test_postgres_ca(void **state)
+{
+    (void)state;
+    lb_settings s;
+    lb_error err;
+    assert_int_equal(resolve(FULL, &s, &err), LB_OK);
+    assert_null(lb_settings_get(&s, LB_KEY_SSL_ROOT_CERT));
+    lb_settings_free(&s);
+
+    assert_int_equal(resolve(FULL "SSLmode=verify-ca", &s, &err), LB_OK);
+    const char *def = lb_settings_get(&s, LB_KEY_SSL_ROOT_CERT);
+    assert_non_null(def);
+    assert_int_equal(s.source[LB_KEY_SSL_ROOT_CERT], LB_SRC_DEFAULT);
+    assert_int_equal(access(def, R_OK), 0);
+    lb_settings_free(&s);
+
+    char path[] = "/tmp/lb-root-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char env_line[64];
+    snprintf(env_line, sizeof(env_line), "PGSSLROOTCERT=%s", path);
+    const char *env[] = {env_line, NULL};
+    static const char *const dsn[] = {"pqopt=keepalives_idle=30", NULL};
+    fake_env = env;
+    fake_dsn = dsn;
+    assert_int_equal(resolve("DSN=mydsn;" FULL "SSLmode=verify-full", &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_SSL_ROOT_CERT), path);
+    assert_int_equal(s.source[LB_KEY_SSL_ROOT_CERT], LB_SRC_ENV);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_PQOPT), "keepalives_idle=30");
+    assert_int_equal(s.source[LB_KEY_PQOPT], LB_SRC_DSN);
+    lb_settings_free(&s);
+    unlink(path);
+    expect_error(FULL "SSLmode=verify-full", "SSLRootCert", "not a readable file"); /* the env file is gone */
+    fake_env = NULL;
+    expect_error(FULL "SSLRootCert=/tmp", "SSLRootCert", "not a readable file");
+    expect_error(FULL "pqopt={connect_timeout=5 sslrootcert = /x.pem}", "sets sslrootcert", "SSLRootCert instead");
+    expect_error(FULL "D5={sslrootcert=/x.pem}", "sets sslrootcert", NULL);
+    /* Only the keyword counts, not a value that mentions it. */
+    assert_int_equal(resolve(FULL "pqopt={application_name=nosslrootcert}", &s, &err), LB_OK);
+    lb_settings_free(&s);
+}
+
 static void test_key_table(void **state)
 {
     (void)state;
@@ -363,6 +409,8 @@ static void test_key_table(void **state)
     assert_true(lb_key_is_owned("Driver"));
     assert_true(lb_key_is_owned("dsn"));
     assert_false(lb_key_is_owned("UseDeclareFetch"));
+    assert_true(lb_key_is_owned("sslrootcert"));
+    assert_true(lb_key_is_owned("PQOPT"));
     assert_true(lb_key_is_secret("clientsecret"));
     assert_true(lb_key_is_secret("PWD"));
     assert_true(lb_key_is_secret("password"));
@@ -383,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup(test_databrickscfg_read_only_when_needed, setup),
         cmocka_unit_test_setup(test_secret_file, setup),
         cmocka_unit_test_setup(test_long_dsn_value, setup),
+        cmocka_unit_test_setup(test_postgres_ca, setup),
         cmocka_unit_test_setup(test_key_table, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
