@@ -98,7 +98,7 @@ lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credenti
     } else {
         out->expire_time = t;
     }
-    json_object_put(obj);
+    lb_json_put_wiped(obj);
     return rc;
 }
 

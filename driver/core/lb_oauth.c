@@ -118,7 +118,7 @@ lb_result lb_oauth_parse_token(const char *body, size_t len, lb_token *out, lb_e
         if (lb_json_int64(obj, "expires_in", &e) == 0 && e > 0)
             out->expires_in = e;
     }
-    json_object_put(obj);
+    lb_json_put_wiped(obj);
     return rc;
 }
 
