@@ -311,7 +311,29 @@ static void odbc_fail(SQLSMALLINT type, SQLHANDLE h, const char *what)
     _exit(1);
 }
 
-/* The DSN: the fixture's, without ClientSecret, with ClientSecretFile and TokenCache=off. */
+static int from_profile; /* the profile case: the secret in a ~/.databrickscfg profile */
+
+/* A Databricks config file whose DEFAULT profile holds the client secret. */
+static void write_databrickscfg(const char *state, const char *dir)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/client-secret", state);
+    size_t len, map_len;
+    char *buf = slurp(path, &len, &map_len);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    snprintf(path, sizeof(path), "%s/databrickscfg", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    static const char head[] = "[DEFAULT]\nclient_secret = ";
+    if (fd < 0 || write(fd, head, sizeof(head) - 1) != (ssize_t)sizeof(head) - 1 ||
+        write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf) || write(fd, "\n", 1) != 1)
+        _exit(2);
+    close(fd);
+    unslurp(buf, map_len);
+    setenv("DATABRICKS_CONFIG_FILE", path, 1);
+}
+
+/* The DSN: the fixture's, without ClientSecret, with ClientSecretFile (but in the profile
+ * case) and TokenCache=off. */
 static void write_odbc_ini(const char *state, const char *dir)
 {
     char path[1024];
@@ -328,7 +350,9 @@ static void write_odbc_ini(const char *state, const char *dir)
         _exit(2);
     }
     char head[1200];
-    int hl = snprintf(head, sizeof(head), "[lakebase-scan]\nClientSecretFile=%s/client-secret\nTokenCache=off\n", state);
+    int hl = from_profile ? snprintf(head, sizeof(head), "[lakebase-scan]\nTokenCache=off\n")
+                          : snprintf(head, sizeof(head), "[lakebase-scan]\nClientSecretFile=%s/client-secret\nTokenCache=off\n",
+                                     state);
     if (write(fd, head, (size_t)hl) != hl)
         _exit(2);
     for (char *line = strchr(section, '\n') + 1; line < buf + len;) {
@@ -479,14 +503,18 @@ static int child(const char *which, int cred_in, int cred_out, result *out)
         char dir[] = "/tmp/lb-memscan-XXXXXX";
         if (mkdtemp(dir) == NULL)
             _exit(2);
+        from_profile = strcmp(which, "profile") == 0;
         use_dsn(state, dir);
-        if (strcmp(which, "driver") == 0) {
+        if (from_profile)
+            write_databrickscfg(state, dir);
+        if (strcmp(which, "psqlodbc") != 0) {
             run_driver_case(client_id, cred, sizeof(cred));
             size_t l = strlen(cred);
-            if (write(cred_out, cred, l) != (ssize_t)l)
+            if (cred_out >= 0 && write(cred_out, cred, l) != (ssize_t)l)
                 _exit(2);
             lb_wipe(cred, sizeof(cred));
-            close(cred_out);
+            if (cred_out >= 0)
+                close(cred_out);
         } else {
             size_t got = 0;
             ssize_t r;
@@ -501,6 +529,8 @@ static int child(const char *which, int cred_in, int cred_out, result *out)
         snprintf(ini, sizeof(ini), "%s/odbc.ini", dir);
         unlink(ini);
         snprintf(ini, sizeof(ini), "%s/odbcinst.ini", dir);
+        unlink(ini);
+        snprintf(ini, sizeof(ini), "%s/databrickscfg", dir);
         unlink(ini);
         rmdir(dir);
         /* The scan must find this one live copy of a random needle (in the heap). */
@@ -529,6 +559,29 @@ static int child(const char *which, int cred_in, int cred_out, result *out)
     return 0;
 }
 
+/* The assertions on a driver case; the number of failed ones. */
+static int check(const char *title, const result *r)
+{
+    int failed = 0;
+    printf("  %s:\n", title);
+    for (int k = 0; k < K_KINDS; k++) {
+        if (k == K_CREDENTIAL || k == K_CANARY)
+            continue;
+        int ok = r->whole[k] == 0 && r->tails[k] == 0;
+        printf("%s %-20s %ld, %ld (want 0, 0)\n", ok ? "ok  " : "FAIL", kind_name[k], r->whole[k], r->tails[k]);
+        failed += !ok;
+    }
+    long bare = r->whole[K_CREDENTIAL] - r->in_connstr;
+    int ok = bare == 0;
+    printf("%s %-20s %ld outside a connection string for psqlODBC (want 0)\n", ok ? "ok  " : "FAIL",
+           kind_name[K_CREDENTIAL], bare);
+    failed += !ok;
+    ok = r->in_connstr <= 2;
+    printf("%s %-20s %ld in psqlODBC's copies of its connection string (want at most its 2), %ld tail(s)\n",
+           ok ? "ok  " : "FAIL", kind_name[K_CREDENTIAL], r->in_connstr, r->tails[K_CREDENTIAL]);
+    return failed + !ok;
+}
+
 int main(void)
 {
 #ifdef UNDER_SANITIZER
@@ -540,37 +593,24 @@ int main(void)
     int cred_pipe[2];
     if (pipe(cred_pipe) != 0)
         return 2;
-    result drv, base;
+    result drv, base, prof;
     if (child("driver", -1, cred_pipe[1], &drv) != 0)
         return 1;
     if (child("psqlodbc", cred_pipe[0], -1, &base) != 0)
         return 1;
     close(cred_pipe[0]);
-    int failed = 0;
-    printf("left in memory after disconnect (whole copies, tails):\n");
-    if (drv.whole[K_CANARY] != 1 || base.whole[K_CANARY] != 1) {
-        printf("FAIL the scan missed the planted canary (%ld, %ld copies found, want 1)\n", drv.whole[K_CANARY],
-               base.whole[K_CANARY]);
+    if (child("profile", -1, -1, &prof) != 0)
+        return 1;
+    if (drv.whole[K_CANARY] != 1 || base.whole[K_CANARY] != 1 || prof.whole[K_CANARY] != 1) {
+        printf("FAIL the scan missed the planted canary (%ld, %ld, %ld copies found, want 1)\n", drv.whole[K_CANARY],
+               base.whole[K_CANARY], prof.whole[K_CANARY]);
         return 1;
     }
-    for (int k = 0; k < K_KINDS; k++) {
-        if (k == K_CREDENTIAL || k == K_CANARY)
-            continue;
-        int ok = drv.whole[k] == 0 && drv.tails[k] == 0;
-        printf("%s %-20s %ld, %ld (want 0, 0)\n", ok ? "ok  " : "FAIL", kind_name[k], drv.whole[k], drv.tails[k]);
-        failed += !ok;
-    }
-    long bare = drv.whole[K_CREDENTIAL] - drv.in_connstr;
-    int ok = bare == 0;
-    printf("%s %-20s %ld outside a connection string for psqlODBC (want 0)\n", ok ? "ok  " : "FAIL",
-           kind_name[K_CREDENTIAL], bare);
-    failed += !ok;
-    ok = drv.in_connstr <= 2;
-    printf("%s %-20s %ld in psqlODBC's copies of its connection string (want at most its 2), %ld tail(s)\n",
-           ok ? "ok  " : "FAIL", kind_name[K_CREDENTIAL], drv.in_connstr, drv.tails[K_CREDENTIAL]);
-    failed += !ok;
-    printf("     psqlODBC alone, same connection string: %ld whole (%ld in it), %ld tail(s)\n",
+    printf("left in memory after disconnect (whole copies, tails):\n");
+    int failed = check("driver case, secret in ClientSecretFile", &drv);
+    printf("     psqlODBC alone, same connection string: credential %ld whole (%ld in it), %ld tail(s)\n",
            base.whole[K_CREDENTIAL], base.in_connstr, base.tails[K_CREDENTIAL]);
+    failed += check("driver case, secret in a ~/.databrickscfg profile", &prof);
     return failed ? 1 : 0;
 #endif
 }
