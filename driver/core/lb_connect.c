@@ -9,6 +9,7 @@
 
 #include "lb_buf.h"
 #include "lb_oauth.h"
+#include "lb_secmem.h"
 
 char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const char *credential)
 {
@@ -35,7 +36,7 @@ char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const 
     lb_connstr_append(&b, "SSLmode", lb_settings_get(s, LB_KEY_SSLMODE), 0);
     /* Braced: psqlODBC percent-decodes an unbraced password. */
     lb_connstr_append(&b, "PWD", credential, 1);
-    char *out = b.overflow ? NULL : lb_buf_steal(&b);
+    char *out = b.overflow || b.data == NULL ? NULL : lb_secmem_dup(b.data); /* kept out of core dumps */
     lb_buf_free_secret(&b);
     return out;
 }

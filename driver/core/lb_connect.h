@@ -39,7 +39,8 @@ void lb_plan_free(lb_plan *plan);
 /* The psqlODBC connection string: DSN (so psqlODBC applies the user's options from
  * odbc.ini), every key the driver does not own unchanged, psqlODBC's own logging off
  * (Debug=0, CommLog=0: it would log the password), then host, port, database, user,
- * sslmode and the credential as a braced PWD. */
+ * sslmode and the credential as a braced PWD. The string lives in pages kept out of core
+ * dumps (lb_secmem_dup): free it with lb_secret_free. */
 char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const char *credential);
 
 /* The caller's input with every secret key left out. */

@@ -20,6 +20,18 @@ void *lb_secmem_calloc(size_t n, size_t size);
  * whoever handed its allocator to a library can check that the library uses it. */
 unsigned long lb_secmem_handed_out(void);
 
+/* Long-lived secrets (tokens, credentials, the connection string handed to psqlODBC)
+ * live in pages of one region the driver maps itself and marks MADV_DONTDUMP, so that a
+ * core dump leaves them out. lb_secmem_dup copies s there (a whole number of pages per
+ * secret; when the region is full or cannot be mapped, an ordinary malloc'd copy);
+ * lb_secret_free (lb_buf.h) frees either kind: it wipes, then gives region pages back
+ * through lb_secmem_release. */
+char *lb_secmem_dup(const char *s);
+/* Whether p lies in the region. */
+int lb_secmem_owns(const void *p);
+/* Wipes and frees a block lb_secmem_dup returned from the region. */
+void lb_secmem_release(void *p);
+
 /* Wipes up to `bytes` of the calling thread's stack below the caller's frame: what the
  * callees of a connect left there (libcurl's, OpenSSL's, psqlODBC's and libpq's locals
  * that held the request, the answer or the password). Never comes closer than 16 KiB to

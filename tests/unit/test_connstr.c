@@ -156,7 +156,7 @@ static void test_psql_string(void **state)
     lb_kvlist back = parse_ok(out);
     assert_string_equal(lb_kvlist_get(&back, "PWD"), "tok}en;=");
     lb_kvlist_free(&back);
-    free(out);
+    lb_secret_free(out);
     lb_kvlist_free(&kv);
 }
 

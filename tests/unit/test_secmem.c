@@ -1,5 +1,6 @@
-/* Secret memory: the wiping allocator handed to libcurl (lb_secmem) and the wiping of
- * json-c's strings before an answer is freed (lb_json_put_wiped). */
+/* Secret memory: the wiping allocator handed to libcurl (lb_secmem), the pages kept out
+ * of core dumps, and the wiping of json-c's strings before an answer is freed
+ * (lb_json_put_wiped). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,8 +10,61 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
+#include "lb_buf.h"
 #include "lb_json.h"
 #include "lb_secmem.h"
+
+/* The VmFlags of the mapping that holds p, from /proc/self/smaps. */
+static void vm_flags(const void *p, char *out, size_t size)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    assert_non_null(f);
+    char line[512];
+    int in = 0;
+    out[0] = '\0';
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            in = (unsigned long)p >= lo && (unsigned long)p < hi;
+        else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+            snprintf(out, size, "%s", line + 8);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static void test_dup_kept_out_of_core_dumps(void **state)
+{
+    (void)state;
+    char *a = lb_secmem_dup("a-database-credential");
+    assert_string_equal(a, "a-database-credential");
+    assert_true(lb_secmem_owns(a));
+    char flags[512];
+    vm_flags(a, flags, sizeof(flags));
+    printf("VmFlags of the secret's mapping:%s", flags);
+    assert_non_null(strstr(flags, " dd")); /* MADV_DONTDUMP */
+
+    char big[10000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    char *b = lb_secmem_dup(big); /* more than a page */
+    assert_true(lb_secmem_owns(b));
+    assert_string_equal(b, big);
+    lb_secret_free(a);
+    char *c = lb_secmem_dup("next"); /* first fit: a's page again, freed and wiped */
+    assert_ptr_equal(c, a);
+    assert_string_equal(c, "next");
+    lb_secret_free(b);
+    lb_secret_free(c);
+
+    char *m = malloc(8);
+    assert_false(lb_secmem_owns(m));
+    strcpy(m, "plain");
+    lb_secret_free(m); /* an ordinary malloc'd secret still works */
+}
 
 static void test_realloc_keeps_contents(void **state)
 {
@@ -79,6 +133,7 @@ int main(void)
         cmocka_unit_test(test_strdup_calloc),
         cmocka_unit_test(test_json_strings_wiped),
         cmocka_unit_test(test_scrub_stack_returns),
+        cmocka_unit_test(test_dup_kept_out_of_core_dumps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
