@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lb_buf.h"
+#include "lb_secmem.h"
 
 #define FILE_MAGIC "lakebase-odbc-cache 1\n"
 #define FILE_MAX (64 * 1024)
@@ -187,7 +188,7 @@ static int read_file(const lb_cache_opts *opts, const char *path, char **value, 
             if (nl && nl > v) {
                 *nl = '\0';
                 long long left = until - (long long)time(NULL);
-                if (left > 0 && (*value = strdup(v)) != NULL) {
+                if (left > 0 && (*value = lb_secmem_dup(v)) != NULL) {
                     *remaining_s = left;
                     rc = 0;
                 }
@@ -296,7 +297,7 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
     }
     for (;;) {
         if (e->value && lb_now_ms() < e->usable_until_ms) {
-            *value = strdup(e->value);
+            *value = lb_secmem_dup(e->value);
             *origin = LB_FROM_MEMORY;
             pthread_mutex_unlock(&mu);
             if (*value == NULL)
@@ -330,7 +331,7 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
     e->fetching = 0;
     if (rc == LB_OK) {
         drop_value(e);
-        if (window_s > 0 && (e->value = strdup(item.value)) != NULL)
+        if (window_s > 0 && (e->value = lb_secmem_dup(item.value)) != NULL)
             e->usable_until_ms = lb_now_ms() + window_s * 1000;
     } else {
         e->failed_generation = gen;

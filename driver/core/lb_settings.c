@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lb_secmem.h"
+
 static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_PROFILE] = {"Profile", {NULL}, "DATABRICKS_CONFIG_PROFILE", NULL,
                         "a profile of ~/.databrickscfg (or DATABRICKS_CONFIG_FILE)", 0, 1},
@@ -466,7 +468,7 @@ static lb_result secret_from_file(lb_settings *s, lb_error *err)
         rc = bad_value(err, s, LB_KEY_CLIENT_SECRET_FILE, n ? "holds more than a secret on its first line" : "is empty");
     else {
         lb_secret_free(s->value[LB_KEY_CLIENT_SECRET]);
-        s->value[LB_KEY_CLIENT_SECRET] = strdup(buf);
+        s->value[LB_KEY_CLIENT_SECRET] = lb_secmem_dup(buf);
         s->source[LB_KEY_CLIENT_SECRET] = s->source[LB_KEY_CLIENT_SECRET_FILE];
         if (s->value[LB_KEY_CLIENT_SECRET] == NULL)
             rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
@@ -525,7 +527,7 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
         }
         if (v == NULL)
             continue;
-        if ((out->value[k] = strdup(v)) == NULL) {
+        if ((out->value[k] = def->secret ? lb_secmem_dup(v) : strdup(v)) == NULL) {
             lb_wipe(buf, sizeof(buf));
             lb_kvlist_free(&profile);
             lb_settings_free(out);

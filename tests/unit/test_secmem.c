@@ -13,8 +13,11 @@
 #include <stdio.h>
 
 #include "lb_buf.h"
+#include "lb_cache.h"
+#include "lb_connstr.h"
 #include "lb_json.h"
 #include "lb_secmem.h"
+#include "lb_settings.h"
 
 /* The VmFlags of the mapping that holds p, from /proc/self/smaps. */
 static void vm_flags(const void *p, char *out, size_t size)
@@ -126,6 +129,54 @@ static void test_scrub_stack_returns(void **state)
     lb_secmem_scrub_stack((size_t)1 << 40); /* bounded by the stack: no crash */
 }
 
+static const char *no_env(const char *name)
+{
+    (void)name;
+    return NULL;
+}
+
+static lb_result fetch_value(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    (void)ctx;
+    (void)err;
+    out->value = lb_secmem_dup("cached-credential");
+    out->lifetime_s = 3600;
+    return LB_OK;
+}
+
+/* The long-lived secrets: the client secret in the settings, the cached values and the
+ * copies the cache hands out. */
+static void test_long_lived_secrets_in_region(void **state)
+{
+    (void)state;
+    static const char cs[] = "DatabricksHost=https://ws.example.com;ClientID=cid;ClientSecret=sec;"
+                             "Endpoint=projects/p/branches/b/endpoints/e;Servername=db.example;";
+    lb_kvlist kv;
+    lb_error err;
+    lb_error_init(&err);
+    assert_int_equal(lb_connstr_parse(cs, strlen(cs), &kv, &err), LB_OK);
+    lb_sources src = {.env_get = no_env};
+    lb_settings st;
+    assert_int_equal(lb_settings_resolve(&kv, &src, &st, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&st, LB_KEY_CLIENT_SECRET), "sec");
+    assert_true(lb_secmem_owns(lb_settings_get(&st, LB_KEY_CLIENT_SECRET)));
+    assert_false(lb_secmem_owns(lb_settings_get(&st, LB_KEY_CLIENT_ID)));
+    lb_settings_free(&st);
+    lb_kvlist_free(&kv);
+
+    lb_cache_opts o = {.mode = LB_CACHE_MEMORY, .margin_s = 300, .what = "test value"};
+    char *v = NULL;
+    lb_cache_origin origin;
+    assert_int_equal(lb_cache_get("secmem-test-key", &o, fetch_value, NULL, &v, &origin, &err), LB_OK);
+    lb_secret_free(v);
+    assert_int_equal(lb_cache_get("secmem-test-key", &o, fetch_value, NULL, &v, &origin, &err), LB_OK);
+    assert_int_equal(origin, LB_FROM_MEMORY);
+    assert_string_equal(v, "cached-credential");
+    assert_true(lb_secmem_owns(v));
+    lb_cache_invalidate("secmem-test-key", v, &o);
+    lb_secret_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_json_strings_wiped),
         cmocka_unit_test(test_scrub_stack_returns),
         cmocka_unit_test(test_dup_kept_out_of_core_dumps),
+        cmocka_unit_test(test_long_lived_secrets_in_region),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
