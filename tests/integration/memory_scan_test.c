@@ -10,7 +10,11 @@
  *   driver    the connect through the driver, as above;
  *   psqlodbc  for comparison, a connect straight into psqlODBC (dlopen'd, no driver
  *             manager, no driver) with the credential the driver case was issued, in the
- *             connection string the driver hands psqlODBC.
+ *             connection string the driver hands psqlODBC;
+ *   profile   the driver case with the secret in a ~/.databrickscfg profile instead;
+ *   appcurl   the driver case in an application that initialised libcurl first: the
+ *             driver's allocator is then not libcurl's, and its debug log must say so
+ *             (what is left is printed, not asserted).
  * Asserted for the driver case: no copy or tail of the client secret, the base64 pair or
  * a workspace token; no whole credential but inside a copy of the connection string the
  * driver hands psqlODBC ("PWD={" before it), and at most two of those. psqlODBC 13's
@@ -27,6 +31,7 @@
  *
  * Under a sanitizer the scan is skipped (exit 77): shadow memory and the allocator's
  * reserve are terabytes of readable address space. */
+#include <curl/curl.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +79,7 @@ typedef struct {
     long whole[K_KINDS];      /* whole copies */
     long tails[K_KINDS];      /* tails without their head */
     long in_connstr;          /* whole credentials inside a connection string for psqlODBC */
+    int said_not_ours;        /* the debug log said libcurl's allocator is not the driver's */
 } result;
 static result res;
 
@@ -504,6 +510,16 @@ static int child(const char *which, int cred_in, int cred_out, result *out)
         if (mkdtemp(dir) == NULL)
             _exit(2);
         from_profile = strcmp(which, "profile") == 0;
+        int app_curl = strcmp(which, "appcurl") == 0;
+        char log_path[1100];
+        snprintf(log_path, sizeof(log_path), "%s/driver.log", dir);
+        if (app_curl) {
+            /* The application initialises libcurl before the driver's first connect. */
+            if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                _exit(2);
+            setenv("LAKEBASE_ODBC_LOG_LEVEL", "debug", 1);
+            setenv("LAKEBASE_ODBC_LOG_FILE", log_path, 1);
+        }
         use_dsn(state, dir);
         if (from_profile)
             write_databrickscfg(state, dir);
@@ -532,6 +548,13 @@ static int child(const char *which, int cred_in, int cred_out, result *out)
         unlink(ini);
         snprintf(ini, sizeof(ini), "%s/databrickscfg", dir);
         unlink(ini);
+        if (app_curl) {
+            size_t len, map_len;
+            char *log = slurp(log_path, &len, &map_len);
+            res.said_not_ours = strstr(log, "libcurl was initialised by the application before the driver") != NULL;
+            unslurp(log, map_len);
+            unlink(log_path);
+        }
         rmdir(dir);
         /* The scan must find this one live copy of a random needle (in the heap). */
         unsigned char *canary = malloc(64);
@@ -611,6 +634,20 @@ int main(void)
     printf("     psqlODBC alone, same connection string: credential %ld whole (%ld in it), %ld tail(s)\n",
            base.whole[K_CREDENTIAL], base.in_connstr, base.tails[K_CREDENTIAL]);
     failed += check("driver case, secret in a ~/.databrickscfg profile", &prof);
+    result app;
+    if (child("appcurl", -1, -1, &app) != 0)
+        return 1;
+    if (app.whole[K_CANARY] != 1) {
+        printf("FAIL the scan missed the planted canary in the appcurl case\n");
+        return 1;
+    }
+    int ok = app.said_not_ours;
+    printf("  driver case, the application initialised libcurl first (outside the driver's reach):\n"
+           "%s the debug log says libcurl's copies are not wiped\n"
+           "     left: base64(id:secret) %ld, %ld; workspace token %ld, %ld; credential %ld outside psqlODBC's "
+           "connection strings\n", ok ? "ok  " : "FAIL", app.whole[K_BASIC], app.tails[K_BASIC], app.whole[K_TOKEN],
+           app.tails[K_TOKEN], app.whole[K_CREDENTIAL] - app.in_connstr);
+    failed += !ok;
     return failed ? 1 : 0;
 #endif
 }
