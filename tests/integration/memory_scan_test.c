@@ -12,6 +12,9 @@
  *             manager, no driver) with the credential the driver case was issued, in the
  *             connection string the driver hands psqlODBC;
  *   profile   the driver case with the secret in a ~/.databrickscfg profile instead;
+ *   memcache  the driver case with TokenCache=memory: the cached token and credential
+ *             must be in mappings left out of core dumps (VmFlags "dd" in
+ *             /proc/self/smaps) and nowhere else (but psqlODBC's copies);
  *   appcurl   the driver case in an application that initialised libcurl first: the
  *             driver's allocator is then not libcurl's, and its debug log must say so
  *             (what is left is printed, not asserted).
@@ -79,6 +82,7 @@ typedef struct {
     long whole[K_KINDS];      /* whole copies */
     long tails[K_KINDS];      /* tails without their head */
     long in_connstr;          /* whole credentials inside a connection string for psqlODBC */
+    long whole_dd[K_KINDS];   /* whole copies in mappings left out of core dumps */
     int said_not_ours;        /* the debug log said libcurl's allocator is not the driver's */
 } result;
 static result res;
@@ -231,25 +235,43 @@ static void scan(void)
     if (win == MAP_FAILED)
         _exit(2);
     uintptr_t self_lo = (uintptr_t)win, self_hi = self_lo + cap;
-    int mfd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    /* The mappings, with whether each is left out of core dumps (VmFlags "dd"). */
+    int mfd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
     int mem = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
     if (mfd < 0 || mem < 0)
         _exit(2);
-    static char maps[1 << 20];
+    static char smaps[4 << 20];
     size_t got = 0;
     ssize_t r;
-    while (got < sizeof(maps) - 1 && (r = read(mfd, maps + got, sizeof(maps) - 1 - got)) > 0)
+    while (got < sizeof(smaps) - 1 && (r = read(mfd, smaps + got, sizeof(smaps) - 1 - got)) > 0)
         got += (size_t)r;
-    maps[got] = '\0';
+    smaps[got] = '\0';
     close(mfd);
-    int verbose = getenv("LB_MEMSCAN_ADDRESSES") != NULL; /* for a debugger: where, never what */
-    unsigned long long scanned = 0;
-    for (char *line = strtok(maps, "\n"); line; line = strtok(NULL, "\n")) {
+    static struct {
+        unsigned long lo, hi;
+        char perms[8], name[512];
+        int dd;
+    } maps[8192];
+    int n_maps = 0;
+    for (char *line = strtok(smaps, "\n"); line; line = strtok(NULL, "\n")) {
         unsigned long lo, hi;
         char perms[8] = "", name[512] = "";
-        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %511[^\n]", &lo, &hi, perms, name) < 3 || perms[0] != 'r')
-            continue;
-        if (strstr(name, "[vvar") || strstr(name, "[vsyscall]") || (lo < self_hi && hi > self_lo))
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %511[^\n]", &lo, &hi, perms, name) >= 3 && n_maps < 8192) {
+            maps[n_maps].lo = lo;
+            maps[n_maps].hi = hi;
+            memcpy(maps[n_maps].perms, perms, sizeof(perms));
+            memcpy(maps[n_maps].name, name, sizeof(name));
+            maps[n_maps++].dd = 0;
+        } else if (n_maps > 0 && strncmp(line, "VmFlags:", 8) == 0) {
+            maps[n_maps - 1].dd = strstr(line, " dd") != NULL;
+        }
+    }
+    int verbose = getenv("LB_MEMSCAN_ADDRESSES") != NULL; /* for a debugger: where, never what */
+    unsigned long long scanned = 0;
+    for (int m = 0; m < n_maps; m++) {
+        unsigned long lo = maps[m].lo, hi = maps[m].hi;
+        const char *perms = maps[m].perms, *name = maps[m].name;
+        if (perms[0] != 'r' || strstr(name, "[vvar") || strstr(name, "[vsyscall]") || (lo < self_hi && hi > self_lo))
             continue;
         long whole[K_KINDS] = {0}, tails[K_KINDS] = {0}, in_cs = 0;
         for (unsigned long at = lo; at < hi; at += CHUNK) {
@@ -296,8 +318,11 @@ static void scan(void)
             printf("    %ld x %s", whole[k], kind_name[k]);
             if (k == K_CREDENTIAL)
                 printf(" (%ld in a connection string for psqlODBC)", in_cs);
-            printf(", %ld tail(s), in %lx-%lx %s %s\n", tails[k], lo, hi, perms, name[0] ? name : "(anonymous)");
+            printf(", %ld tail(s), in %lx-%lx %s %s%s\n", tails[k], lo, hi, perms, name[0] ? name : "(anonymous)",
+                   maps[m].dd ? " (left out of core dumps)" : "");
             res.whole[k] += whole[k];
+            if (maps[m].dd)
+                res.whole_dd[k] += whole[k];
             res.tails[k] += tails[k];
         }
         res.in_connstr += in_cs;
@@ -318,6 +343,7 @@ static void odbc_fail(SQLSMALLINT type, SQLHANDLE h, const char *what)
 }
 
 static int from_profile; /* the profile case: the secret in a ~/.databrickscfg profile */
+static const char *cache_mode = "off"; /* TokenCache of the DSN */
 
 /* A Databricks config file whose DEFAULT profile holds the client secret. */
 static void write_databrickscfg(const char *state, const char *dir)
@@ -356,9 +382,9 @@ static void write_odbc_ini(const char *state, const char *dir)
         _exit(2);
     }
     char head[1200];
-    int hl = from_profile ? snprintf(head, sizeof(head), "[lakebase-scan]\nTokenCache=off\n")
-                          : snprintf(head, sizeof(head), "[lakebase-scan]\nClientSecretFile=%s/client-secret\nTokenCache=off\n",
-                                     state);
+    int hl = from_profile ? snprintf(head, sizeof(head), "[lakebase-scan]\nTokenCache=%s\n", cache_mode)
+                          : snprintf(head, sizeof(head), "[lakebase-scan]\nClientSecretFile=%s/client-secret\nTokenCache=%s\n",
+                                     state, cache_mode);
     if (write(fd, head, (size_t)hl) != hl)
         _exit(2);
     for (char *line = strchr(section, '\n') + 1; line < buf + len;) {
@@ -511,6 +537,8 @@ static int child(const char *which, int cred_in, int cred_out, result *out)
             _exit(2);
         from_profile = strcmp(which, "profile") == 0;
         int app_curl = strcmp(which, "appcurl") == 0;
+        if (strcmp(which, "memcache") == 0)
+            cache_mode = "memory";
         char log_path[1100];
         snprintf(log_path, sizeof(log_path), "%s/driver.log", dir);
         if (app_curl) {
@@ -582,6 +610,29 @@ static int child(const char *which, int cred_in, int cred_out, result *out)
     return 0;
 }
 
+/* TokenCache=memory: the cache still holds a token and a credential after the disconnect,
+ * in pages left out of core dumps, and nowhere else but psqlODBC's copies. */
+static int check_cached(const result *r)
+{
+    int failed = 0;
+    printf("  driver case, TokenCache=memory (the cache keeps a token and a credential):\n");
+    for (int k = K_SECRET; k <= K_BASIC; k++) {
+        int ok = r->whole[k] == 0 && r->tails[k] == 0;
+        printf("%s %-20s %ld, %ld (want 0, 0)\n", ok ? "ok  " : "FAIL", kind_name[k], r->whole[k], r->tails[k]);
+        failed += !ok;
+    }
+    long out_tok = r->whole[K_TOKEN] - r->whole_dd[K_TOKEN];
+    int ok = out_tok == 0 && r->tails[K_TOKEN] == 0 && r->whole_dd[K_TOKEN] >= 1;
+    printf("%s %-20s %ld left out of core dumps (want 1 or more), %ld elsewhere, %ld tail(s) (want 0, 0)\n",
+           ok ? "ok  " : "FAIL", kind_name[K_TOKEN], r->whole_dd[K_TOKEN], out_tok, r->tails[K_TOKEN]);
+    failed += !ok;
+    long out_cred = r->whole[K_CREDENTIAL] - r->whole_dd[K_CREDENTIAL] - r->in_connstr;
+    ok = out_cred == 0 && r->whole_dd[K_CREDENTIAL] >= 1;
+    printf("%s %-20s %ld left out of core dumps (want 1 or more), %ld elsewhere but psqlODBC's copies (want 0)\n",
+           ok ? "ok  " : "FAIL", kind_name[K_CREDENTIAL], r->whole_dd[K_CREDENTIAL], out_cred);
+    return failed + !ok;
+}
+
 /* The assertions on a driver case; the number of failed ones. */
 static int check(const char *title, const result *r)
 {
@@ -612,6 +663,7 @@ int main(void)
            "address space, and ASan's quarantine keeps freed blocks: the scan runs in the main build\n");
     (void)child;
     (void)check;
+    (void)check_cached;
     return 77;
 #else
     need("LAKEBASE_LOCAL_STATE");
@@ -643,6 +695,14 @@ int main(void)
         printf("FAIL the scan missed the planted canary in the appcurl case\n");
         return 1;
     }
+    result mc;
+    if (child("memcache", -1, -1, &mc) != 0)
+        return 1;
+    if (mc.whole[K_CANARY] != 1) {
+        printf("FAIL the scan missed the planted canary in the memcache case\n");
+        return 1;
+    }
+    failed += check_cached(&mc);
     int ok = app.said_not_ours;
     printf("  driver case, the application initialised libcurl first (outside the driver's reach):\n"
            "%s the debug log says libcurl's copies are not wiped\n"
