@@ -136,6 +136,9 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
 {
     memset(out, 0, sizeof(*out));
     *cc_out = CURLE_OK;
+    if (!curl_wipes)
+        lb_log(opts->log, LB_LOG_DEBUG, "libcurl was initialised by the application before the driver: its copies "
+               "of requests and answers are freed without being wiped");
     CURL *curl = curl_easy_init();
     if (curl == NULL)
         return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory (libcurl handle).");
@@ -358,9 +361,6 @@ lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_
         return lb_error_set(err, LB_ERR_INTERNAL, "HY000", "[Lakebase] libcurl failed to initialize: %s.",
                             curl_easy_strerror(curl_init_rc));
     const lb_logger *log = opts->log;
-    if (!curl_wipes)
-        lb_log(log, LB_LOG_DEBUG, "libcurl was initialised by the application before the driver: its copies of "
-               "requests and answers are freed without being wiped");
     long long start = lb_now_ms();
     long long budget_end = start + (opts->retry_budget_ms > 0 ? opts->retry_budget_ms : 60000);
     int max_attempts = opts->max_attempts > 0 ? opts->max_attempts : 6;
