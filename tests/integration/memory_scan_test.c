@@ -525,6 +525,11 @@ static int child(const char *which, int cred_in, int cred_out, result *out)
     int fds[2];
     if (pipe(fds) != 0)
         _exit(2);
+    /* The case's files (DSN, profile with the secret, log): removed by the parent, whatever
+     * becomes of the child. */
+    char dir[] = "/tmp/lb-memscan-XXXXXX";
+    if (mkdtemp(dir) == NULL)
+        _exit(2);
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
@@ -532,9 +537,6 @@ static int child(const char *which, int cred_in, int cred_out, result *out)
         const char *state = need("LAKEBASE_LOCAL_STATE"), *client_id = need("LAKEBASE_CLIENT_ID");
         static char cred[17000];
         printf("%s case:\n", which);
-        char dir[] = "/tmp/lb-memscan-XXXXXX";
-        if (mkdtemp(dir) == NULL)
-            _exit(2);
         from_profile = strcmp(which, "profile") == 0;
         int app_curl = strcmp(which, "appcurl") == 0;
         if (strcmp(which, "memcache") == 0)
@@ -569,21 +571,12 @@ static int child(const char *which, int cred_in, int cred_out, result *out)
                 _exit(2);
             run_psqlodbc_case(client_id, cred);
         }
-        char ini[1100];
-        snprintf(ini, sizeof(ini), "%s/odbc.ini", dir);
-        unlink(ini);
-        snprintf(ini, sizeof(ini), "%s/odbcinst.ini", dir);
-        unlink(ini);
-        snprintf(ini, sizeof(ini), "%s/databrickscfg", dir);
-        unlink(ini);
         if (app_curl) {
             size_t len, map_len;
             char *log = slurp(log_path, &len, &map_len);
             res.said_not_ours = strstr(log, "libcurl was initialised by the application before the driver") != NULL;
             unslurp(log, map_len);
-            unlink(log_path);
         }
-        rmdir(dir);
         /* The scan must find this one live copy of a random needle (in the heap). */
         unsigned char *canary = malloc(64);
         if (canary == NULL || getrandom(canary, 64, 0) != 64)
@@ -603,6 +596,13 @@ static int child(const char *which, int cred_in, int cred_out, result *out)
     ssize_t n = read(fds[0], out, sizeof(*out));
     close(fds[0]);
     waitpid(pid, &status, 0);
+    static const char *const files[] = {"odbc.ini", "odbcinst.ini", "databrickscfg", "driver.log"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[1100];
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
     if (n != (ssize_t)sizeof(*out) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         fprintf(stderr, "%s case failed (exit %d)\n", which, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         return -1;
