@@ -1,5 +1,6 @@
 /* Bounded growable buffers and secret wiping. */
 #include "lb_buf.h"
+#include "lb_secmem.h"
 
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -113,6 +114,10 @@ void lb_secret_free(char *s)
 {
     if (s == NULL)
         return;
+    if (lb_secmem_owns(s)) {
+        lb_secmem_release(s);
+        return;
+    }
     lb_wipe(s, strlen(s));
     free(s);
 }

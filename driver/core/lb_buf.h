@@ -24,7 +24,8 @@ char *lb_buf_steal(lb_buf *b);
 void lb_buf_free(lb_buf *b);
 void lb_buf_free_secret(lb_buf *b);
 
-/* Wipes and frees a NUL-terminated secret; NULL is a no-op. */
+/* Wipes and frees a NUL-terminated secret, malloc'd or from lb_secmem_dup's region
+ * (pages kept out of core dumps); NULL is a no-op. */
 void lb_secret_free(char *s);
 /* Overwrites n bytes in a way the compiler may not drop. */
 void lb_wipe(void *p, size_t n);

@@ -18,6 +18,7 @@
 
 #include "lb_buf.h"
 #include "lb_file.h"
+#include "lb_secmem.h"
 
 #define FILE_MAGIC "lakebase-odbc-cache 1\n"
 #define FILE_MAX (64 * 1024)
@@ -369,7 +370,7 @@ static int read_file(const lb_cache_opts *opts, const char *path, char **value, 
                 *nl = '\0';
                 long long now = (long long)time(NULL);
                 long long left = until > now ? lb_cache_clamp_lifetime(until - now) : 0;
-                if (left > 0 && (*value = strdup(v)) != NULL) {
+                if (left > 0 && (*value = lb_secmem_dup(v)) != NULL) {
                     *remaining_s = left;
                     rc = 0;
                 }
@@ -524,7 +525,7 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
         long long now = lb_now_ms();
         e->used_ms = now;
         if (usable(e, now)) {
-            *value = strdup(e->value);
+            *value = lb_secmem_dup(e->value);
             *origin = LB_FROM_MEMORY;
             pthread_mutex_unlock(&mu);
             if (*value == NULL)
@@ -574,7 +575,7 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
     e->fetching = 0;
     if (rc == LB_OK) {
         drop_value(e);
-        if (window_s > 0 && (e->value = strdup(item.value)) != NULL)
+        if (window_s > 0 && (e->value = lb_secmem_dup(item.value)) != NULL)
             e->usable_until_ms = lb_now_ms() + window_s * 1000;
     } else {
         e->failed_generation = gen;

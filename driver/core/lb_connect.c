@@ -3,12 +3,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <string.h>
 #include <strings.h>
 
 #include "lb_buf.h"
+#include "lb_file.h"
 #include "lb_oauth.h"
+#include "lb_secmem.h"
 
 char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const char *credential)
 {
@@ -58,7 +59,7 @@ char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const 
     }
     /* Braced: psqlODBC percent-decodes an unbraced password. */
     lb_connstr_append(&b, "PWD", credential, 1);
-    char *out = b.overflow ? NULL : lb_buf_steal(&b);
+    char *out = b.overflow || b.data == NULL ? NULL : lb_secmem_dup(b.data); /* kept out of core dumps */
     lb_buf_free_secret(&b);
     return out;
 }
@@ -84,10 +85,11 @@ void lb_plan_free(lb_plan *plan)
     memset(plan, 0, sizeof(*plan));
 }
 
-/* A secret in an odbc.ini that other users can read deserves a warning. */
+/* A secret in the DSN's own section of an odbc.ini that other users can read deserves
+ * a warning; a secret file named there (ClientSecretFile) or another DSN's does not. */
 static void warn_exposed_secret(const lb_plan *plan)
 {
-    if (plan->settings.source[LB_KEY_CLIENT_SECRET] != LB_SRC_DSN || !lb_log_enabled(&plan->log, LB_LOG_ERROR))
+    if (plan->settings.dsn == NULL || !lb_log_enabled(&plan->log, LB_LOG_ERROR))
         return;
     char user[4096], sys[4096];
     const char *ini = secure_getenv("ODBCINI"), *home = secure_getenv("HOME"), *sysdir = secure_getenv("ODBCSYSINI");
@@ -95,26 +97,26 @@ static void warn_exposed_secret(const lb_plan *plan)
     snprintf(sys, sizeof(sys), "%s/odbc.ini", sysdir ? sysdir : "/etc");
     const char *files[] = {user, sys};
     for (int i = 0; i < 2; i++) {
-        struct stat st;
-        if (stat(files[i], &st) != 0 || !(st.st_mode & 044))
+        lb_file_info info;
+        size_t len = 0;
+        char *text = lb_file_slurp(files[i], LB_FILE_FOLLOW, 1024 * 1024, &len, &info);
+        if (text == NULL)
             continue;
-        FILE *f = fopen(files[i], "re");
-        if (f == NULL)
-            continue;
-        char line[512];
-        int found = 0;
-        while (!found && fgets(line, sizeof(line), f)) {
-            const char *p = line + strspn(line, " \t");
-            found = strncasecmp(p, "ClientSecret", 12) == 0 || strncasecmp(p, "PWD", 3) == 0 ||
-                    strncasecmp(p, "Password", 8) == 0;
-        }
-        lb_wipe(line, sizeof(line));
-        fclose(f);
-        if (found)
+        lb_kvlist section;
+        lb_kvlist_init(&section);
+        const char *exposed = NULL;
+        if ((info.mode & 044) && lb_ini_section(text, plan->settings.dsn, &section))
+            for (size_t k = 0; exposed == NULL && k < section.count; k++)
+                if (lb_key_is_secret(section.items[k].key) && section.items[k].value[0])
+                    exposed = section.items[k].key;
+        if (exposed)
             lb_log(&plan->log, LB_LOG_ERROR,
-                   "warning: the client secret comes from DSN %s, and %s is readable by other users (mode %03o): "
-                   "chmod 600 it, or move the secret to ClientSecretFile or DATABRICKS_CLIENT_SECRET",
-                   plan->settings.dsn, files[i], (unsigned)(st.st_mode & 0777));
+                   "warning: DSN %s holds %s in %s, which other users can read (mode %03o): chmod 600 it, or "
+                   "move the secret to ClientSecretFile or DATABRICKS_CLIENT_SECRET",
+                   plan->settings.dsn, exposed, files[i], (unsigned)(info.mode & 0777));
+        lb_kvlist_free(&section);
+        lb_wipe(text, len);
+        free(text);
     }
 }
 

@@ -42,7 +42,8 @@ void lb_plan_free(lb_plan *plan);
  * order, psqlODBC's own logging off
  * (Debug=0, CommLog=0: it would log the password), then host, port, database, user,
  * sslmode, pqopt (the user's, plus sslrootcert when SSLRootCert is set) and the
- * credential as a braced PWD. */
+ * credential as a braced PWD. The string lives in pages kept out of core dumps
+ * (lb_secmem_dup): free it with lb_secret_free. */
 char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const char *credential);
 
 /* The caller's input with every secret key left out. */

@@ -11,17 +11,40 @@
 #include "lb_buf.h"
 #include "lb_json.h"
 #include "lb_log.h"
+#include "lb_secmem.h"
 #include "lb_version.h"
 
 #include <ctype.h>
+#include <openssl/ssl.h>
 #include <time.h>
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_OK;
+static int curl_wipes; /* libcurl allocates through lb_secmem: every block it frees is wiped */
 
+/* libcurl gets the wiping allocator, so that its copies of the Authorization header, the
+ * request and the answers are wiped when it frees them. Only the first initialisation in
+ * a process sets the allocator: when the application initialised libcurl before the
+ * driver, libcurl keeps the application's (the check below notices it). */
 static void curl_init(void)
 {
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl_init_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, lb_secmem_malloc, lb_secmem_free, lb_secmem_realloc,
+                                        lb_secmem_strdup, lb_secmem_calloc);
+    if (curl_init_rc != CURLE_OK)
+        return;
+    unsigned long before = lb_secmem_handed_out();
+    char *probe = curl_easy_escape(NULL, "x", 1);
+    curl_wipes = probe != NULL && lb_secmem_handed_out() != before;
+    curl_free(probe);
+}
+
+/* OpenSSL cleanses the plaintext of every TLS record it has handed to libcurl. */
+static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *ctx)
+{
+    (void)curl;
+    (void)ctx;
+    SSL_CTX_set_options(ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
+    return CURLE_OK;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
@@ -172,6 +195,9 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
 {
     memset(out, 0, sizeof(*out));
     *net = LB_NET_FINAL;
+    if (!curl_wipes)
+        lb_log(opts->log, LB_LOG_DEBUG, "libcurl was initialised by the application before the driver: its copies "
+               "of requests and answers are freed without being wiped");
     CURL *curl = curl_easy_init();
     if (curl == NULL)
         return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory (libcurl handle).");
@@ -226,6 +252,7 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 10L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
     if (opts->cafile)
         curl_easy_setopt(curl, CURLOPT_CAINFO, opts->cafile);
     /* Without a proxy, none: settings already took https_proxy and the like from the

@@ -2,8 +2,55 @@
 #include "lb_json.h"
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "lb_buf.h"
+
+/* The tokener collects every string it parses in its printbuf (json-c 0.16 keeps the
+ * struct public, fields marked deprecated): wiped before json-c frees it unwiped. */
+static void wipe_tokener(struct json_tokener *tok)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    if (tok->pb && tok->pb->buf && tok->pb->size > 0)
+        lb_wipe(tok->pb->buf, (size_t)tok->pb->size);
+#pragma GCC diagnostic pop
+}
+
+/* json-c frees strings unwiped: every string value (tokens, credentials) is wiped first.
+ * json_object_get_string gives the object's own buffer. */
+static void wipe_strings(struct json_object *obj, int depth)
+{
+    if (obj == NULL || depth > LB_JSON_MAX_DEPTH + 1)
+        return;
+    switch (json_object_get_type(obj)) {
+    case json_type_string:
+        lb_wipe((char *)json_object_get_string(obj), (size_t)json_object_get_string_len(obj));
+        break;
+    case json_type_object: {
+        json_object_object_foreach(obj, key, val) {
+            (void)key;
+            wipe_strings(val, depth + 1);
+        }
+        break;
+    }
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(obj); i++)
+            wipe_strings(json_object_array_get_idx(obj, i), depth + 1);
+        break;
+    default:
+        break;
+    }
+}
+
+void lb_json_put_wiped(struct json_object *obj)
+{
+    if (obj != NULL && json_object_get_type(obj) != json_type_null)
+        wipe_strings(obj, 0);
+    json_object_put(obj);
+}
 
 struct json_object *lb_json_parse_object(const char *text, size_t len)
 {
@@ -15,19 +62,20 @@ struct json_object *lb_json_parse_object(const char *text, size_t len)
     struct json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
     size_t used = json_tokener_get_parse_end(tok);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
+    wipe_tokener(tok);
     json_tokener_free(tok);
     if (obj == NULL || jerr != json_tokener_success) {
-        json_object_put(obj);
+        lb_json_put_wiped(obj);
         return NULL;
     }
     for (size_t i = used; i < len; i++) {
         if (text[i] != ' ' && text[i] != '\n' && text[i] != '\r' && text[i] != '\t') {
-            json_object_put(obj);
+            lb_json_put_wiped(obj);
             return NULL;
         }
     }
     if (!json_object_is_type(obj, json_type_object)) {
-        json_object_put(obj);
+        lb_json_put_wiped(obj);
         return NULL;
     }
     return obj;
@@ -93,5 +141,5 @@ void lb_json_describe_error(const char *body, size_t len, char *buf, size_t size
         snprintf(buf, size, "%s", code ? c : m);
     else
         snprintf(buf, size, "no error description");
-    json_object_put(obj);
+    lb_json_put_wiped(obj);
 }

@@ -1,6 +1,8 @@
 /* JSON answers from the workspace: parsed with json-c under a depth limit, the whole
  * input consumed, the top level an object. Field getters return NULL when a field is
- * missing or of another type, so callers check shapes, never crash on them. */
+ * missing or of another type, so callers check shapes, never crash on them. Answers may
+ * hold tokens: lb_json_put_wiped frees an object after wiping its strings, and the
+ * parser wipes json-c's own copy of the text. */
 #ifndef LB_JSON_H
 #define LB_JSON_H
 
@@ -13,8 +15,10 @@ struct json_object;
 #define LB_JSON_MAX_DEPTH 16
 
 /* Returns the object, or NULL when the text is not a JSON object (no error recorded:
- * the caller knows what it expected and says so). Free with json_object_put. */
+ * the caller knows what it expected and says so). Free with lb_json_put_wiped. */
 struct json_object *lb_json_parse_object(const char *text, size_t len);
+/* Wipes every string value of obj (nested too), then json_object_put; NULL is a no-op. */
+void lb_json_put_wiped(struct json_object *obj);
 
 /* The string field key of obj, or NULL. */
 const char *lb_json_string(struct json_object *obj, const char *key);

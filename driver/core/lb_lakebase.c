@@ -9,6 +9,7 @@
 
 #include "lb_buf.h"
 #include "lb_json.h"
+#include "lb_secmem.h"
 
 void lb_credential_clear(lb_credential *c)
 {
@@ -93,12 +94,12 @@ lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credenti
         rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
                           "[Lakebase] The database credential's expire_time \"%.40s\" is not an RFC 3339 time.",
                           exp);
-    } else if ((out->token = strdup(tok)) == NULL) {
+    } else if ((out->token = lb_secmem_dup(tok)) == NULL) {
         rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
     } else {
         out->expire_time = t;
     }
-    json_object_put(obj);
+    lb_json_put_wiped(obj);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 
 #include "lb_buf.h"
 #include "lb_json.h"
+#include "lb_secmem.h"
 
 void lb_token_clear(lb_token *t)
 {
@@ -119,14 +120,14 @@ lb_result lb_oauth_parse_token(const char *body, size_t len, lb_token *out, lb_e
     } else if (type != NULL && strcasecmp(type, "Bearer") != 0) {
         rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
                           "[Lakebase] The workspace issued a token of type \"%.40s\"; expected Bearer.", type);
-    } else if ((out->access_token = strdup(tok)) == NULL) {
+    } else if ((out->access_token = lb_secmem_dup(tok)) == NULL) {
         rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
     } else {
         long long e = 0;
         if (lb_json_int64(obj, "expires_in", &e) == 0 && e > 0)
             out->expires_in = e;
     }
-    json_object_put(obj);
+    lb_json_put_wiped(obj);
     return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "lb_http.h"
+#include "lb_secmem.h"
 
 static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_PROFILE] = {"Profile", {NULL}, "DATABRICKS_CONFIG_PROFILE", NULL,
@@ -175,7 +176,7 @@ static char *trim(char *s)
 
 /* Reads the keys of [section] of the text of an INI file into out. 1 when the section
  * exists. Works on a copy of text, wiped afterwards (the profile holds a secret). */
-static int ini_section(const char *text, const char *section, lb_kvlist *out)
+int lb_ini_section(const char *text, const char *section, lb_kvlist *out)
 {
     size_t n = strlen(text);
     char *copy = malloc(n + 1);
@@ -257,11 +258,11 @@ static lb_result load_profile(const lb_settings *s, const lb_sources *src, const
     } else if (text) {
         lb_kvlist settings;
         lb_kvlist_init(&settings);
-        if (ini_section(text, "__settings__", &settings) && lb_kvlist_get(&settings, "default_profile"))
+        if (lb_ini_section(text, "__settings__", &settings) && lb_kvlist_get(&settings, "default_profile"))
             snprintf(name, sizeof(name), "%s", lb_kvlist_get(&settings, "default_profile"));
         lb_kvlist_free(&settings);
     }
-    int found = text && ini_section(text, name, profile);
+    int found = text && lb_ini_section(text, name, profile);
     if (text) {
         lb_wipe(text, len);
         free(text);
@@ -615,7 +616,7 @@ static lb_result secret_from_file(lb_settings *s, lb_error *err)
     else {
         buf[first] = '\0';
         lb_secret_free(s->value[LB_KEY_CLIENT_SECRET]);
-        s->value[LB_KEY_CLIENT_SECRET] = strdup(buf);
+        s->value[LB_KEY_CLIENT_SECRET] = lb_secmem_dup(buf);
         s->source[LB_KEY_CLIENT_SECRET] = s->source[LB_KEY_CLIENT_SECRET_FILE];
         if (s->value[LB_KEY_CLIENT_SECRET] == NULL)
             rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
@@ -625,9 +626,10 @@ static lb_result secret_from_file(lb_settings *s, lb_error *err)
     return rc;
 }
 
+/* A secret goes to pages kept out of core dumps (lb_settings_free wipes it). */
 static lb_result set_value(lb_settings *s, lb_key k, const char *v, lb_source src)
 {
-    if ((s->value[k] = strdup(v)) == NULL)
+    if ((s->value[k] = key_table[k].secret ? lb_secmem_dup(v) : strdup(v)) == NULL)
         return LB_ERR_NOMEM;
     s->source[k] = src;
     return LB_OK;

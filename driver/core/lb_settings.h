@@ -102,4 +102,8 @@ static inline const char *lb_settings_get(const lb_settings *s, lb_key key)
 
 const char *lb_source_name(lb_source src);
 
+/* Adds the keys of [section] of an INI file's text (~/.databrickscfg, odbc.ini) to out;
+ * 1 when the section exists. */
+int lb_ini_section(const char *text, const char *section, lb_kvlist *out);
+
 #endif

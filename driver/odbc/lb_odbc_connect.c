@@ -15,6 +15,7 @@
 #include "lb_connect.h"
 #include "lb_diag.h"
 #include "lb_forward.h"
+#include "lb_secmem.h"
 #include "lb_utf16.h"
 
 /* An ANSI or UTF-16 string argument with its ODBC length. */
@@ -408,6 +409,10 @@ static SQLRETURN connect_with(SQLHDBC dbc, int wide, const lb_kvlist *input, voi
     return rc;
 }
 
+/* How much stack a connect's callees (libcurl, OpenSSL, psqlODBC, libpq) may have used,
+ * wiped after it: their locals held the request, the answer and the password. */
+#define LB_SCRUB_STACK (256 * 1024)
+
 static SQLRETURN driver_connect(SQLHDBC dbc, int wide, arg in, void *out, SQLSMALLINT out_max,
                                 SQLSMALLINT *out_len, SQLUSMALLINT completion)
 {
@@ -441,6 +446,7 @@ static SQLRETURN driver_connect(SQLHDBC dbc, int wide, arg in, void *out, SQLSMA
      * and a missing setting is an error that names it (as psqlODBC does). */
     SQLRETURN rc = connect_with(dbc, wide, &input, out, out_max, out_len);
     lb_kvlist_free(&input);
+    lb_secmem_scrub_stack(LB_SCRUB_STACK);
     return rc;
 }
 
@@ -468,6 +474,7 @@ out:
     free(d);
     free(u);
     lb_secret_free(p);
+    lb_secmem_scrub_stack(LB_SCRUB_STACK);
     return rc;
 }
 

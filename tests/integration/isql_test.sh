@@ -54,7 +54,29 @@ chmod 0644 "$work/odbc.ini"
 out=$(echo "$query" | ODBCINI=$work/odbc.ini LAKEBASE_ODBC_LOG_LEVEL=error LAKEBASE_ODBC_LOG_FILE=$work/log \
     isql -v -b lakebase-local 2>&1)
 check "connects with a world-readable odbc.ini" "$out" "$LAKEBASE_CLIENT_ID"
-check "and warns that the secret sits there" "$(cat "$work/log" 2>/dev/null)" "readable by other users (mode 644)" "chmod 600"
+check "and warns that the secret sits there" "$(cat "$work/log" 2>/dev/null)" "holds ClientSecret in" \
+    "other users can read (mode 644)" "chmod 600"
+# Only the DSN's own section counts, and a ClientSecretFile there is no secret in the file:
+# the same world-readable odbc.ini with the secret moved to a private file (and another
+# DSN holding a PWD) warns about nothing.
+grep -v '^ClientSecret' "$ODBCINI" >"$work/odbc.ini"
+printf '%s\n' "$(cat "$LAKEBASE_LOCAL_STATE/client-secret")" >"$work/secret"
+chmod 0600 "$work/secret"
+sed -i "/^\[lakebase-local\]/a ClientSecretFile=$work/secret" "$work/odbc.ini"
+printf '\n[someone-else]\nDriver=Lakebase\nPWD=not-ours\n' >>"$work/odbc.ini"
+chmod 0644 "$work/odbc.ini"
+: >"$work/log"
+out=$(echo "$query" | ODBCINI=$work/odbc.ini LAKEBASE_ODBC_LOG_LEVEL=error LAKEBASE_ODBC_LOG_FILE=$work/log \
+    isql -v -b lakebase-local 2>&1)
+check "connects with ClientSecretFile named in a world-readable odbc.ini" "$out" "$LAKEBASE_CLIENT_ID"
+if grep -qE "other users can read|readable by other users" "$work/log"; then
+    echo "FAIL a ClientSecretFile (or another DSN's PWD) was taken for an exposed secret:"
+    sed 's/^/    /' "$work/log"
+    failed=$((failed + 1))
+else
+    echo "ok   no warning for ClientSecretFile or another DSN's PWD"
+    passed=$((passed + 1))
+fi
 rm -rf "$work"
 
 # A DSN value longer than unixODBC reads whole (it cuts odbc.ini lines at 999 characters)

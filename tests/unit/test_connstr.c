@@ -158,7 +158,7 @@ static void test_psql_string(void **state)
     lb_kvlist back = parse_ok(out);
     assert_string_equal(lb_kvlist_get(&back, "PWD"), "tok}en;=");
     lb_kvlist_free(&back);
-    free(out);
+    lb_secret_free(out);
     lb_kvlist_free(&kv);
 }
 
@@ -180,16 +180,16 @@ static void test_psql_string_pqopt(void **state)
     char *out = lb_build_psql_connstr(&s, &kv, "t");
     assert_string_equal(out, "Debug=0;CommLog=0;Servername=db;Port=5432;Database=d;UID=u;SSLmode=verify-full;"
                              "pqopt={application_name=x sslrootcert='/a b/it\\'s\\\\}}.pem'};PWD={t};");
-    free(out);
+    lb_secret_free(out);
     /* Without SSLRootCert the user's pqopt goes on alone; without either, no pqopt. */
     s.value[LB_KEY_SSL_ROOT_CERT] = NULL;
     out = lb_build_psql_connstr(&s, &kv, "t");
     assert_non_null(strstr(out, ";pqopt={application_name=x};PWD"));
-    free(out);
+    lb_secret_free(out);
     s.value[LB_KEY_PQOPT] = NULL;
     out = lb_build_psql_connstr(&s, &kv, "t");
     assert_null(strstr(out, "pqopt"));
-    free(out);
+    lb_secret_free(out);
     lb_kvlist_free(&kv);
 }
 
