@@ -12,6 +12,7 @@ packages=(
   postgresql-15 postgresql-client-15 libpam-modules # the local Lakebase's server and pam_exec
   openssl python3 ca-certificates                   # its CA and workspace emulator
   valgrind clang-14 libclang-rt-14-dev              # memcheck, libFuzzer and sanitizers
+  python3-pyodbc python3-pandas php-cli php-odbc libdbd-odbc-perl # client tests
 )
 
 missing=()
