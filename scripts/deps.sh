@@ -13,12 +13,15 @@ packages=(
   openssl python3 ca-certificates                   # its CA and workspace emulator
   valgrind clang-14 libclang-rt-14-dev              # memcheck, libFuzzer and sanitizers
   python3-pyodbc python3-pandas php-cli php-odbc libdbd-odbc-perl # client tests
+  nodejs                                            # the npm odbc package's client test
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm comes with some nodejs builds and is Debian's own package for Debian's nodejs.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
