@@ -2,8 +2,10 @@
  * retries, scale-to-zero): each case runs in its own process, so that it starts with
  * an empty in-process cache, and reads the emulator's request counts.
  * Usage: lifecycle_test <case>   (see main for the cases) */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -255,8 +258,73 @@ static void test_wake_timeout(void **state)
     all_diags(c.dbc, all, sizeof(all));
     printf("WakeTimeout=1 -> %s\n", all);
     assert_non_null(strstr(all, "did not accept connections within WakeTimeout"));
+    assert_non_null(strstr(all, "IDLE")); /* the state it saw */
     free_conn(&c);
     emulator_call("POST", "/_emulator/resume", "{}");
+}
+
+/* A port on 127.0.0.1 that nothing listens on (bound, read, closed: refused from then on). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* A typo in Port while the compute is ACTIVE: refused, and the endpoint is awake, so the
+ * driver fails at once naming host:port and the keys, with psqlODBC's SQLSTATE (not a
+ * WakeTimeout of retries blamed on scale-to-zero). */
+static void test_wrong_port(void **state)
+{
+    (void)state;
+    reset();
+    connect_ok(""); /* the compute is up */
+    int port = free_port();
+    char in[4096], all[4096];
+    snprintf(in, sizeof(in),
+             "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};"
+             "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%d;CAFile={%s}",
+             driver, emulator_url, client_id, secret, port, ca_file);
+    conn c = new_conn();
+    double t0 = now_s();
+    SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+    double took = now_s() - t0;
+    all_diags(c.dbc, all, sizeof(all));
+    printf("wrong Port %d (compute ACTIVE) -> failed in %.2f s: %s\n", port, took, all);
+    assert_int_equal(rc, SQL_ERROR);
+    assert_true(took < 5.0);
+    char where[64];
+    snprintf(where, sizeof(where), "localhost:%d", port);
+    assert_non_null(strstr(all, where));
+    assert_non_null(strstr(all, "Port"));
+    assert_non_null(strstr(all, "Servername"));
+    assert_null(strstr(all, "WakeTimeout"));
+    assert_non_null(strstr(all, "[08001]"));
+    assert_true(emulator_count("GET /api/2.0/postgres/projects/demo/branches/main/endpoints/primary") >= 1);
+    free_conn(&c);
+}
+
+/* When the endpoint's state cannot be read (HTTP 500), a refused or dropped connection
+ * is still taken for a compute waking: the wake retries ride it out. */
+static void test_wake_state_unreadable(void **state)
+{
+    (void)state;
+    reset();
+    connect_ok("");
+    emulator_call("POST", "/_emulator/faults",
+                  "{\"method\": \"GET\", \"path\": \"/api/2.0/postgres/projects/demo/branches/main/endpoints/primary\","
+                  " \"count\": -1, \"status\": 500}");
+    emulator_call("POST", "/_emulator/suspend", "{\"wake_delay_ms\": 2000}");
+    double t0 = now_s();
+    connect_ok("");
+    printf("suspended compute, endpoint state unreadable (HTTP 500) -> connected after %.2f s\n", now_s() - t0);
+    assert_true(emulator_count("GET /api/2.0/postgres/projects/demo/branches/main/endpoints/primary") >= 1);
+    emulator_call("DELETE", "/_emulator/faults", NULL);
 }
 
 static void read_file_line(const char *name, char *buf, size_t size)
@@ -718,6 +786,8 @@ int main(int argc, char **argv)
         {"revoked", cmocka_unit_test(test_revoked)},
         {"wake", cmocka_unit_test(test_wake)},
         {"wake_timeout", cmocka_unit_test(test_wake_timeout)},
+        {"wrong_port", cmocka_unit_test(test_wrong_port)},
+        {"wake_state_unreadable", cmocka_unit_test(test_wake_state_unreadable)},
         {"long_token", cmocka_unit_test(test_long_token)},
         {"wait_deadline", cmocka_unit_test(test_wait_deadline)},
         {"wait_deadline_file", cmocka_unit_test(test_wait_deadline_file)},
