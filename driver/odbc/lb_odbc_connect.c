@@ -15,6 +15,7 @@
 #include "lb_connect.h"
 #include "lb_diag.h"
 #include "lb_forward.h"
+#include "lb_pool.h"
 #include "lb_secmem.h"
 #include "lb_utf16.h"
 
@@ -396,6 +397,7 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
                    "PostgreSQL %lld ms%s)", lb_now_ms() - plan->start_ms, plan->settings_ms, plan->token_ms,
                    plan->credential_ms, origin_name(plan->credential_origin), pg_ms,
                    attempt ? ", after retries" : "");
+            lb_pool_connected(dbc, plan->settings.max_connection_age); /* for SQL_ATTR_CONNECTION_DEAD */
             return rc;
         }
         driver_message(dbc, state, msg, sizeof(msg));
