@@ -1,6 +1,7 @@
 /* The connect flow (see lb_connect.h). */
 #include "lb_connect.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,4 +303,76 @@ void lb_plan_forget_credential(lb_plan *plan)
     if (!key.overflow)
         lb_cache_invalidate(key.data, plan->credential, &o);
     lb_buf_free(&key);
+}
+
+/* The endpoint-state cache: a few entries keyed by workspace and endpoint, each kept
+ * for LB_ENDPOINT_STATE_CACHE_MS; the oldest is replaced when full. Failures are not kept. */
+#define STATE_CACHE_SIZE 32
+static struct {
+    char key[64]; /* SHA-256 hex of "host\nendpoint", truncated */
+    char state[32];
+    long long at_ms;
+} state_cache[STATE_CACHE_SIZE];
+static pthread_mutex_t state_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, size_t why_size)
+{
+    const lb_settings *s = &plan->settings;
+    lb_buf k;
+    lb_buf_init(&k, 0);
+    lb_buf_printf(&k, "%s\n%s", lb_settings_get(s, LB_KEY_HOST), lb_settings_get(s, LB_KEY_ENDPOINT));
+    char key[65];
+    lb_sha256_hex(k.data ? k.data : "", key);
+    lb_buf_free(&k);
+    key[63] = '\0';
+    long long now = lb_now_ms();
+    int found = 0;
+    pthread_mutex_lock(&state_mu);
+    for (int i = 0; i < STATE_CACHE_SIZE && !found; i++)
+        if (strcmp(state_cache[i].key, key) == 0 && now - state_cache[i].at_ms < LB_ENDPOINT_STATE_CACHE_MS) {
+            snprintf(state, size, "%s", state_cache[i].state);
+            found = 1;
+        }
+    pthread_mutex_unlock(&state_mu);
+    if (found)
+        return 0;
+
+    lb_error err;
+    lb_error_init(&err);
+    char *token = NULL;
+    long status = 0;
+    lb_http_opts http = http_opts(plan);
+    lb_result rc = get_token(plan, &token, &err);
+    if (rc == LB_OK) {
+        rc = lb_lakebase_endpoint_state(&http, lb_settings_get(s, LB_KEY_HOST), token,
+                                        lb_settings_get(s, LB_KEY_ENDPOINT), state, size, &status, &err);
+        if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH)
+            forget_token(plan, token); /* refused (revoked?): the next connect fetches a new one */
+    }
+    lb_secret_free(token);
+    if (rc != LB_OK) {
+        /* Without the "[Lakebase] " prefix: this goes to the log. */
+        const char *m = strncmp(err.message, "[Lakebase] ", 11) == 0 ? err.message + 11 : err.message;
+        size_t n = strlen(m) < why_size ? strlen(m) : why_size - 1;
+        memcpy(why, m, n);
+        why[n] = '\0';
+        return -1;
+    }
+    pthread_mutex_lock(&state_mu);
+    int slot = 0;
+    for (int i = 0; i < STATE_CACHE_SIZE; i++) {
+        if (strcmp(state_cache[i].key, key) == 0) {
+            slot = i;
+            break;
+        }
+        if (state_cache[i].at_ms < state_cache[slot].at_ms)
+            slot = i;
+    }
+    memcpy(state_cache[slot].key, key, sizeof(state_cache[slot].key)); /* 63 characters and the NUL */
+    size_t n = strlen(state) < sizeof(state_cache[slot].state) ? strlen(state) : sizeof(state_cache[slot].state) - 1;
+    memcpy(state_cache[slot].state, state, n);
+    state_cache[slot].state[n] = '\0';
+    state_cache[slot].at_ms = now;
+    pthread_mutex_unlock(&state_mu);
+    return 0;
 }

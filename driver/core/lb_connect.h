@@ -1,6 +1,7 @@
 /* The connect flow up to psqlODBC: settings -> workspace OAuth token -> database
  * credential (both through the cache) -> the connection string for psqlODBC, plus the
- * output connection string for the caller. ODBC-free, so the tests and the setup
+ * output connection string for the caller, and the endpoint's state (cached briefly) for
+ * telling a waking compute from a wrong address. ODBC-free, so the tests and the setup
  * tool can drive it; the driver adds the psqlODBC call and its retries. */
 #ifndef LB_CONNECT_H
 #define LB_CONNECT_H
@@ -36,6 +37,16 @@ lb_result lb_plan_credential(lb_plan *plan, lb_error *err);
 /* Drops the plan's credential from the cache (the server refused it). */
 void lb_plan_forget_credential(lb_plan *plan);
 void lb_plan_free(lb_plan *plan);
+
+/* How long an endpoint's state read from the workspace is reused (per process, per
+ * workspace and endpoint): long enough that the wake-up retries of many connects ask
+ * once, short enough that a compute suspended meanwhile is seen. */
+#define LB_ENDPOINT_STATE_CACHE_MS 3000
+
+/* The endpoint's status.current_state ("ACTIVE", "IDLE", ...), with the plan's workspace
+ * token, from the cache above or the workspace; bounded by the connect's deadline. 0 and
+ * state, or -1 and why (for the log: the state could not be read). */
+int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, size_t why_size);
 
 /* The psqlODBC connection string: DSN (so psqlODBC applies the user's options from
  * odbc.ini), every occurrence of every key the driver does not own, unchanged and in

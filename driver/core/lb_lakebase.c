@@ -179,3 +179,53 @@ out:
     json_object_put(body);
     return rc;
 }
+
+lb_result lb_lakebase_endpoint_state(const lb_http_opts *http, const char *host, const char *access_token,
+                                     const char *endpoint, char *state, size_t size, long *status, lb_error *err)
+{
+    *status = 0;
+    if (size > 0)
+        state[0] = '\0';
+    char url[1024];
+    snprintf(url, sizeof(url), "%s/api/2.0/postgres/%s", host, endpoint);
+    lb_http_opts opts = *http;
+    opts.connect_timeout_ms = 3000;
+    opts.total_timeout_ms = 5000;
+    opts.max_attempts = 2;
+    lb_buf auth;
+    lb_buf_init(&auth, 0);
+    lb_buf_puts(&auth, "Bearer ");
+    lb_buf_puts(&auth, access_token);
+    if (auth.overflow) {
+        lb_buf_free_secret(&auth);
+        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+    }
+    lb_http_request req = {.method = "GET", .url = url, .authorization = auth.data};
+    lb_http_response resp;
+    lb_result rc = lb_http_send(&opts, &req, &resp, err);
+    lb_buf_free_secret(&auth);
+    if (rc != LB_OK)
+        return rc;
+    *status = resp.status;
+    if (resp.status != 200) {
+        char why[400];
+        lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
+        rc = lb_error_set(err, resp.status == 401 || resp.status == 403 ? LB_ERR_AUTH : LB_ERR_NETWORK, "08001",
+                          "[Lakebase] The endpoint look-up for %s failed with HTTP %ld (%s).", endpoint,
+                          resp.status, why);
+    } else {
+        struct json_object *obj = lb_json_parse_object(resp.body, resp.body_len), *st = NULL;
+        const char *cur = obj && json_object_object_get_ex(obj, "status", &st) ? lb_json_string(st, "current_state")
+                                                                                : NULL;
+        if (cur == NULL || cur[0] == '\0')
+            rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
+                              "[Lakebase] The endpoint look-up for %s answered no status.current_state.", endpoint);
+        else {
+            snprintf(state, size, "%s", cur);
+            lb_text_sanitize(state);
+        }
+        lb_json_put_wiped(obj);
+    }
+    lb_http_response_free(&resp);
+    return rc;
+}

@@ -52,6 +52,8 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
                              "seconds to wait for a compute waking from scale-to-zero", 0, 0},
     [LB_KEY_CONNECT_TIMEOUT] = {"ConnectTimeout", {NULL}, NULL, "90",
                                 "seconds a whole connect may take when the application sets no login timeout", 0, 0},
+    [LB_KEY_MAX_CONNECTION_AGE] = {"MaxConnectionAge", {NULL}, NULL, "0",
+                                   "seconds after which a pooled connection is replaced (0: never)", 0, 0},
     [LB_KEY_TOKEN_ENDPOINT] = {"TokenEndpoint", {NULL}, NULL, NULL,
                                "the OAuth token URL, when it is not on the workspace's own host", 0, 1},
     [LB_KEY_LOG_LEVEL] = {"LogLevel", {NULL}, "LAKEBASE_ODBC_LOG_LEVEL", "off", "off, error, info or debug", 0, 0},
@@ -522,6 +524,9 @@ static lb_result validate(lb_settings *s, lb_error *err)
         return bad_value(err, s, LB_KEY_WAKE_TIMEOUT, "is not a number of seconds between 0 and 3600");
     if (parse_int(s->value[LB_KEY_CONNECT_TIMEOUT], 1, 3600, &s->connect_timeout) != 0)
         return bad_value(err, s, LB_KEY_CONNECT_TIMEOUT, "is not a number of seconds between 1 and 3600");
+    if (parse_int(s->value[LB_KEY_MAX_CONNECTION_AGE], 0, 604800, &s->max_connection_age) != 0)
+        return bad_value(err, s, LB_KEY_MAX_CONNECTION_AGE,
+                         "is not a number of seconds between 0 (off) and 604800 (7 days)");
     const char *te = s->value[LB_KEY_TOKEN_ENDPOINT];
     char origin[512];
     if (te && (lb_url_origin(te, origin, sizeof(origin)) != 0 || strcspn(te, "?#") != strlen(te)))

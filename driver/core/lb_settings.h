@@ -32,6 +32,7 @@ typedef enum {
     LB_KEY_REFRESH_MARGIN, /* TokenRefreshMargin, seconds */
     LB_KEY_WAKE_TIMEOUT,   /* WakeTimeout, seconds */
     LB_KEY_CONNECT_TIMEOUT, /* ConnectTimeout, seconds: the whole connect, without a login timeout */
+    LB_KEY_MAX_CONNECTION_AGE, /* MaxConnectionAge, seconds: a pooled connection older is reported dead (0: off) */
     LB_KEY_TOKEN_ENDPOINT, /* TokenEndpoint: the OAuth token URL, when not the workspace's own */
     LB_KEY_LOG_LEVEL,      /* LogLevel: off, error, info, debug */
     LB_KEY_LOG_FILE,       /* LogFile */
@@ -82,6 +83,7 @@ typedef struct {
     int refresh_margin;         /* TokenRefreshMargin, seconds */
     int wake_timeout;           /* WakeTimeout, seconds */
     int connect_timeout;        /* ConnectTimeout, seconds */
+    int max_connection_age;     /* MaxConnectionAge, seconds; 0: off */
     const char *proxy_env;      /* the variable the proxy came from, when from the environment */
     lb_cache_mode cache_mode;   /* TokenCache */
     lb_log_level log_level;     /* LogLevel */

@@ -8,6 +8,7 @@
 
 #include "lb_diag.h"
 #include "lb_forward.h"
+#include "lb_pool.h"
 
 #define LB_FWD(name, params, args) \
     LB_EXPORT SQLRETURN SQL_API name params { return lb_psql.name args; }
@@ -39,6 +40,8 @@ LB_EXPORT SQLRETURN SQL_API SQLAllocHandle(SQLSMALLINT HandleType, SQLHANDLE Inp
 LB_EXPORT SQLRETURN SQL_API SQLFreeHandle(SQLSMALLINT HandleType, SQLHANDLE Handle)
 {
     lb_diag_forget(Handle);
+    if (HandleType == SQL_HANDLE_DBC)
+        lb_pool_forget(Handle);
     if (lb_dummy_free(Handle))
         return SQL_SUCCESS;
     return lb_psql.SQLFreeHandle(HandleType, Handle);

@@ -15,6 +15,7 @@
 #include "lb_connect.h"
 #include "lb_diag.h"
 #include "lb_forward.h"
+#include "lb_pool.h"
 #include "lb_secmem.h"
 #include "lb_utf16.h"
 
@@ -311,6 +312,66 @@ static const char *origin_name(lb_cache_origin o)
     return o == LB_FROM_MEMORY ? "cache hit (memory)" : o == LB_FROM_FILE ? "cache hit (file)" : "fetched";
 }
 
+/* What connect_postgres learnt of the endpoint's state while retrying. */
+typedef struct {
+    char seen[40];  /* the last state read, "" before any, or "unreadable" */
+    int asleep;     /* a state other than ACTIVE was seen */
+    int rechecked;  /* ACTIVE seen after a sleeping state: one more attempt was granted */
+} wake_probe;
+
+/* The failure phrase of a refused or dropped connection, or NULL: these may mean a
+ * compute waking from scale-to-zero, or a wrong Servername or Port. */
+static const char *refused_or_dropped(const char *msg)
+{
+    static const char *const phrases[] = {"connection refused", "server closed the connection", "connection reset",
+                                          "could not receive data", NULL};
+    for (int i = 0; phrases[i]; i++)
+        if (strcasestr(msg, phrases[i]))
+            return phrases[i];
+    return NULL;
+}
+
+/* A refused or dropped connection is a compute waking only when the endpoint is asleep
+ * or starting: asks the workspace (lb_plan_endpoint_state). ACTIVE means nothing that
+ * takes PostgreSQL connections is at Servername:Port: posts that, under psqlODBC's
+ * SQLSTATE, and returns 1 (the connect fails now). A state that cannot be read keeps
+ * the wake-up retries (and says why in the log). A compute that turns ACTIVE while the
+ * driver retries gets one more attempt before the address is blamed. */
+static int wrong_address(SQLHDBC dbc, lb_plan *plan, const char *state, const char *msg, wake_probe *p)
+{
+    const char *how = refused_or_dropped(msg);
+    if (how == NULL)
+        return 0;
+    const lb_logger *log = &plan->log;
+    const char *endpoint = lb_settings_get(&plan->settings, LB_KEY_ENDPOINT);
+    char why[600];
+    if (lb_plan_endpoint_state(plan, p->seen, sizeof(p->seen), why, sizeof(why)) != 0) {
+        lb_log(log, LB_LOG_ERROR, "connect: the state of endpoint %s could not be read (%s); taking \"%s\" for a "
+               "compute waking from scale-to-zero", endpoint, why, how);
+        snprintf(p->seen, sizeof(p->seen), "unreadable");
+        return 0;
+    }
+    if (strcmp(p->seen, "ACTIVE") != 0) {
+        lb_log(log, LB_LOG_INFO, "connect: endpoint %s is %s: waiting for it to wake", endpoint, p->seen);
+        p->asleep = 1;
+        return 0;
+    }
+    if (p->asleep && !p->rechecked) {
+        lb_log(log, LB_LOG_INFO, "connect: endpoint %s is ACTIVE now: one more attempt", endpoint);
+        p->rechecked = 1;
+        return 0;
+    }
+    lb_error err;
+    lb_error_init(&err);
+    lb_error_set(&err, LB_ERR_SETTINGS, state,
+                 "[Lakebase] No PostgreSQL server took the connection at %s:%d (%s), although endpoint %s is ACTIVE "
+                 "(awake, not scaled to zero): check Servername and Port (the endpoint's host name and 5432 on "
+                 "Lakebase).", lb_settings_get(&plan->settings, LB_KEY_SERVER), plan->settings.port, how, endpoint);
+    lb_log(log, LB_LOG_ERROR, "%s", err.message + 11);
+    lb_diag_post(dbc, SQL_ERROR, err.sqlstate, err.message, 1);
+    return 1;
+}
+
 /* Connects with the plan's credential; retries once with a fresh credential when a
  * cached one is refused, and rides through a compute waking from scale-to-zero for
  * up to WakeTimeout seconds (within the connect's deadline, lb_retry_wake's backoff). */
@@ -325,6 +386,7 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
     const char *id = lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID);
     const char *uid = lb_settings_get(&plan->settings, LB_KEY_UID);
     char state[6], msg[1024];
+    wake_probe probe = {.seen = ""};
     for (int attempt = 0;; attempt++) {
         long long t0 = lb_now_ms();
         SQLRETURN rc = psql_connect(dbc, wide, plan);
@@ -335,6 +397,7 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
                    "PostgreSQL %lld ms%s)", lb_now_ms() - plan->start_ms, plan->settings_ms, plan->token_ms,
                    plan->credential_ms, origin_name(plan->credential_origin), pg_ms,
                    attempt ? ", after retries" : "");
+            lb_pool_connected(dbc, plan->settings.max_connection_age); /* for SQL_ATTR_CONNECTION_DEAD */
             return rc;
         }
         driver_message(dbc, state, msg, sizeof(msg));
@@ -358,6 +421,8 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
             post_hint(dbc, plan, state, msg);
             return rc;
         }
+        if (wrong_address(dbc, plan, state, msg, &probe))
+            return SQL_ERROR;
         long long wait = 0;
         lb_retry_verdict v = lb_retry_next(&wake, -1, &wait);
         if (v != LB_RETRY_NOW) {
@@ -371,8 +436,9 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
             else
                 lb_error_set(&err, LB_ERR_NETWORK, state,
                              "[Lakebase] The Lakebase compute did not accept connections within WakeTimeout "
-                             "(%lld ms): it may still be waking from scale-to-zero. Retry, or raise WakeTimeout "
-                             "(seconds).", lb_now_ms() - wake.start_ms);
+                             "(%lld ms; the endpoint's state: %s): it may still be waking from scale-to-zero. "
+                             "Retry, or raise WakeTimeout (seconds).", lb_now_ms() - wake.start_ms,
+                             probe.seen[0] ? probe.seen : "not asked");
             lb_log(log, LB_LOG_ERROR, "%s", err.message + 11);
             lb_diag_post(dbc, SQL_ERROR, err.sqlstate, err.message, 1);
             return SQL_ERROR;

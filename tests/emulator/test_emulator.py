@@ -600,8 +600,10 @@ class LocalLakebaseTest(unittest.TestCase):
         woke_at = time.monotonic()
         compute = self.wait_compute(lambda c: c["waking"] and not c["holding_port"], 5)
         self.assertEqual(compute["wakes"], wakes + 1)
-        # During the delay nothing listens.
+        # During the delay nothing listens, and the endpoint still says IDLE (a client that asks
+        # the state to tell a waking compute from a wrong port must see it asleep).
         self.assertFalse(self.connect_raw(), "connection should be refused during the wake delay")
+        self.assertEqual(self.endpoint_state(), "IDLE")
         self.wait_compute(lambda c: c["state"] == "ACTIVE")
         self.assertGreaterEqual(time.monotonic() - woke_at, 1.4)
         self.assertEqual(self.endpoint_state(), "ACTIVE")

@@ -98,6 +98,7 @@ static const hcase cases[] = {
     {"TokenCache unknown", K_STRING, "TokenCache=disk;", NULL, NULL, NULL, NULL, 0, "HY000", "not one of memory, file, off"},
     {"TokenRefreshMargin negative", K_STRING, "TokenRefreshMargin=-1;", NULL, NULL, NULL, NULL, 0, "HY000", "between 0 and 3600"},
     {"WakeTimeout too large", K_STRING, "WakeTimeout=99999;", NULL, NULL, NULL, NULL, 0, "HY000", "between 0 and 3600"},
+    {"MaxConnectionAge negative", K_STRING, "MaxConnectionAge=-5;", NULL, NULL, NULL, NULL, 0, "HY000", "between 0 (off) and 604800"},
     {"LogLevel unknown", K_STRING, "LogLevel=verbose;", NULL, NULL, NULL, NULL, 0, "HY000", "not one of off, error"},
     {"Proxy not a URL", K_STRING, "Proxy=ftp://proxy;", NULL, NULL, NULL, NULL, 0, "HY000", "not a proxy URL"},
     {"ClientSecretFile missing", K_STRING, "ClientSecretFile=/nonexistent/secret;", "ClientSecret", NULL, NULL, NULL, 0, "HY000", "cannot be read"},

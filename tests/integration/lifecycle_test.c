@@ -2,8 +2,10 @@
  * retries, scale-to-zero): each case runs in its own process, so that it starts with
  * an empty in-process cache, and reads the emulator's request counts.
  * Usage: lifecycle_test <case>   (see main for the cases) */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -255,8 +258,230 @@ static void test_wake_timeout(void **state)
     all_diags(c.dbc, all, sizeof(all));
     printf("WakeTimeout=1 -> %s\n", all);
     assert_non_null(strstr(all, "did not accept connections within WakeTimeout"));
+    assert_non_null(strstr(all, "IDLE")); /* the state it saw */
     free_conn(&c);
     emulator_call("POST", "/_emulator/resume", "{}");
+}
+
+/* A port on 127.0.0.1 that nothing listens on (bound, read, closed: refused from then on). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* A typo in Port while the compute is ACTIVE: refused, and the endpoint is awake, so the
+ * driver fails at once naming host:port and the keys, with psqlODBC's SQLSTATE (not a
+ * WakeTimeout of retries blamed on scale-to-zero). */
+static void test_wrong_port(void **state)
+{
+    (void)state;
+    reset();
+    connect_ok(""); /* the compute is up */
+    int port = free_port();
+    char in[4096], all[4096];
+    snprintf(in, sizeof(in),
+             "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};"
+             "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%d;CAFile={%s}",
+             driver, emulator_url, client_id, secret, port, ca_file);
+    conn c = new_conn();
+    double t0 = now_s();
+    SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+    double took = now_s() - t0;
+    all_diags(c.dbc, all, sizeof(all));
+    printf("wrong Port %d (compute ACTIVE) -> failed in %.2f s: %s\n", port, took, all);
+    assert_int_equal(rc, SQL_ERROR);
+    assert_true(took < 5.0);
+    char where[64];
+    snprintf(where, sizeof(where), "localhost:%d", port);
+    assert_non_null(strstr(all, where));
+    assert_non_null(strstr(all, "Port"));
+    assert_non_null(strstr(all, "Servername"));
+    assert_null(strstr(all, "WakeTimeout"));
+    assert_non_null(strstr(all, "[08001]"));
+    assert_true(emulator_count("GET /api/2.0/postgres/projects/demo/branches/main/endpoints/primary") >= 1);
+    free_conn(&c);
+}
+
+/* When the endpoint's state cannot be read (HTTP 500), a refused or dropped connection
+ * is still taken for a compute waking: the wake retries ride it out. */
+static void test_wake_state_unreadable(void **state)
+{
+    (void)state;
+    reset();
+    connect_ok("");
+    emulator_call("POST", "/_emulator/faults",
+                  "{\"method\": \"GET\", \"path\": \"/api/2.0/postgres/projects/demo/branches/main/endpoints/primary\","
+                  " \"count\": -1, \"status\": 500}");
+    emulator_call("POST", "/_emulator/suspend", "{\"wake_delay_ms\": 2000}");
+    double t0 = now_s();
+    connect_ok("");
+    printf("suspended compute, endpoint state unreadable (HTTP 500) -> connected after %.2f s\n", now_s() - t0);
+    assert_true(emulator_count("GET /api/2.0/postgres/projects/demo/branches/main/endpoints/primary") >= 1);
+    emulator_call("DELETE", "/_emulator/faults", NULL);
+}
+
+/* unixODBC's connection pooling, as a server application turns it on: a private
+ * ODBCSYSINI whose odbcinst.ini says [ODBC] Pooling=Yes and gives the driver (as
+ * "LakebasePool") a CPTimeout. Must run before the process's first ODBC call. */
+static char pool_dir[256];
+
+static void use_pooling(void)
+{
+    snprintf(pool_dir, sizeof(pool_dir), "/tmp/lb-pool-XXXXXX");
+    assert_non_null(mkdtemp(pool_dir));
+    char path[400];
+    snprintf(path, sizeof(path), "%s/odbcinst.ini", pool_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "[ODBC]\nPooling = Yes\n\n[LakebasePool]\nDriver = %s\nCPTimeout = 120\n", driver);
+    fclose(f);
+    setenv("ODBCSYSINI", pool_dir, 1);
+}
+
+static void drop_pooling(void)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/odbcinst.ini", pool_dir);
+    unlink(path);
+    rmdir(pool_dir);
+}
+
+static void pool_connstr(char *buf, size_t size, const char *extra)
+{
+    snprintf(buf, size,
+             "Driver=LakebasePool;DatabricksHost=%s;ClientID=%s;ClientSecret={%s};"
+             "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s;CAFile={%s};%s",
+             emulator_url, client_id, secret, pg_port, ca_file, extra);
+}
+
+/* Connects on env, runs SELECT pg_backend_pid() and disconnects (back to the pool).
+ * Returns the pid, or 0 with the first error in what (connect or query). */
+static long pooled_round_trip(SQLHENV env, const char *extra, char *what, size_t size)
+{
+    SQLHDBC dbc;
+    char in[4096];
+    pool_connstr(in, sizeof(in), extra);
+    what[0] = '\0';
+    if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc))) {
+        snprintf(what, size, "SQLAllocHandle failed");
+        return 0;
+    }
+    long pid = 0;
+    SQLRETURN rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+    if (!SQL_SUCCEEDED(rc)) {
+        char st[6] = "", msg[1024] = "";
+        SQLINTEGER native;
+        SQLSMALLINT len;
+        SQLGetDiagRec(SQL_HANDLE_DBC, dbc, 1, (SQLCHAR *)st, &native, (SQLCHAR *)msg, sizeof(msg), &len);
+        snprintf(what, size, "connect: %s %s", st, msg);
+        SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+        return 0;
+    }
+    SQLHSTMT st;
+    SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st);
+    SQLINTEGER v = 0;
+    SQLLEN ind;
+    if (SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT pg_backend_pid()", SQL_NTS)) &&
+        SQLFetch(st) == SQL_SUCCESS && SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_SLONG, &v, 0, &ind))) {
+        pid = v;
+    } else {
+        char state[6] = "", msg[1024] = "";
+        SQLINTEGER native;
+        SQLSMALLINT len;
+        SQLGetDiagRec(SQL_HANDLE_STMT, st, 1, (SQLCHAR *)state, &native, (SQLCHAR *)msg, sizeof(msg), &len);
+        snprintf(what, size, "query: %s %s", state, msg);
+    }
+    SQLFreeHandle(SQL_HANDLE_STMT, st);
+    SQLDisconnect(dbc);
+    SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+    return pid;
+}
+
+#define POOL_THREADS 8
+static SQLHENV pool_env;
+static atomic_int pool_errors;
+
+static void *pool_thread(void *arg)
+{
+    (void)arg;
+    char what[1200];
+    pthread_barrier_wait(&barrier);
+    if (pooled_round_trip(pool_env, "", what, sizeof(what)) == 0) {
+        atomic_fetch_add(&pool_errors, 1);
+        fprintf(stderr, "pooled thread: %s\n", what);
+    }
+    return NULL;
+}
+
+/* One round: 8 threads at once, each connect / query / disconnect; the errors. */
+static int pool_round(void)
+{
+    atomic_store(&pool_errors, 0);
+    pthread_t t[POOL_THREADS];
+    pthread_barrier_init(&barrier, NULL, POOL_THREADS);
+    for (int i = 0; i < POOL_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, pool_thread, NULL), 0);
+    for (int i = 0; i < POOL_THREADS; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    return atomic_load(&pool_errors);
+}
+
+/* Pooled connections whose server end went away (a suspend ends every session) are
+ * reported dead to the pool (SQL_ATTR_CONNECTION_DEAD), so the next round opens fresh
+ * ones through the driver and no error reaches the application. */
+static void test_pool_stale(void **state)
+{
+    (void)state;
+    use_pooling();
+    reset();
+    assert_true(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &pool_env)));
+    SQLSetEnvAttr(pool_env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
+    int first = pool_round();
+    int again = pool_round(); /* reuses the pooled connections */
+    emulator_call("POST", "/_emulator/suspend", "{\"wake_delay_ms\": 300}");
+    emulator_call("POST", "/_emulator/resume", "{}");
+    double t0 = now_s();
+    int after = pool_round();
+    printf("pool of %d: errors %d (first round), %d (reused), %d (after a suspend and resume, %.2f s)\n",
+           POOL_THREADS, first, again, after, now_s() - t0);
+    SQLFreeHandle(SQL_HANDLE_ENV, pool_env);
+    drop_pooling();
+    assert_int_equal(first, 0);
+    assert_int_equal(again, 0);
+    assert_int_equal(after, 0);
+}
+
+/* MaxConnectionAge=1: a pooled connection reused after 2 s is replaced (a new backend);
+ * without it, the pool hands back the same session (the test's own control). */
+static void test_pool_max_age(void **state)
+{
+    (void)state;
+    use_pooling();
+    reset();
+    SQLHENV env;
+    assert_true(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env)));
+    SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
+    char what[1200];
+    long a1 = pooled_round_trip(env, "", what, sizeof(what));
+    long a2 = pooled_round_trip(env, "", what, sizeof(what));
+    long b1 = pooled_round_trip(env, "MaxConnectionAge=1", what, sizeof(what));
+    usleep(2000 * 1000);
+    long b2 = pooled_round_trip(env, "MaxConnectionAge=1", what, sizeof(what));
+    printf("pooled backend pid: %ld then %ld (no MaxConnectionAge); %ld then, 2 s later, %ld (MaxConnectionAge=1) %s\n",
+           a1, a2, b1, b2, what);
+    SQLFreeHandle(SQL_HANDLE_ENV, env);
+    drop_pooling();
+    assert_true(a1 > 0 && b1 > 0 && b2 > 0);
+    assert_int_equal(a1, a2);
+    assert_int_not_equal(b1, b2);
 }
 
 static void read_file_line(const char *name, char *buf, size_t size)
@@ -718,6 +943,10 @@ int main(int argc, char **argv)
         {"revoked", cmocka_unit_test(test_revoked)},
         {"wake", cmocka_unit_test(test_wake)},
         {"wake_timeout", cmocka_unit_test(test_wake_timeout)},
+        {"wrong_port", cmocka_unit_test(test_wrong_port)},
+        {"wake_state_unreadable", cmocka_unit_test(test_wake_state_unreadable)},
+        {"pool_stale", cmocka_unit_test(test_pool_stale)},
+        {"pool_max_age", cmocka_unit_test(test_pool_max_age)},
         {"long_token", cmocka_unit_test(test_long_token)},
         {"wait_deadline", cmocka_unit_test(test_wait_deadline)},
         {"wait_deadline_file", cmocka_unit_test(test_wait_deadline_file)},
