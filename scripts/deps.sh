@@ -13,6 +13,7 @@ packages=(
   openssl python3 ca-certificates                   # its CA and workspace emulator
   valgrind clang-14 libclang-rt-14-dev              # memcheck, libFuzzer and sanitizers
   python3-pyodbc python3-pandas php-cli php-odbc libdbd-odbc-perl # client tests
+  python3-pyqt5.qtsql libqt5sql5-odbc               # Qt's QODBC client test
   nodejs                                            # the npm odbc package's client test
 )
 
