@@ -210,7 +210,7 @@ static lb_result get_token(lb_plan *plan, char **token, lb_error *err)
     cache_key(plan, "token", &key);
     lb_cache_opts o = cache_opts(plan, "workspace token", 0);
     long long t0 = lb_now_ms();
-    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.")
+    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
                                 : lb_cache_get(key.data, &o, fetch_token, plan, token, &plan->token_origin, err);
     plan->token_ms += lb_now_ms() - t0;
     lb_buf_free(&key);
@@ -275,7 +275,7 @@ lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
     lb_cache_opts o = cache_opts(plan, "database credential", 1);
     long long t0 = lb_now_ms();
     long long token_before = plan->token_ms;
-    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.")
+    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
                                 : lb_cache_get(key.data, &o, fetch_credential, plan, &plan->credential,
                                                &plan->credential_origin, err);
     plan->credential_ms += lb_now_ms() - t0 - (plan->token_ms - token_before);
@@ -287,7 +287,7 @@ lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
     plan->psql_connstr = lb_build_psql_connstr(&plan->settings, plan->input, plan->credential);
     plan->out_connstr = lb_build_output_connstr(plan->input);
     if (plan->psql_connstr == NULL || plan->out_connstr == NULL)
-        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     return LB_OK;
 }
 

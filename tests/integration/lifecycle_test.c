@@ -255,6 +255,8 @@ static void test_wake_timeout(void **state)
     all_diags(c.dbc, all, sizeof(all));
     printf("WakeTimeout=1 -> %s\n", all);
     assert_non_null(strstr(all, "did not accept connections within WakeTimeout"));
+    /* The driver's record, with PostgreSQL's reason, comes first (most clients show only it). */
+    assert_int_equal(strncmp(all + 7, " [Lakebase] ", 12), 0);
     free_conn(&c);
     emulator_call("POST", "/_emulator/resume", "{}");
 }
