@@ -1,6 +1,7 @@
 /* The connect flow (see lb_connect.h). */
 #include "lb_connect.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,31 @@ static void warn_exposed_secret(const lb_plan *plan)
     }
 }
 
+/* Perl DBI, RODBC and GDAL print the whole connection string in their error messages,
+ * so a secret given there ends up wherever the application's errors go. Said once per
+ * process, at error level, naming the key (never the value). A proxy URL without a
+ * password, and SQLConnect's password argument, are not in any connection string. */
+static void warn_secret_in_connstr(const lb_plan *plan, const lb_sources *sources)
+{
+    static atomic_int warned;
+    if ((sources && sources->from_arguments) || plan->input == NULL || !lb_log_enabled(&plan->log, LB_LOG_ERROR) ||
+        atomic_load(&warned))
+        return;
+    const char *key = NULL;
+    for (size_t i = 0; key == NULL && i < plan->input->count; i++) {
+        const lb_kv *kv = &plan->input->items[i];
+        if (lb_key_is_secret(kv->key) && kv->value[0] &&
+            (strcasecmp(kv->key, "Proxy") != 0 || strchr(kv->value, '@') != NULL))
+            key = kv->key;
+    }
+    if (key == NULL || atomic_exchange(&warned, 1))
+        return;
+    lb_log(&plan->log, LB_LOG_ERROR,
+           "warning: the connection string holds %.40s. Some applications (Perl DBI, RODBC, GDAL) print the whole "
+           "connection string in their error messages: keep the secret out of it, in the DSN's ClientSecretFile, "
+           "DATABRICKS_CLIENT_SECRET or a ~/.databrickscfg profile (said once per process)", key);
+}
+
 lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sources *sources, long login_timeout_s,
                            lb_error *err)
 {
@@ -148,6 +174,7 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
            plan->settings.port, lb_settings_get(&plan->settings, LB_KEY_UID), plan->settings.dsn ? ", DSN " : "",
            plan->settings.dsn ? plan->settings.dsn : "");
     warn_exposed_secret(plan);
+    warn_secret_in_connstr(plan, sources);
     return LB_OK;
 }
 

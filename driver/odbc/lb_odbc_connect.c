@@ -332,8 +332,8 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
 }
 
 /* The connect flow shared by every intercepted function. */
-static SQLRETURN connect_with(SQLHDBC dbc, int wide, const lb_kvlist *input, void *out, SQLSMALLINT out_max,
-                              SQLSMALLINT *out_len)
+static SQLRETURN connect_with(SQLHDBC dbc, int wide, const lb_kvlist *input, int from_arguments, void *out,
+                              SQLSMALLINT out_max, SQLSMALLINT *out_len)
 {
     if (lb_is_dummy(dbc)) {
         lb_diag_post(dbc, SQL_ERROR, LB_ERR_INTERNAL, NULL, lb_forward_error(), 0);
@@ -342,7 +342,7 @@ static SQLRETURN connect_with(SQLHDBC dbc, int wide, const lb_kvlist *input, voi
     lb_error err;
     lb_error_init(&err);
     lb_plan plan;
-    lb_sources sources = {.dsn_get = dsn_get, .env_get = env_get};
+    lb_sources sources = {.dsn_get = dsn_get, .env_get = env_get, .from_arguments = from_arguments};
     if (lb_plan_settings(&plan, input, &sources, login_timeout(dbc), &err) != LB_OK ||
         lb_plan_credential(&plan, &err) != LB_OK) {
         lb_plan_free(&plan);
@@ -393,7 +393,7 @@ static SQLRETURN driver_connect(SQLHDBC dbc, int wide, arg in, void *out, SQLSMA
         return fail(dbc, &err);
     /* No dialogs on this platform: every completion mode connects without prompting,
      * and a missing setting is an error that names it (as psqlODBC does). */
-    SQLRETURN rc = connect_with(dbc, wide, &input, out, out_max, out_len);
+    SQLRETURN rc = connect_with(dbc, wide, &input, 0, out, out_max, out_len);
     lb_kvlist_free(&input);
     lb_secmem_scrub_stack(LB_SCRUB_STACK);
     return rc;
@@ -416,7 +416,7 @@ static SQLRETURN plain_connect(SQLHDBC dbc, int wide, arg dsn, arg uid, arg pwd)
         (p && p[0] && lb_kvlist_add(&input, "PWD", p) != 0)) {
         lb_diag_post(dbc, SQL_ERROR, LB_ERR_NOMEM, NULL, "Out of memory.", 0);
     } else {
-        rc = connect_with(dbc, wide, &input, NULL, 0, NULL);
+        rc = connect_with(dbc, wide, &input, 1, NULL, 0, NULL);
     }
     lb_kvlist_free(&input);
 out:

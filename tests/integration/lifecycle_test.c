@@ -699,6 +699,75 @@ static void test_fork_file(void **state)
 
 /* A workspace token with expires_in 9223372036854775807: no overflow (the ASan+UBSan
  * build aborts on one), the token is used and reused. */
+/* Lines of path holding phrase; the file must not hold the client secret. */
+static int log_count(const char *path, const char *phrase)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof(line), f)) {
+        assert_null(strstr(line, secret));
+        n += strstr(line, phrase) != NULL;
+    }
+    fclose(f);
+    return n;
+}
+
+#define SECRET_WARNING "warning: the connection string holds"
+
+/* A secret in the connection string (which Perl DBI, RODBC and GDAL print in their error
+ * messages): one warning per process at error level, however many connects. */
+static void test_secret_warning(void **state)
+{
+    (void)state;
+    reset();
+    char log[] = "/tmp/lb-warn-XXXXXX";
+    int fd = mkstemp(log);
+    assert_true(fd >= 0);
+    close(fd);
+    char extra[256];
+    snprintf(extra, sizeof(extra), "LogLevel=error;LogFile=%s;", log);
+    connect_ok(extra);
+    connect_ok(extra);
+    int n = log_count(log, SECRET_WARNING);
+    printf("two connects with ClientSecret in the connection string: %d warning line(s)\n", n);
+    unlink(log);
+    assert_int_equal(n, 1);
+}
+
+/* The secret from ClientSecretFile: no warning. */
+static void test_secret_file_no_warning(void **state)
+{
+    (void)state;
+    reset();
+    char log[] = "/tmp/lb-warn-XXXXXX", file[] = "/tmp/lb-secret-XXXXXX";
+    int fd = mkstemp(log);
+    assert_true(fd >= 0);
+    close(fd);
+    fd = mkstemp(file);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, secret, strlen(secret)), (ssize_t)strlen(secret));
+    close(fd);
+    char in[4096];
+    snprintf(in, sizeof(in),
+             "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecretFile={%s};"
+             "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s;CAFile={%s};"
+             "LogLevel=error;LogFile=%s;", driver, emulator_url, client_id, file, pg_port, ca_file, log);
+    for (int i = 0; i < 2; i++) {
+        conn c = new_conn();
+        assert_connected(c.dbc, SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL,
+                                                 SQL_DRIVER_NOPROMPT));
+        SQLDisconnect(c.dbc);
+        free_conn(&c);
+    }
+    int n = log_count(log, SECRET_WARNING);
+    printf("two connects with ClientSecretFile: %d warning line(s)\n", n);
+    unlink(log);
+    unlink(file);
+    assert_int_equal(n, 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--connect") == 0) {
@@ -728,6 +797,8 @@ int main(int argc, char **argv)
         {"fork_file", cmocka_unit_test(test_fork_file)},
         {"huge_lifetime", cmocka_unit_test(test_huge_lifetime)},
         {"forged_cache_file", cmocka_unit_test(test_forged_cache_file)},
+        {"secret_warning", cmocka_unit_test(test_secret_warning)},
+        {"secret_file_no_warning", cmocka_unit_test(test_secret_file_no_warning)},
     };
     for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
         if (strcmp(argv[1], cases[i].name) == 0)
