@@ -189,7 +189,7 @@ static lb_http_opts http_opts(const lb_plan *plan)
 
 /* Cache keys: everything that changes what the value grants. The secret enters only
  * as a hash, so that a wrong secret never reuses a value fetched with the right one. */
-static void cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
+void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
 {
     const lb_settings *s = &plan->settings;
     char secret_hash[65];
@@ -234,7 +234,7 @@ static lb_result get_token(lb_plan *plan, char **token, lb_error *err)
 {
     lb_buf key;
     lb_buf_init(&key, 0);
-    cache_key(plan, "token", &key);
+    lb_plan_cache_key(plan, "token", &key);
     lb_cache_opts o = cache_opts(plan, "workspace token", 0);
     long long t0 = lb_now_ms();
     lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
@@ -248,7 +248,7 @@ static void forget_token(lb_plan *plan, const char *token)
 {
     lb_buf key;
     lb_buf_init(&key, 0);
-    cache_key(plan, "token", &key);
+    lb_plan_cache_key(plan, "token", &key);
     lb_cache_opts o = cache_opts(plan, "workspace token", 0);
     if (!key.overflow)
         lb_cache_invalidate(key.data, token, &o);
@@ -298,7 +298,7 @@ lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
 
     lb_buf key;
     lb_buf_init(&key, 0);
-    cache_key(plan, "credential", &key);
+    lb_plan_cache_key(plan, "credential", &key);
     lb_cache_opts o = cache_opts(plan, "database credential", 1);
     long long t0 = lb_now_ms();
     long long token_before = plan->token_ms;
@@ -324,7 +324,7 @@ void lb_plan_forget_credential(lb_plan *plan)
         return;
     lb_buf key;
     lb_buf_init(&key, 0);
-    cache_key(plan, "credential", &key);
+    lb_plan_cache_key(plan, "credential", &key);
     lb_cache_opts o = cache_opts(plan, "database credential", 1);
     if (!key.overflow)
         lb_cache_invalidate(key.data, plan->credential, &o);
