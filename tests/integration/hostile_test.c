@@ -4,7 +4,10 @@
  * Cases: malformed connection strings and settings, invalid UTF-16 and lengths in the
  * W and ANSI calls, null pointers, special files (a FIFO, a directory, a link) as
  * ClientSecretFile and DATABRICKS_CONFIG_FILE, and hostile workspace answers (errors, not JSON,
- * wrong shapes, 10 MB, truncated, trickling, reset, a certificate for another host). */
+ * wrong shapes, 10 MB, truncated, trickling, reset, a certificate for another host).
+ * Every driver record must carry a native error code. test_first_record checks that the
+ * first record (all most clients show) holds the SQLSTATE, the native code and the fix,
+ * through SQLGetDiagRec, SQLGetDiagField, their W forms and SQLError. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>

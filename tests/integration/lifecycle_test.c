@@ -1,6 +1,8 @@
 /* The credential lifecycle end to end (issue: cache, single-flight, refresh margin,
  * retries, scale-to-zero): each case runs in its own process, so that it starts with
- * an empty in-process cache, and reads the emulator's request counts.
+ * an empty in-process cache, and reads the emulator's request counts. Also the warning
+ * about a secret in the connection string, said once per process (secret_warning,
+ * secret_file_no_warning).
  * Usage: lifecycle_test <case>   (see main for the cases) */
 #include <dirent.h>
 #include <fcntl.h>
