@@ -123,8 +123,8 @@ static void warn_exposed_secret(const lb_plan *plan)
 
 /* Perl DBI, RODBC and GDAL print the whole connection string in their error messages,
  * so a secret given there ends up wherever the application's errors go. Said once per
- * process, at error level, naming the key (never the value). A proxy URL without a
- * password, and SQLConnect's password argument, are not in any connection string. */
+ * process, at error level, naming the key (never the value). A proxy URL without
+ * credentials (no '@') is no secret; SQLConnect's arguments are no connection string. */
 static void warn_secret_in_connstr(const lb_plan *plan, const lb_sources *sources)
 {
     static atomic_int warned;
