@@ -251,10 +251,10 @@ static int wait_fetched(const lb_deadline *deadline)
     return pthread_cond_timedwait(&fetched, &mu, &ts) == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
-/* A failure that was the leader's own deadline (HYT00): never shared with waiters. */
+/* A failure that was the leader's own deadline: never shared with waiters. */
 static int leader_timed_out(const lb_error *failure)
 {
-    return failure->code == LB_ERR_TIMEOUT || strcmp(failure->sqlstate, "HYT00") == 0;
+    return failure->code == LB_ERR_TIMEOUT;
 }
 
 static lb_result wait_expired(const lb_cache_opts *opts, lb_error *err)
@@ -519,7 +519,7 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
     entry *e = find(id, 1);
     if (e == NULL) {
         pthread_mutex_unlock(&mu);
-        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     }
     for (;;) {
         long long now = lb_now_ms();
@@ -529,7 +529,7 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
             *origin = LB_FROM_MEMORY;
             pthread_mutex_unlock(&mu);
             if (*value == NULL)
-                return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+                return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
             lb_log(opts->log, LB_LOG_DEBUG, "%s: cache hit (memory)", opts->what);
             return LB_OK;
         }

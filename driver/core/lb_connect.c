@@ -2,6 +2,7 @@
 #include "lb_connect.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,31 @@ static void warn_exposed_secret(const lb_plan *plan)
     }
 }
 
+/* Perl DBI, RODBC and GDAL print the whole connection string in their error messages,
+ * so a secret given there ends up wherever the application's errors go. Said once per
+ * process, at error level, naming the key (never the value). A proxy URL without
+ * credentials (no '@') is no secret; SQLConnect's arguments are no connection string. */
+static void warn_secret_in_connstr(const lb_plan *plan, const lb_sources *sources)
+{
+    static atomic_int warned;
+    if ((sources && sources->from_arguments) || plan->input == NULL || !lb_log_enabled(&plan->log, LB_LOG_ERROR) ||
+        atomic_load(&warned))
+        return;
+    const char *key = NULL;
+    for (size_t i = 0; key == NULL && i < plan->input->count; i++) {
+        const lb_kv *kv = &plan->input->items[i];
+        if (lb_key_is_secret(kv->key) && kv->value[0] &&
+            (strcasecmp(kv->key, "Proxy") != 0 || strchr(kv->value, '@') != NULL))
+            key = kv->key;
+    }
+    if (key == NULL || atomic_exchange(&warned, 1))
+        return;
+    lb_log(&plan->log, LB_LOG_ERROR,
+           "warning: the connection string holds %.40s. Some applications (Perl DBI, RODBC, GDAL) print the whole "
+           "connection string in their error messages: keep the secret out of it, in the DSN's ClientSecretFile, "
+           "DATABRICKS_CLIENT_SECRET or a ~/.databrickscfg profile (said once per process)", key);
+}
+
 lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sources *sources, long login_timeout_s,
                            lb_error *err)
 {
@@ -149,6 +175,7 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
            plan->settings.port, lb_settings_get(&plan->settings, LB_KEY_UID), plan->settings.dsn ? ", DSN " : "",
            plan->settings.dsn ? plan->settings.dsn : "");
     warn_exposed_secret(plan);
+    warn_secret_in_connstr(plan, sources);
     return LB_OK;
 }
 
@@ -163,7 +190,7 @@ static lb_http_opts http_opts(const lb_plan *plan)
 
 /* Cache keys: everything that changes what the value grants. The secret enters only
  * as a hash, so that a wrong secret never reuses a value fetched with the right one. */
-static void cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
+void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
 {
     const lb_settings *s = &plan->settings;
     char secret_hash[65];
@@ -208,10 +235,10 @@ static lb_result get_token(lb_plan *plan, char **token, lb_error *err)
 {
     lb_buf key;
     lb_buf_init(&key, 0);
-    cache_key(plan, "token", &key);
+    lb_plan_cache_key(plan, "token", &key);
     lb_cache_opts o = cache_opts(plan, "workspace token", 0);
     long long t0 = lb_now_ms();
-    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.")
+    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
                                 : lb_cache_get(key.data, &o, fetch_token, plan, token, &plan->token_origin, err);
     plan->token_ms += lb_now_ms() - t0;
     lb_buf_free(&key);
@@ -222,7 +249,7 @@ static void forget_token(lb_plan *plan, const char *token)
 {
     lb_buf key;
     lb_buf_init(&key, 0);
-    cache_key(plan, "token", &key);
+    lb_plan_cache_key(plan, "token", &key);
     lb_cache_opts o = cache_opts(plan, "workspace token", 0);
     if (!key.overflow)
         lb_cache_invalidate(key.data, token, &o);
@@ -272,11 +299,11 @@ lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
 
     lb_buf key;
     lb_buf_init(&key, 0);
-    cache_key(plan, "credential", &key);
+    lb_plan_cache_key(plan, "credential", &key);
     lb_cache_opts o = cache_opts(plan, "database credential", 1);
     long long t0 = lb_now_ms();
     long long token_before = plan->token_ms;
-    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.")
+    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
                                 : lb_cache_get(key.data, &o, fetch_credential, plan, &plan->credential,
                                                &plan->credential_origin, err);
     plan->credential_ms += lb_now_ms() - t0 - (plan->token_ms - token_before);
@@ -288,7 +315,7 @@ lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
     plan->psql_connstr = lb_build_psql_connstr(&plan->settings, plan->input, plan->credential);
     plan->out_connstr = lb_build_output_connstr(plan->input);
     if (plan->psql_connstr == NULL || plan->out_connstr == NULL)
-        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     return LB_OK;
 }
 
@@ -298,7 +325,7 @@ void lb_plan_forget_credential(lb_plan *plan)
         return;
     lb_buf key;
     lb_buf_init(&key, 0);
-    cache_key(plan, "credential", &key);
+    lb_plan_cache_key(plan, "credential", &key);
     lb_cache_opts o = cache_opts(plan, "database credential", 1);
     if (!key.overflow)
         lb_cache_invalidate(key.data, plan->credential, &o);
@@ -351,11 +378,7 @@ int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, s
     }
     lb_secret_free(token);
     if (rc != LB_OK) {
-        /* Without the "[Lakebase] " prefix: this goes to the log. */
-        const char *m = strncmp(err.message, "[Lakebase] ", 11) == 0 ? err.message + 11 : err.message;
-        size_t n = strlen(m) < why_size ? strlen(m) : why_size - 1;
-        memcpy(why, m, n);
-        why[n] = '\0';
+        snprintf(why, why_size, "%s", err.message); /* for the log */
         return -1;
     }
     pthread_mutex_lock(&state_mu);

@@ -34,6 +34,10 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
 /* Step 2: obtains a credential (from the cache when one is usable) and builds both
  * connection strings. May be called again after lb_plan_forget_credential. */
 lb_result lb_plan_credential(lb_plan *plan, lb_error *err);
+/* The cache key of the plan's "token" or "credential" (kind): everything that changes
+ * what the value grants: workspace host, client id, the SHA-256 of the secret, whether
+ * a proxy is used, and the endpoint (credentials) or TokenEndpoint (tokens). */
+void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key);
 /* Drops the plan's credential from the cache (the server refused it). */
 void lb_plan_forget_credential(lb_plan *plan);
 void lb_plan_free(lb_plan *plan);

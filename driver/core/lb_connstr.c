@@ -71,14 +71,14 @@ lb_result lb_connstr_parse(const char *s, size_t len, lb_kvlist *out, lb_error *
 {
     lb_kvlist_init(out);
     if (len > LB_CONNSTR_MAX)
-        return lb_error_set(err, LB_ERR_SETTINGS, "HY090",
-                            "[Lakebase] The connection string is %zu bytes long; the limit is %d bytes.",
+        return lb_error_set(err, LB_ERR_ARGUMENT,
+                            "The connection string is %zu bytes long; the limit is %d bytes.",
                             len, LB_CONNSTR_MAX);
     if (s == NULL)
         return LB_OK;
     if (memchr(s, '\0', len) != NULL)
-        return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                            "[Lakebase] The connection string contains a NUL byte at offset %zu: "
+        return lb_error_set(err, LB_ERR_CONNSTR,
+                            "The connection string contains a NUL byte at offset %zu: "
                             "pass its length without the terminator, or SQL_NTS.",
                             (size_t)((const char *)memchr(s, '\0', len) - s));
 
@@ -98,22 +98,22 @@ lb_result lb_connstr_parse(const char *s, size_t len, lb_kvlist *out, lb_error *
         while (kend > kstart && is_space(s[kend - 1]))
             kend--;
         if (i >= len || s[i] != '=') {
-            rc = lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                              "[Lakebase] Connection string: \"%.*s\" at offset %zu has no '=': "
+            rc = lb_error_set(err, LB_ERR_CONNSTR,
+                              "Connection string: \"%.*s\" at offset %zu has no '=': "
                               "write attributes as key=value, separated by ';'.",
                               (int)(kend - kstart > 40 ? 40 : kend - kstart), s + kstart, kstart);
             goto out;
         }
         if (kend == kstart) {
-            rc = lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                              "[Lakebase] Connection string: an attribute at offset %zu has an empty key.",
+            rc = lb_error_set(err, LB_ERR_CONNSTR,
+                              "Connection string: an attribute at offset %zu has an empty key.",
                               kstart);
             goto out;
         }
         for (size_t k = kstart; k < kend; k++)
             if (bad_key_char(s[k])) {
-                rc = lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                                  "[Lakebase] Connection string: the key \"%.*s\" contains '%c', "
+                rc = lb_error_set(err, LB_ERR_CONNSTR,
+                                  "Connection string: the key \"%.*s\" contains '%c', "
                                   "which ODBC does not allow in a key.",
                                   (int)(kend - kstart > 40 ? 40 : kend - kstart), s + kstart, s[k]);
                 goto out;
@@ -142,8 +142,8 @@ lb_result lb_connstr_parse(const char *s, size_t len, lb_kvlist *out, lb_error *
                 i++;
             }
             if (!closed) {
-                rc = lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                                  "[Lakebase] Connection string: the value of %.*s opens a '{' at offset %zu "
+                rc = lb_error_set(err, LB_ERR_CONNSTR,
+                                  "Connection string: the value of %.*s opens a '{' at offset %zu "
                                   "that is never closed; write a literal '}' inside braces as '}}'.",
                                   (int)(kend - kstart > 40 ? 40 : kend - kstart), s + kstart, open);
                 goto out;
@@ -151,8 +151,8 @@ lb_result lb_connstr_parse(const char *s, size_t len, lb_kvlist *out, lb_error *
             while (i < len && is_space(s[i]))
                 i++;
             if (i < len && s[i] != ';') {
-                rc = lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                                  "[Lakebase] Connection string: unexpected '%c' at offset %zu after the "
+                rc = lb_error_set(err, LB_ERR_CONNSTR,
+                                  "Connection string: unexpected '%c' at offset %zu after the "
                                   "braced value of %.*s; a ';' must follow the closing '}'.",
                                   s[i], i, (int)(kend - kstart > 40 ? 40 : kend - kstart), s + kstart);
                 goto out;
@@ -168,7 +168,7 @@ lb_result lb_connstr_parse(const char *s, size_t len, lb_kvlist *out, lb_error *
         }
         if (value.overflow || add_n(out, s + kstart, kend - kstart, value.data ? value.data : "",
                                     value.len) != 0) {
-            rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory while parsing the connection string.");
+            rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory while parsing the connection string.");
             goto out;
         }
     }

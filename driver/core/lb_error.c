@@ -14,19 +14,24 @@ int lb_error_isset(const lb_error *err)
     return err->code != LB_OK;
 }
 
-lb_result lb_error_set(lb_error *err, lb_result code, const char *sqlstate, const char *fmt, ...)
+static lb_result set_v(lb_error *err, lb_result code, const char *fmt, va_list ap)
 {
     if (err == NULL || err->code != LB_OK)
         return code;
     err->code = code;
-    snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", sqlstate);
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
-    va_end(ap);
     lb_text_sanitize(err->message);
     lb_text_redact_userinfo(err->message);
     return code;
+}
+
+lb_result lb_error_set(lb_error *err, lb_result code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lb_result rc = set_v(err, code, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 void lb_text_redact_userinfo(char *s)

@@ -138,8 +138,8 @@ static lb_result transport_error(lb_error *err, CURLcode rc, const char *errbuf,
     /* libcurl refuses one header line over 100 KB with CURLE_OUT_OF_MEMORY and no text:
      * after a status line, that is what it means. */
     if (headers->too_big || (rc == CURLE_OUT_OF_MEMORY && headers->bytes > 0))
-        return lb_error_set(err, LB_ERR_PROTOCOL, "08001",
-                            "[Lakebase] The answer at %s has more than %d KiB of headers; DatabricksHost (or the "
+        return lb_error_set(err, LB_ERR_PROTOCOL,
+                            "The answer at %s has more than %d KiB of headers; DatabricksHost (or the "
                             "proxy) may not be a Databricks workspace.", where, MAX_HEADER_BYTES / 1024);
     switch (rc) {
     case CURLE_PEER_FAILED_VERIFICATION:
@@ -149,30 +149,30 @@ static lb_result transport_error(lb_error *err, CURLcode rc, const char *errbuf,
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CONNECT_ERROR:
-        return lb_error_set(err, LB_ERR_NETWORK, "08001",
-                            "[Lakebase] TLS with the workspace failed at %s: %s. Check DatabricksHost; "
+        return lb_error_set(err, LB_ERR_NETWORK,
+                            "TLS with the workspace failed at %s: %s. Check DatabricksHost; "
                             "behind a TLS-inspecting proxy set CAFile to its CA bundle%s.",
                             where, detail, opts->cafile ? " (CAFile is set: is it the right bundle?)" : "");
     case CURLE_OPERATION_TIMEDOUT:
-        return lb_error_set(err, LB_ERR_NETWORK, "08001",
-                            "[Lakebase] The workspace did not answer within %ld ms at %s (%s). Check "
+        return lb_error_set(err, LB_ERR_NETWORK,
+                            "The workspace did not answer within %ld ms at %s (%s). Check "
                             "DatabricksHost and the network path (proxy, firewall).",
                             total_ms, where, detail);
     case CURLE_WRITE_ERROR:
-        return lb_error_set(err, LB_ERR_PROTOCOL, "08001",
-                            "[Lakebase] The workspace's answer at %s is larger than %d bytes; "
+        return lb_error_set(err, LB_ERR_PROTOCOL,
+                            "The workspace's answer at %s is larger than %d bytes; "
                             "DatabricksHost may not point at a Databricks workspace.", where, LB_HTTP_MAX_BODY);
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_WEIRD_SERVER_REPLY:
         if (strstr(detail, "HTTP/0.9") || rc == CURLE_WEIRD_SERVER_REPLY)
-            return lb_error_set(err, LB_ERR_PROTOCOL, "08001",
-                                "[Lakebase] The server at %s did not answer in HTTP (%s): DatabricksHost or its "
+            return lb_error_set(err, LB_ERR_PROTOCOL,
+                                "The server at %s did not answer in HTTP (%s): DatabricksHost or its "
                                 "port points at another kind of service.", where, detail);
-        return lb_error_set(err, LB_ERR_NETWORK, "08001",
-                            "[Lakebase] Refused to talk to %s: only https:// is allowed (%s).", where, detail);
+        return lb_error_set(err, LB_ERR_NETWORK,
+                            "Refused to talk to %s: only https:// is allowed (%s).", where, detail);
     default:
-        return lb_error_set(err, LB_ERR_NETWORK, "08001",
-                            "[Lakebase] Could not reach the Databricks workspace at %s: %s. Check "
+        return lb_error_set(err, LB_ERR_NETWORK,
+                            "Could not reach the Databricks workspace at %s: %s. Check "
                             "DatabricksHost and the network path (DNS, proxy, firewall).", where, detail);
     }
 }
@@ -182,8 +182,8 @@ static lb_result redirect_error(lb_error *err, const char *url, const lb_http_re
     char where[512], to[256];
     url_for_message(url, where, sizeof(where));
     url_for_message(resp->location, to, sizeof(to));
-    return lb_error_set(err, LB_ERR_PROTOCOL, "08001",
-                        "[Lakebase] %s answered HTTP %ld, a redirect to %s. The driver follows no redirect (the "
+    return lb_error_set(err, LB_ERR_PROTOCOL,
+                        "%s answered HTTP %ld, a redirect to %s. The driver follows no redirect (the "
                         "client secret and tokens go only to DatabricksHost): check DatabricksHost, and use the "
                         "redirect's address if it is your workspace.", where, resp->status,
                         to[0] ? to : "nowhere (no Location)");
@@ -200,7 +200,7 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
                "of requests and answers are freed without being wiped");
     CURL *curl = curl_easy_init();
     if (curl == NULL)
-        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory (libcurl handle).");
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory (libcurl handle).");
 
     lb_buf body;
     lb_buf_init(&body, LB_HTTP_MAX_BODY);
@@ -215,7 +215,7 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
 
     if (opts->proxy && lb_proxy_parse(opts->proxy, &proxy, &problem) != 0) {
         /* Settings are checked before any request: only a changed environment gets here. */
-        rc = lb_error_set(err, LB_ERR_SETTINGS, "HY000", "[Lakebase] The proxy URL %s.", problem);
+        rc = lb_error_set(err, LB_ERR_SETTINGS, "The proxy URL %s.", problem);
         goto out;
     }
 
@@ -231,7 +231,7 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
         headers = curl_slist_append(headers, auth.data);
     }
     if (headers == NULL || auth.overflow) {
-        rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
         goto out;
     }
 
@@ -289,8 +289,8 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
         /* The proxy answered and said no: retrying would not change its mind. */
         char where[512];
         url_for_message(req->url, where, sizeof(where));
-        rc = lb_error_set(err, LB_ERR_NETWORK, "08001",
-                          "[Lakebase] The proxy refused to open a tunnel to %s (HTTP %ld%s). Check Proxy (or "
+        rc = lb_error_set(err, LB_ERR_NETWORK,
+                          "The proxy refused to open a tunnel to %s (HTTP %ld%s). Check Proxy (or "
                           "https_proxy)%s.", where, proxy_code,
                           proxy_code == 407 ? ", Proxy Authentication Required" : "",
                           proxy_code == 407 ? " and the user and password in it" : " and whether it allows the workspace");
@@ -305,7 +305,7 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
     out->body_len = body.len;
     out->body = lb_buf_steal(&body);
     if (out->body == NULL)
-        rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
 out:
     for (struct curl_slist *h = headers; h; h = h->next)
         lb_wipe(h->data, strlen(h->data)); /* the Authorization line */
@@ -523,7 +523,7 @@ static void last_failure(lb_result rc, const lb_http_response *resp, const lb_er
         snprintf(buf, size, "HTTP %ld%s%s", resp->status, resp->retry_after[0] ? ", Retry-After " : "",
                  resp->retry_after);
     else
-        snprintf(buf, size, "%s", aerr->message + (strncmp(aerr->message, "[Lakebase] ", 11) == 0 ? 11 : 0));
+        snprintf(buf, size, "%s", aerr->message);
 }
 
 lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_http_response *out,
@@ -532,7 +532,7 @@ lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_
     memset(out, 0, sizeof(*out));
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK)
-        return lb_error_set(err, LB_ERR_INTERNAL, "HY000", "[Lakebase] libcurl failed to initialize: %s.",
+        return lb_error_set(err, LB_ERR_INTERNAL, "libcurl failed to initialize: %s.",
                             curl_easy_strerror(curl_init_rc));
     const lb_logger *log = opts->log;
     lb_retry_policy policy = lb_retry_http;

@@ -44,9 +44,10 @@ typedef struct {
 } lb_http_request;
 
 /* Sends the request. A 1xx, 2xx or 4xx/5xx status is a success here (the caller
- * interprets it); a failure is a transport failure (08001) with a message naming what
- * to check, a 3xx (redirects are never followed: secrets go only where they were
- * sent) naming its Location, or HYT00 once the deadline has passed. What is retried,
+ * interprets it); a failure is a transport failure (LB_ERR_NETWORK; LB_ERR_PROTOCOL
+ * for an answer that is not HTTP or too large) with a message naming what to check,
+ * a 3xx (LB_ERR_PROTOCOL; redirects are never followed: secrets go only where they
+ * were sent) naming its Location, or LB_ERR_TIMEOUT once the deadline has passed. What is retried,
  * and how long to wait, is lb_retry's policy (lb_retry_http): 429, 502, 503, 504 and
  * transient network errors, waiting at least what Retry-After asks (seconds or an
  * HTTP date). No message or log line shows a URL's user or password. */

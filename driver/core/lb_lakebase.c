@@ -84,18 +84,18 @@ lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credenti
     lb_result rc = LB_OK;
     time_t t = 0;
     if (tok == NULL || tok[0] == '\0') {
-        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001", "[Lakebase] The database credential answer %s.",
+        rc = lb_error_set(err, LB_ERR_PROTOCOL, "The database credential answer %s.",
                           obj == NULL ? "is not a JSON object" : "has no token");
     } else if (strlen(tok) > 16384) {
-        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
-                          "[Lakebase] The database credential is %zu bytes long, more than a password can be.",
+        rc = lb_error_set(err, LB_ERR_PROTOCOL,
+                          "The database credential is %zu bytes long, more than a password can be.",
                           strlen(tok));
     } else if (exp != NULL && lb_parse_rfc3339(exp, &t) != 0) {
-        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
-                          "[Lakebase] The database credential's expire_time \"%.40s\" is not an RFC 3339 time.",
+        rc = lb_error_set(err, LB_ERR_PROTOCOL,
+                          "The database credential's expire_time \"%.40s\" is not an RFC 3339 time.",
                           exp);
     } else if ((out->token = lb_secmem_dup(tok)) == NULL) {
-        rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     } else {
         out->expire_time = t;
     }
@@ -107,30 +107,30 @@ static lb_result credential_failure(long status, const char *why, const char *en
 {
     switch (status) {
     case 401:
-        return lb_error_set(err, LB_ERR_AUTH, "28000",
-                            "[Lakebase] The workspace did not accept the OAuth token for the credential "
+        return lb_error_set(err, LB_ERR_AUTH,
+                            "The workspace did not accept the OAuth token for the credential "
                             "request (HTTP 401, %s). Check ClientID and ClientSecret.", why);
     case 403:
         if (strstr(why, "workspace-access") || strstr(why, "workspace access"))
-            return lb_error_set(err, LB_ERR_AUTH, "28000",
-                                "[Lakebase] The service principal may not call the Lakebase API (HTTP 403, %s). "
+            return lb_error_set(err, LB_ERR_AUTH,
+                                "The service principal may not call the Lakebase API (HTTP 403, %s). "
                                 "Enable \"Workspace access\" for it: Settings > Identity and access > Service "
                                 "principals > <name> > Configurations.", why);
-        return lb_error_set(err, LB_ERR_AUTH, "28000",
-                            "[Lakebase] Permission denied for endpoint %s (HTTP 403, %s). Grant the service "
+        return lb_error_set(err, LB_ERR_AUTH,
+                            "Permission denied for endpoint %s (HTTP 403, %s). Grant the service "
                             "principal access to the Lakebase project.", endpoint, why);
     case 404:
-        return lb_error_set(err, LB_ERR_SETTINGS, "08001",
-                            "[Lakebase] Endpoint %s was not found in this workspace (HTTP 404, %s). Check "
+        return lb_error_set(err, LB_ERR_NOT_FOUND,
+                            "Endpoint %s was not found in this workspace (HTTP 404, %s). Check "
                             "Endpoint (projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>; the "
                             "endpoint id is the first label of its host name) and DatabricksHost.", endpoint, why);
     case 400:
-        return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                            "[Lakebase] The workspace refused the credential request for %s (HTTP 400, %s). "
+        return lb_error_set(err, LB_ERR_SETTINGS,
+                            "The workspace refused the credential request for %s (HTTP 400, %s). "
                             "Check Endpoint.", endpoint, why);
     default:
-        return lb_error_set(err, LB_ERR_NETWORK, "08001",
-                            "[Lakebase] The credential request for %s failed with HTTP %ld (%s); try again later.",
+        return lb_error_set(err, LB_ERR_NETWORK,
+                            "The credential request for %s failed with HTTP %ld (%s); try again later.",
                             endpoint, status, why);
     }
 }
@@ -146,7 +146,7 @@ lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, con
     struct json_object *body = json_object_new_object();
     if (body == NULL || json_object_object_add(body, "endpoint", json_object_new_string(endpoint)) != 0) {
         json_object_put(body);
-        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     }
     const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
 
@@ -156,7 +156,7 @@ lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, con
     lb_buf_puts(&auth, access_token);
     lb_result rc;
     if (auth.overflow) {
-        rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
         goto out;
     }
     lb_http_request req = {.method = "POST", .url = url, .authorization = auth.data,
@@ -198,7 +198,7 @@ lb_result lb_lakebase_endpoint_state(const lb_http_opts *http, const char *host,
     lb_buf_puts(&auth, access_token);
     if (auth.overflow) {
         lb_buf_free_secret(&auth);
-        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     }
     lb_http_request req = {.method = "GET", .url = url, .authorization = auth.data};
     lb_http_response resp;
@@ -210,16 +210,16 @@ lb_result lb_lakebase_endpoint_state(const lb_http_opts *http, const char *host,
     if (resp.status != 200) {
         char why[400];
         lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
-        rc = lb_error_set(err, resp.status == 401 || resp.status == 403 ? LB_ERR_AUTH : LB_ERR_NETWORK, "08001",
-                          "[Lakebase] The endpoint look-up for %s failed with HTTP %ld (%s).", endpoint,
+        rc = lb_error_set(err, resp.status == 401 || resp.status == 403 ? LB_ERR_AUTH : LB_ERR_NETWORK,
+                          "The endpoint look-up for %s failed with HTTP %ld (%s).", endpoint,
                           resp.status, why);
     } else {
         struct json_object *obj = lb_json_parse_object(resp.body, resp.body_len), *st = NULL;
         const char *cur = obj && json_object_object_get_ex(obj, "status", &st) ? lb_json_string(st, "current_state")
                                                                                 : NULL;
         if (cur == NULL || cur[0] == '\0')
-            rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
-                              "[Lakebase] The endpoint look-up for %s answered no status.current_state.", endpoint);
+            rc = lb_error_set(err, LB_ERR_PROTOCOL,
+                              "The endpoint look-up for %s answered no status.current_state.", endpoint);
         else {
             snprintf(state, size, "%s", cur);
             lb_text_sanitize(state);

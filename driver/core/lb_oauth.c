@@ -66,8 +66,8 @@ static lb_result discover_token_endpoint(const lb_http_opts *http, const char *h
     if (rc != LB_OK)
         return rc;
     if (resp.status == 404) {
-        rc = lb_error_set(err, LB_ERR_SETTINGS, "08001",
-                          "[Lakebase] %s does not offer Databricks OAuth (HTTP 404 at "
+        rc = lb_error_set(err, LB_ERR_NOT_FOUND,
+                          "%s does not offer Databricks OAuth (HTTP 404 at "
                           "/oidc/.well-known/oauth-authorization-server): DatabricksHost must be the "
                           "workspace URL, e.g. https://<workspace>.cloud.databricks.com.", host);
         goto out;
@@ -75,28 +75,28 @@ static lb_result discover_token_endpoint(const lb_http_opts *http, const char *h
     if (resp.status != 200) {
         char why[400];
         lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
-        rc = lb_error_set(err, LB_ERR_NETWORK, "08001",
-                          "[Lakebase] OAuth discovery at %s failed with HTTP %ld (%s).", host, resp.status, why);
+        rc = lb_error_set(err, LB_ERR_NETWORK,
+                          "OAuth discovery at %s failed with HTTP %ld (%s).", host, resp.status, why);
         goto out;
     }
     struct json_object *obj = lb_json_parse_object(resp.body, resp.body_len);
     const char *te = lb_json_string(obj, "token_endpoint");
     char host_origin[512] = "", te_origin[512] = "";
     if (te == NULL || strncasecmp(te, "https://", 8) != 0 || lb_url_origin(te, te_origin, sizeof(te_origin)) != 0) {
-        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
-                          "[Lakebase] OAuth discovery at %s gave %s; DatabricksHost may not be a "
+        rc = lb_error_set(err, LB_ERR_PROTOCOL,
+                          "OAuth discovery at %s gave %s; DatabricksHost may not be a "
                           "Databricks workspace.", host,
                           obj == NULL ? "an answer that is not a JSON object"
                           : te == NULL ? "no token_endpoint" : "a token_endpoint that is not an https:// URL");
     } else if (lb_url_origin(host, host_origin, sizeof(host_origin)) != 0 || strcmp(host_origin, te_origin) != 0) {
         /* The client secret would go there: only the workspace itself may have it. */
-        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
-                          "[Lakebase] OAuth discovery at %s named a token endpoint on %s, another origin than the "
+        rc = lb_error_set(err, LB_ERR_PROTOCOL,
+                          "OAuth discovery at %s named a token endpoint on %s, another origin than the "
                           "workspace's (%s): the client secret is sent only to the workspace, so nothing was sent. "
                           "Check DatabricksHost; if your token endpoint really is on another host, set "
                           "TokenEndpoint to its URL.", host, te_origin, host_origin);
     } else if ((*out = strdup(te)) == NULL) {
-        rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     } else {
         remember_endpoint(host, te);
     }
@@ -114,14 +114,14 @@ lb_result lb_oauth_parse_token(const char *body, size_t len, lb_token *out, lb_e
     const char *type = lb_json_string(obj, "token_type");
     lb_result rc = LB_OK;
     if (tok == NULL || tok[0] == '\0') {
-        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
-                          "[Lakebase] The workspace's OAuth token answer %s.",
+        rc = lb_error_set(err, LB_ERR_PROTOCOL,
+                          "The workspace's OAuth token answer %s.",
                           obj == NULL ? "is not a JSON object" : "has no access_token");
     } else if (type != NULL && strcasecmp(type, "Bearer") != 0) {
-        rc = lb_error_set(err, LB_ERR_PROTOCOL, "08001",
-                          "[Lakebase] The workspace issued a token of type \"%.40s\"; expected Bearer.", type);
+        rc = lb_error_set(err, LB_ERR_PROTOCOL,
+                          "The workspace issued a token of type \"%.40s\"; expected Bearer.", type);
     } else if ((out->access_token = lb_secmem_dup(tok)) == NULL) {
-        rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     } else {
         long long e = 0;
         if (lb_json_int64(obj, "expires_in", &e) == 0 && e > 0)
@@ -168,14 +168,14 @@ lb_result lb_oauth_m2m_token(const lb_http_opts *http, const lb_oauth_client *cl
     lb_result rc = LB_OK;
     if (client->token_endpoint) {
         if ((token_url = strdup(client->token_endpoint)) == NULL)
-            return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     } else if ((rc = discover_token_endpoint(http, client->host, &token_url, err)) != LB_OK) {
         return rc;
     }
     char *auth = basic_auth(client->client_id, client->client_secret);
     if (auth == NULL) {
         free(token_url);
-        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     }
     static const char form[] = "grant_type=client_credentials&scope=all-apis";
     lb_http_request req = {.method = "POST", .url = token_url, .authorization = auth,
@@ -195,16 +195,16 @@ lb_result lb_oauth_m2m_token(const lb_http_opts *http, const lb_oauth_client *cl
         lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
         if (resp.status == 400 || resp.status == 401 || resp.status == 403) {
             int bad_client = strstr(why, "invalid_client") != NULL || resp.status == 401;
-            rc = lb_error_set(err, LB_ERR_AUTH, "28000",
-                              "[Lakebase] The workspace rejected the service principal's credentials "
+            rc = lb_error_set(err, LB_ERR_AUTH,
+                              "The workspace rejected the service principal's credentials "
                               "(HTTP %ld, %s). %s", resp.status, why,
                               bad_client ? "Check ClientID and ClientSecret: use the service principal's "
                                            "client id (a UUID) and an OAuth secret generated for it, not "
                                            "a personal access token."
                                          : "Check that the service principal exists in this workspace.");
         } else {
-            rc = lb_error_set(err, LB_ERR_NETWORK, "08001",
-                              "[Lakebase] The workspace's OAuth token endpoint %s answered HTTP %ld (%s); "
+            rc = lb_error_set(err, LB_ERR_NETWORK,
+                              "The workspace's OAuth token endpoint %s answered HTTP %ld (%s); "
                               "try again later.", token_url, resp.status, why);
         }
     }

@@ -22,7 +22,7 @@ typedef struct {
 
 /* The client credentials go only to the workspace's own origin (scheme, host, port of
  * host), or to token_endpoint when the user named one: a discovered token endpoint on
- * another origin fails with 08001 naming both, before anything is sent, and is not
+ * another origin fails (LB_ERR_PROTOCOL) naming both, before anything is sent, and is not
  * remembered. */
 lb_result lb_oauth_m2m_token(const lb_http_opts *http, const lb_oauth_client *client, lb_token *out,
                              lb_error *err);

@@ -39,7 +39,7 @@ lb_result lb_deadline_error(const lb_deadline *d, lb_error *err, const char *doi
     vsnprintf(doing, sizeof(doing), doing_fmt, ap);
     va_end(ap);
     int login = d && d->from_login_timeout;
-    return lb_error_set(err, LB_ERR_TIMEOUT, "HYT00", "[Lakebase] %s (%ld s) expired while %s. %s",
+    return lb_error_set(err, LB_ERR_TIMEOUT, "%s (%ld s) expired while %s. %s",
                         login ? "Login timeout" : "ConnectTimeout", d ? d->seconds : 0L, doing,
                         login ? "Raise the application's login timeout, or check the network path."
                               : "Raise ConnectTimeout (seconds), or check the network path.");

@@ -20,7 +20,7 @@ void lb_deadline_start(lb_deadline *d, long login_timeout_s, long connect_timeou
 /* Milliseconds left (> 0), 0 when passed, LLONG_MAX when there is none. */
 long long lb_deadline_left_ms(const lb_deadline *d);
 int lb_deadline_passed(const lb_deadline *d);
-/* Records HYT00: "<Login timeout|ConnectTimeout> (N s) expired while <doing>. <fix>".
+/* Records LB_ERR_TIMEOUT: "<Login timeout|ConnectTimeout> (N s) expired while <doing>. <fix>".
  * doing is printf-style text such as "waiting for the workspace at https://host/path". */
 lb_result lb_deadline_error(const lb_deadline *d, lb_error *err, const char *doing_fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -247,8 +247,8 @@ static lb_result load_profile(const lb_settings *s, const lb_sources *src, const
                 snprintf(problem, sizeof(problem), "is larger than 1 MiB");
             else
                 lb_file_explain(&info, problem, sizeof(problem));
-            return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                                "[Lakebase] The Databricks config file %.300s (%s) %s. It is read because %s: "
+            return lb_error_set(err, LB_ERR_SETTINGS,
+                                "The Databricks config file %.300s (%s) %s. It is read because %s: "
                                 "point DATABRICKS_CONFIG_FILE at a regular file, or set DatabricksHost, ClientID "
                                 "and ClientSecret elsewhere and leave Profile unset.",
                                 path, from_env ? "from DATABRICKS_CONFIG_FILE" : "~/.databrickscfg", problem, why);
@@ -271,8 +271,8 @@ static lb_result load_profile(const lb_settings *s, const lb_sources *src, const
     }
     if (found || !named)
         return LB_OK;
-    return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                        "[Lakebase] Profile \"%.100s\" (from %s) is not a section of %s: check the name, or "
+    return lb_error_set(err, LB_ERR_SETTINGS,
+                        "Profile \"%.100s\" (from %s) is not a section of %s: check the name, or "
                         "DATABRICKS_CONFIG_FILE.", named, lb_source_name(s->source[LB_KEY_PROFILE]),
                         path[0] ? path : "~/.databrickscfg (HOME is not set)");
 }
@@ -307,9 +307,9 @@ static lb_result bad_value(lb_error *err, const lb_settings *s, lb_key key, cons
     char where[256];
     where_to_set(def, where, sizeof(where));
     if (def->secret)
-        return lb_error_set(err, LB_ERR_SETTINGS, "HY000", "[Lakebase] %s (from %s) %s.", def->name,
+        return lb_error_set(err, LB_ERR_SETTINGS, "%s (from %s) %s.", def->name,
                             lb_source_name(s->source[key]), problem);
-    return lb_error_set(err, LB_ERR_SETTINGS, "HY000", "[Lakebase] %s \"%.200s\" (from %s) %s.", def->name,
+    return lb_error_set(err, LB_ERR_SETTINGS, "%s \"%.200s\" (from %s) %s.", def->name,
                         s->value[key], lb_source_name(s->source[key]), problem);
 }
 
@@ -370,7 +370,7 @@ static lb_result normalize_host(lb_settings *s, lb_error *err)
         return bad_value(err, s, LB_KEY_HOST, "is not a valid host name; write https://<workspace-host>");
     char *norm = malloc(8 + n + 1);
     if (norm == NULL)
-        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     memcpy(norm, "https://", 8);
     memcpy(norm + 8, rest, n);
     norm[8 + n] = '\0';
@@ -464,8 +464,8 @@ static lb_result postgres_ca(lb_settings *s, lb_error *err)
     const char *root = s->value[LB_KEY_SSL_ROOT_CERT];
     const char *pqopt = s->value[LB_KEY_PQOPT];
     if (pqopt && conninfo_sets(pqopt, "sslrootcert"))
-        return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                            "[Lakebase] pqopt (from %s) sets sslrootcert, which the driver passes itself: set "
+        return lb_error_set(err, LB_ERR_SETTINGS,
+                            "pqopt (from %s) sets sslrootcert, which the driver passes itself: set "
                             "SSLRootCert instead (a CA bundle for PostgreSQL's certificate).",
                             lb_source_name(s->source[LB_KEY_PQOPT]));
     if (root) {
@@ -482,13 +482,13 @@ static lb_result postgres_ca(lb_settings *s, lb_error *err)
     for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
         if (candidates[i] && readable_file(candidates[i])) {
             if ((s->value[LB_KEY_SSL_ROOT_CERT] = strdup(candidates[i])) == NULL)
-                return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+                return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
             s->source[LB_KEY_SSL_ROOT_CERT] = LB_SRC_DEFAULT;
             return LB_OK;
         }
     }
-    return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                        "[Lakebase] SSLmode %s checks PostgreSQL's certificate, but no system CA bundle was found "
+    return lb_error_set(err, LB_ERR_SETTINGS,
+                        "SSLmode %s checks PostgreSQL's certificate, but no system CA bundle was found "
                         "(%s, /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt): set "
                         "SSLRootCert to a PEM CA bundle, or install ca-certificates.",
                         s->value[LB_KEY_SSLMODE], X509_get_default_cert_file());
@@ -546,8 +546,8 @@ static lb_result validate(lb_settings *s, lb_error *err)
         const char *problem = NULL;
         if (lb_proxy_parse(s->value[LB_KEY_PROXY], &proxy, &problem) != 0) {
             if (s->proxy_env)
-                return lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                                    "[Lakebase] The proxy in %s (from the environment) %s; or set Proxy, which "
+                return lb_error_set(err, LB_ERR_SETTINGS,
+                                    "The proxy in %s (from the environment) %s; or set Proxy, which "
                                     "wins over it.", s->proxy_env, problem);
             return bad_value(err, s, LB_KEY_PROXY, problem);
         }
@@ -624,7 +624,7 @@ static lb_result secret_from_file(lb_settings *s, lb_error *err)
         s->value[LB_KEY_CLIENT_SECRET] = lb_secmem_dup(buf);
         s->source[LB_KEY_CLIENT_SECRET] = s->source[LB_KEY_CLIENT_SECRET_FILE];
         if (s->value[LB_KEY_CLIENT_SECRET] == NULL)
-            rc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+            rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     }
     lb_wipe(buf, n);
     free(buf);
@@ -646,7 +646,7 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
     memset(out, 0, sizeof(*out));
     const char *dsn = connstr ? lb_kvlist_get(connstr, "DSN") : NULL;
     if (dsn && dsn[0] && (out->dsn = strdup(dsn)) == NULL)
-        return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
 
     /* First the sources above the profile: the connection string, the DSN, the environment. */
     char buf[DSN_VALUE_MAX + 2]; /* one more byte than a value may take: a full buffer was cut */
@@ -656,8 +656,8 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
         lb_source src = LB_SRC_CONNSTR;
         int in_dsn = v == NULL ? from_dsn(sources, out->dsn, def, buf, sizeof(buf)) : 0;
         if (in_dsn < 0) {
-            lb_result rc = lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                                        "[Lakebase] The value of %s in the DSN \"%.200s\" (odbc.ini) is too long to "
+            lb_result rc = lb_error_set(err, LB_ERR_SETTINGS,
+                                        "The value of %s in the DSN \"%.200s\" (odbc.ini) is too long to "
                                         "be read whole (the driver reads up to %d bytes, and unixODBC cuts odbc.ini "
                                         "lines at 999 characters): shorten it, or give it in the connection string "
                                         "or the environment.", def->name, out->dsn, DSN_VALUE_MAX);
@@ -677,7 +677,7 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
         if (v != NULL && set_value(out, (lb_key)k, v, src) != LB_OK) {
             lb_wipe(buf, sizeof(buf));
             lb_settings_free(out);
-            return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
         }
     }
     lb_wipe(buf, sizeof(buf));
@@ -689,7 +689,7 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
         if (v && v[0]) {
             if (set_value(out, LB_KEY_PROXY, v, LB_SRC_ENV) != LB_OK) {
                 lb_settings_free(out);
-                return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+                return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
             }
             out->proxy_env = proxy_vars[i];
         }
@@ -720,7 +720,7 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
             lb_key k = profile_keys[i].key;
             const char *v = lb_kvlist_get(&profile, profile_keys[i].name);
             if (out->value[k] == NULL && v && v[0] && set_value(out, k, v, LB_SRC_PROFILE) != LB_OK)
-                prc = lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+                prc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
         }
         lb_kvlist_free(&profile);
         if (prc != LB_OK) {
@@ -734,7 +734,7 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
         const char *v = k == LB_KEY_UID ? out->value[LB_KEY_CLIENT_ID] : key_table[k].def;
         if (out->value[k] == NULL && v != NULL && set_value(out, (lb_key)k, v, LB_SRC_DEFAULT) != LB_OK) {
             lb_settings_free(out);
-            return lb_error_set(err, LB_ERR_NOMEM, "HY001", "[Lakebase] Out of memory.");
+            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
         }
     }
 
@@ -748,8 +748,8 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
             const lb_key_def *def = &key_table[k];
             char where[256];
             where_to_set(def, where, sizeof(where));
-            lb_result rc = lb_error_set(err, LB_ERR_SETTINGS, "HY000",
-                                        "[Lakebase] Missing setting %s (%s): %s%s%s.", def->name, def->what,
+            lb_result rc = lb_error_set(err, LB_ERR_SETTINGS,
+                                        "Missing setting %s (%s): %s%s%s.", def->name, def->what,
                                         where, out->dsn ? "" : " (no DSN was named)",
                                         k == LB_KEY_ENDPOINT ? "; find it with `databricks postgres list-endpoints`" : "");
             lb_settings_free(out);

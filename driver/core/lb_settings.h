@@ -69,6 +69,7 @@ typedef struct {
     int (*dsn_get)(void *ctx, const char *dsn, const char *key, char *buf, size_t size);
     void *dsn_ctx;
     const char *(*env_get)(const char *name);
+    int from_arguments; /* the input is SQLConnect's arguments, not a connection string */
 } lb_sources;
 
 typedef enum { LB_CACHE_MEMORY, LB_CACHE_FILE, LB_CACHE_OFF } lb_cache_mode;

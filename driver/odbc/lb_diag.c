@@ -4,24 +4,27 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lb_buf.h"
 #include "lb_forward.h"
+#include "lb_sqlstate.h"
 #include "lb_utf16.h"
 
 #define MAX_RECORDS 8
 
 typedef struct {
     char sqlstate[6];
+    SQLINTEGER native;
     char *message;
 } record;
 
 typedef struct entry {
     SQLHANDLE handle;
     SQLRETURN rc;
-    int after_driver;
+    int with_driver; /* psqlODBC's records follow the driver's */
     int count;
     record recs[MAX_RECORDS];
     struct entry *next;
@@ -55,8 +58,16 @@ void lb_diag_forget(SQLHANDLE handle)
     pthread_mutex_unlock(&mu);
 }
 
-void lb_diag_post(SQLHANDLE dbc, SQLRETURN rc, const char *sqlstate, const char *message, int after_driver)
+void lb_diag_post(SQLHANDLE dbc, SQLRETURN rc, int code, const char *context, const char *message, int with_driver)
 {
+    static const char prefix[] = "[Lakebase] ";
+    size_t n = strlen(message);
+    char *text = malloc(sizeof(prefix) + n);
+    if (text == NULL)
+        return;
+    memcpy(text, prefix, sizeof(prefix) - 1);
+    memcpy(text + sizeof(prefix) - 1, message, n + 1);
+    const char *sqlstate = lb_sqlstate_of(code, context);
     pthread_mutex_lock(&mu);
     entry *e = entries;
     while (e && e->handle != dbc)
@@ -68,24 +79,31 @@ void lb_diag_post(SQLHANDLE dbc, SQLRETURN rc, const char *sqlstate, const char 
         atomic_fetch_add(&entry_count, 1);
     }
     if (e && e->count < MAX_RECORDS) {
-        record *r = &e->recs[e->count];
-        memcpy(r->sqlstate, sqlstate, 5);
-        r->sqlstate[5] = '\0';
-        if ((r->message = strdup(message)) != NULL)
-            e->count++;
+        record *r = &e->recs[e->count++];
+        snprintf(r->sqlstate, sizeof(r->sqlstate), "%.5s", sqlstate);
+        r->native = lb_sqlstate_native(code);
+        r->message = text;
+        text = NULL;
         e->rc = rc;
-        e->after_driver = after_driver;
+        e->with_driver |= with_driver;
     }
     pthread_mutex_unlock(&mu);
+    free(text);
+}
+
+void lb_diag_post_error(SQLHANDLE dbc, SQLRETURN rc, const lb_error *err, const char *context, int with_driver)
+{
+    lb_diag_post(dbc, rc, err->code, context, err->message, with_driver);
 }
 
 /* A copy of one record, taken under the lock. */
 typedef struct {
     int found;        /* the handle has driver-side records */
-    int driver_count; /* psqlODBC's records that come first */
-    int count;
+    int with_driver;  /* psqlODBC's records follow the driver's */
+    int count;        /* the driver's records */
     SQLRETURN rc;
     char sqlstate[6];
+    SQLINTEGER native;
     char *message;    /* malloc'd copy of the requested record, or NULL */
 } view;
 
@@ -112,30 +130,20 @@ static view look(SQLSMALLINT type, SQLHANDLE h, int rec)
     view v = {0};
     if (type != SQL_HANDLE_DBC || atomic_load_explicit(&entry_count, memory_order_relaxed) == 0)
         return v;
-    int after_driver = 0;
+    int idx = rec - 1;
     pthread_mutex_lock(&mu);
     for (entry *e = entries; e; e = e->next) {
         if (e->handle == h) {
             v.found = 1;
             v.count = e->count;
             v.rc = e->rc;
-            after_driver = e->after_driver;
+            v.with_driver = e->with_driver;
+            if (idx >= 0 && idx < e->count) {
+                memcpy(v.sqlstate, e->recs[idx].sqlstate, 6);
+                v.native = e->recs[idx].native;
+                v.message = strdup(e->recs[idx].message);
+            }
             break;
-        }
-    }
-    pthread_mutex_unlock(&mu);
-    if (!v.found)
-        return v;
-    if (after_driver)
-        v.driver_count = driver_records(h);
-    int idx = rec - v.driver_count - 1;
-    if (idx < 0 || idx >= v.count)
-        return v;
-    pthread_mutex_lock(&mu);
-    for (entry *e = entries; e; e = e->next) {
-        if (e->handle == h && idx < e->count) {
-            memcpy(v.sqlstate, e->recs[idx].sqlstate, 6);
-            v.message = strdup(e->recs[idx].message);
         }
     }
     pthread_mutex_unlock(&mu);
@@ -178,14 +186,18 @@ static SQLRETURN get_rec(int wide, SQLSMALLINT type, SQLHANDLE h, SQLSMALLINT re
                          void *msg, SQLSMALLINT size, SQLSMALLINT *len)
 {
     view v = look(type, h, rec);
-    if (!v.found || (rec >= 1 && rec <= v.driver_count)) {
-        free(v.message);
+    if (!v.found)
         return wide ? lb_psql.SQLGetDiagRecW(type, h, rec, state, native, msg, size, len)
                     : lb_psql.SQLGetDiagRec(type, h, rec, state, native, msg, size, len);
-    }
     if (rec < 1 || size < 0) {
         free(v.message);
         return SQL_ERROR;
+    }
+    if (rec > v.count && v.with_driver) {
+        /* psqlODBC's records, after the driver's. */
+        SQLSMALLINT r = (SQLSMALLINT)(rec - v.count);
+        return wide ? lb_psql.SQLGetDiagRecW(type, h, r, state, native, msg, size, len)
+                    : lb_psql.SQLGetDiagRec(type, h, r, state, native, msg, size, len);
     }
     if (v.message == NULL)
         return SQL_NO_DATA;
@@ -201,7 +213,7 @@ static SQLRETURN get_rec(int wide, SQLSMALLINT type, SQLHANDLE h, SQLSMALLINT re
         rc = put_ansi(v.message, msg, size, &full);
     }
     if (native)
-        *native = 0;
+        *native = v.native;
     if (len)
         *len = (SQLSMALLINT)(full > 32767 ? 32767 : full);
     free(v.message);
@@ -234,18 +246,23 @@ static SQLRETURN get_field(int wide, SQLSMALLINT type, SQLHANDLE h, SQLSMALLINT 
 {
     int header = field == SQL_DIAG_NUMBER || field == SQL_DIAG_RETURNCODE;
     view v = look(type, h, header ? 0 : rec);
-    if (!v.found || (!header && rec >= 1 && rec <= v.driver_count) ||
-        (!header && rec == 0)) {
+    if (!v.found || (!header && rec == 0)) {
         free(v.message);
         return wide ? lb_psql.SQLGetDiagFieldW(type, h, rec, field, info, size, len)
                     : lb_psql.SQLGetDiagField(type, h, rec, field, info, size, len);
     }
     if (header) {
         if (info && field == SQL_DIAG_NUMBER)
-            *(SQLINTEGER *)info = v.driver_count + v.count;
+            *(SQLINTEGER *)info = v.count + (v.with_driver ? driver_records(h) : 0);
         else if (info)
             *(SQLRETURN *)info = v.rc;
         return SQL_SUCCESS;
+    }
+    if (rec > v.count && v.with_driver) {
+        /* psqlODBC's records, after the driver's. */
+        SQLSMALLINT r = (SQLSMALLINT)(rec - v.count);
+        return wide ? lb_psql.SQLGetDiagFieldW(type, h, r, field, info, size, len)
+                    : lb_psql.SQLGetDiagField(type, h, r, field, info, size, len);
     }
     if (rec < 0 || v.message == NULL) {
         free(v.message);
@@ -262,7 +279,7 @@ static SQLRETURN get_field(int wide, SQLSMALLINT type, SQLHANDLE h, SQLSMALLINT 
     case SQL_DIAG_SERVER_NAME: text = ""; break;
     case SQL_DIAG_NATIVE:
         if (info)
-            *(SQLINTEGER *)info = 0;
+            *(SQLINTEGER *)info = v.native;
         break;
     default: rc = SQL_ERROR; break;
     }

@@ -93,7 +93,7 @@ static int resolve(void *lib, const char *path, const char *name, void **slot)
     if ((*slot = dlsym(lib, name)) != NULL)
         return 0;
     snprintf(load_error, sizeof(load_error),
-             "[Lakebase] %.600s is not psqlODBC's Unicode driver: it has no %s. Point PsqlODBC= (in "
+             "%.600s is not psqlODBC's Unicode driver: it has no %s. Point PsqlODBC= (in "
              "odbcinst.ini) or LAKEBASE_PSQLODBC at psqlodbcw.so.", path, name);
     return -1;
 }
@@ -106,7 +106,7 @@ static void load(void)
     if (lib == NULL) {
         const char *why = dlerror();
         snprintf(load_error, sizeof(load_error),
-                 "[Lakebase] psqlODBC could not be loaded from %.500s (%.300s). Install the odbc-postgresql "
+                 "psqlODBC could not be loaded from %.500s (%.300s). Install the odbc-postgresql "
                  "package, or point the driver at psqlodbcw.so with PsqlODBC=<path> in its odbcinst.ini "
                  "section or the LAKEBASE_PSQLODBC environment variable.",
                  path, why ? why : "unknown error");

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lb_diag.h"
+#include "lb_sqlstate.h"
 #include "lb_forward.h"
 #include "lb_utf16.h"
 #include "lb_version.h"
@@ -32,7 +33,7 @@ static SQLRETURN put_text(SQLHDBC dbc, int wide, const char *text, SQLPOINTER va
     size_t units = strlen(text);
     uint16_t *w = wide ? lb_utf8_to_utf16(text, &units) : NULL;
     if (wide && w == NULL) {
-        lb_diag_post(dbc, SQL_ERROR, "HY001", "[Lakebase] Out of memory.", 0);
+        lb_diag_post(dbc, SQL_ERROR, LB_ERR_NOMEM, NULL, "Out of memory.", 0);
         return SQL_ERROR;
     }
     size_t unit = wide ? sizeof(SQLWCHAR) : 1;
@@ -52,7 +53,7 @@ static SQLRETURN put_text(SQLHDBC dbc, int wide, const char *text, SQLPOINTER va
             }
         }
         if (n < units) {
-            lb_diag_post(dbc, SQL_SUCCESS_WITH_INFO, "01004", "[Lakebase] String data, right truncated.", 0);
+            lb_diag_post(dbc, SQL_SUCCESS_WITH_INFO, LB_ODBC_TRUNCATED, NULL, "String data, right truncated.", 0);
             rc = SQL_SUCCESS_WITH_INFO;
         }
     }

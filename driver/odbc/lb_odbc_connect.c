@@ -16,7 +16,9 @@
 #include "lb_diag.h"
 #include "lb_forward.h"
 #include "lb_pool.h"
+#include "lb_pgerror.h"
 #include "lb_secmem.h"
+#include "lb_sqlstate.h"
 #include "lb_utf16.h"
 
 /* An ANSI or UTF-16 string argument with its ODBC length. */
@@ -33,7 +35,7 @@ static int arg_text(SQLHDBC dbc, arg a, const char *what, char **out)
     if (a.ptr == NULL)
         return 0;
     if (a.len < 0 && a.len != SQL_NTS) {
-        lb_diag_post(dbc, SQL_ERROR, "HY090", "[Lakebase] Invalid string length for the argument.", 0);
+        lb_diag_post(dbc, SQL_ERROR, LB_ERR_ARGUMENT, NULL, "Invalid string length for the argument.", 0);
         return -1;
     }
     size_t bytes = 0;
@@ -45,21 +47,21 @@ static int arg_text(SQLHDBC dbc, arg a, const char *what, char **out)
         int bad = 0;
         if ((*out = lb_utf16_to_utf8(a.ptr, units, &bytes, &bad)) == NULL && bad) {
             char msg[200];
-            snprintf(msg, sizeof(msg), "[Lakebase] The %s is not valid UTF-16 (an unpaired surrogate).", what);
-            lb_diag_post(dbc, SQL_ERROR, "HY000", msg, 0);
+            snprintf(msg, sizeof(msg), "The %s is not valid UTF-16 (an unpaired surrogate).", what);
+            lb_diag_post(dbc, SQL_ERROR, LB_ERR_ENCODING, NULL, msg, 0);
             return -1;
         }
     }
     if (*out == NULL) {
-        lb_diag_post(dbc, SQL_ERROR, "HY001", "[Lakebase] Out of memory.", 0);
+        lb_diag_post(dbc, SQL_ERROR, LB_ERR_NOMEM, NULL, "Out of memory.", 0);
         return -1;
     }
     if (strlen(*out) != bytes) {
         lb_secret_free(*out);
         *out = NULL;
         char msg[200];
-        snprintf(msg, sizeof(msg), "[Lakebase] The %s contains a NUL character before its stated length.", what);
-        lb_diag_post(dbc, SQL_ERROR, "HY090", msg, 0);
+        snprintf(msg, sizeof(msg), "The %s contains a NUL character before its stated length.", what);
+        lb_diag_post(dbc, SQL_ERROR, LB_ERR_ARGUMENT, NULL, msg, 0);
         return -1;
     }
     return 0;
@@ -118,11 +120,10 @@ static SQLRETURN put_out(SQLHDBC dbc, int wide, const char *text, void *buf, SQL
             *len = 0;
         if (buf && max > 0)
             ((SQLWCHAR *)buf)[0] = 0;
-        lb_diag_post(dbc, SQL_SUCCESS_WITH_INFO, "01000",
-                     is_utf8(text) ? "[Lakebase] Out of memory for the output connection string; the connection is "
-                                     "open."
-                                   : "[Lakebase] The output connection string is not valid UTF-8, so it is left "
-                                     "empty; the connection is open.", 1);
+        lb_diag_post(dbc, SQL_SUCCESS_WITH_INFO, LB_ODBC_OUTPUT_DROPPED, NULL,
+                     is_utf8(text) ? "Out of memory for the output connection string; the connection is open."
+                                   : "The output connection string is not valid UTF-8, so it is left empty; the "
+                                     "connection is open.", 1);
         return SQL_SUCCESS_WITH_INFO;
     }
     if (len)
@@ -138,9 +139,8 @@ static SQLRETURN put_out(SQLHDBC dbc, int wide, const char *text, void *buf, SQL
             ((char *)buf)[c] = '\0';
         }
         if (c < n) {
-            lb_diag_post(dbc, SQL_SUCCESS_WITH_INFO, "01004",
-                         "[Lakebase] String data, right truncated: the output connection string needs a "
-                         "larger buffer.", 1);
+            lb_diag_post(dbc, SQL_SUCCESS_WITH_INFO, LB_ODBC_TRUNCATED, NULL,
+                         "String data, right truncated: the output connection string needs a larger buffer.", 1);
             rc = SQL_SUCCESS_WITH_INFO;
         }
     }
@@ -150,7 +150,7 @@ static SQLRETURN put_out(SQLHDBC dbc, int wide, const char *text, void *buf, SQL
 
 static SQLRETURN fail(SQLHDBC dbc, const lb_error *err)
 {
-    lb_diag_post(dbc, SQL_ERROR, err->sqlstate, err->message, 0);
+    lb_diag_post_error(dbc, SQL_ERROR, err, NULL, 0);
     return SQL_ERROR;
 }
 
@@ -167,30 +167,15 @@ static void driver_message(SQLHDBC dbc, char state[6], char *msg, size_t size)
     }
 }
 
-static int contains_any(const char *msg, const char *const *phrases)
-{
-    for (int i = 0; phrases[i]; i++)
-        if (strcasestr(msg, phrases[i]))
-            return 1;
-    return 0;
-}
-
-/* libpq's words for a refused password (psqlODBC reports them as 08001). */
+/* How PostgreSQL's refusals are told apart: lb_pgerror.h. */
 static int auth_failure(const char *msg)
 {
-    static const char *const phrases[] = {"authentication failed", "password authentication", NULL};
-    return contains_any(msg, phrases);
+    return lb_pgerror_is_auth(msg);
 }
 
-/* A compute that is asleep or waking refuses or drops the connection, or its proxy
- * says it cannot reach it. A missing role or database is not waking. */
 static int compute_waking(const char *msg)
 {
-    static const char *const phrases[] = {"connection refused", "server closed the connection",
-                                          "connection reset", "could not receive data", "connect to compute",
-                                          "compute node", "compute is starting", "the database system is starting up",
-                                          NULL};
-    return !auth_failure(msg) && strstr(msg, "does not exist") == NULL && contains_any(msg, phrases);
+    return lb_pgerror_is_waking(msg);
 }
 
 /* The application's login timeout, as psqlODBC holds it (seconds, 0: none). */
@@ -214,28 +199,28 @@ static void post_not_utf8(SQLHDBC dbc, const lb_plan *plan)
     char msg[400];
     msg[0] = '\0';
     if (plan->credential && !is_utf8(plan->credential))
-        snprintf(msg, sizeof(msg), "[Lakebase] The database credential the workspace issued is not valid UTF-8, "
+        snprintf(msg, sizeof(msg), "The database credential the workspace issued is not valid UTF-8, "
                  "so it cannot be passed to SQLDriverConnectW (it is not shown). Connect with SQLDriverConnect "
                  "(ANSI), or report it to Databricks.");
     else if (s->dsn && !is_utf8(s->dsn))
-        snprintf(msg, sizeof(msg), "[Lakebase] The DSN name is not valid UTF-8.");
+        snprintf(msg, sizeof(msg), "The DSN name is not valid UTF-8.");
     for (size_t i = 0; msg[0] == '\0' && i < sizeof(passed) / sizeof(passed[0]); i++) {
         const char *v = lb_settings_get(s, passed[i]);
         if (v && !is_utf8(v))
-            snprintf(msg, sizeof(msg), "[Lakebase] %s (from %s) is not valid UTF-8, which SQLDriverConnectW "
+            snprintf(msg, sizeof(msg), "%s (from %s) is not valid UTF-8, which SQLDriverConnectW "
                      "needs: write it as UTF-8 (save odbc.ini as UTF-8 text).", lb_key_info(passed[i])->name,
                      lb_source_name(s->source[passed[i]]));
     }
     for (size_t i = 0; msg[0] == '\0' && plan->input && i < plan->input->count; i++)
         if (!is_utf8(plan->input->items[i].value))
-            snprintf(msg, sizeof(msg), "[Lakebase] The value of %.100s is not valid UTF-8, which "
+            snprintf(msg, sizeof(msg), "The value of %.100s is not valid UTF-8, which "
                      "SQLDriverConnectW needs.", is_utf8(plan->input->items[i].key) ? plan->input->items[i].key : "a key");
     if (msg[0] == '\0') {
-        lb_diag_post(dbc, SQL_ERROR, "HY001", "[Lakebase] Out of memory.", 0);
+        lb_diag_post(dbc, SQL_ERROR, LB_ERR_NOMEM, NULL, "Out of memory.", 0);
         return;
     }
-    lb_log(&plan->log, LB_LOG_ERROR, "%s", msg + 11);
-    lb_diag_post(dbc, SQL_ERROR, "HY000", msg, 0);
+    lb_log(&plan->log, LB_LOG_ERROR, "%s", msg);
+    lb_diag_post(dbc, SQL_ERROR, LB_ERR_ENCODING, NULL, msg, 0);
 }
 
 static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
@@ -261,50 +246,17 @@ static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
     return rc;
 }
 
-/* After psqlODBC's own records: what the driver knows about the failure's cause, under
- * psqlODBC's SQLSTATE (the driver manager orders records by SQLSTATE: the same state
- * keeps psqlODBC's record first). */
+/* What the driver knows about PostgreSQL's refusal, as the first record under psqlODBC's
+ * SQLSTATE, holding PostgreSQL's reason and the fix (lb_pgerror_explain); psqlODBC's own
+ * records follow. Without an explanation, psqlODBC's records stand alone. */
 static void post_hint(SQLHDBC dbc, const lb_plan *plan, const char *state, const char *msg)
 {
-    const char *id = lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID);
-    const char *uid = lb_settings_get(&plan->settings, LB_KEY_UID);
-    char hint[1200];
-    if (strstr(msg, "role \"") && strstr(msg, "does not exist"))
-        snprintf(hint, sizeof(hint),
-                 "[Lakebase] The PostgreSQL role \"%.100s\" does not exist. Create the OAuth role in the Lakebase SQL "
-                 "editor with SELECT databricks_create_role('%.100s', 'SERVICE_PRINCIPAL'); a password role made "
-                 "in the UI does not accept OAuth credentials.", uid, id);
-    else if (strstr(msg, "database \"") && strstr(msg, "does not exist")) {
-        snprintf(hint, sizeof(hint), "[Lakebase] Database \"%.100s\" does not exist on this endpoint: check "
-                 "Database (the default is databricks_postgres).", lb_settings_get(&plan->settings, LB_KEY_DATABASE));
-    } else if (strstr(msg, "certificate verify failed") || strstr(msg, "does not match host name") ||
-               strstr(msg, "root certificate file")) {
-        const char *root = lb_settings_get(&plan->settings, LB_KEY_SSL_ROOT_CERT);
-        int by_default = plan->settings.source[LB_KEY_SSL_ROOT_CERT] == LB_SRC_DEFAULT;
-        snprintf(hint, sizeof(hint),
-                 "[Lakebase] PostgreSQL's TLS certificate was not accepted (SSLmode=%s, CA bundle %.300s%s): the "
-                 "server at %.100s:%d %s, and no credential was sent to it. If it is your Lakebase endpoint, set "
-                 "SSLRootCert to the CA bundle that signed its certificate (and Servername to the name in it); "
-                 "SSLmode=require would send the credential to whichever server answers.",
-                 lb_settings_get(&plan->settings, LB_KEY_SSLMODE), root ? root : "(none)",
-                 by_default ? ", the system CA bundle" : "", lb_settings_get(&plan->settings, LB_KEY_SERVER),
-                 plan->settings.port,
-                 strstr(msg, "host name") ? "has a certificate for another host name"
-                                          : "has a certificate that these CAs did not sign");
-    } else if (auth_failure(msg) && strcmp(uid, id) != 0)
-        snprintf(hint, sizeof(hint),
-                 "[Lakebase] UID \"%.100s\" is not the service principal's client id: an OAuth credential only "
-                 "logs in as the role named by the client id. Set UID to %.100s, or leave it out.", uid, id);
-    else if (auth_failure(msg))
-        snprintf(hint, sizeof(hint),
-                 "[Lakebase] PostgreSQL refused a credential the workspace had just issued. The role must be an "
-                 "OAuth role created with databricks_create_role('%.100s', 'SERVICE_PRINCIPAL'), and "
-                 "DatabricksHost must be the workspace that owns the Lakebase project.", id);
-    else
+    lb_error hint;
+    lb_error_init(&hint);
+    if (lb_pgerror_explain(msg, &plan->settings, &hint) == LB_OK)
         return;
-    lb_text_sanitize(hint);
-    lb_log(&plan->log, LB_LOG_ERROR, "%s", hint + 11);
-    lb_diag_post(dbc, SQL_ERROR, state, hint, 1);
+    lb_log(&plan->log, LB_LOG_ERROR, "%s", hint.message);
+    lb_diag_post_error(dbc, SQL_ERROR, &hint, state, 1);
 }
 
 static const char *origin_name(lb_cache_origin o)
@@ -363,12 +315,12 @@ static int wrong_address(SQLHDBC dbc, lb_plan *plan, const char *state, const ch
     }
     lb_error err;
     lb_error_init(&err);
-    lb_error_set(&err, LB_ERR_SETTINGS, state,
-                 "[Lakebase] No PostgreSQL server took the connection at %s:%d (%s), although endpoint %s is ACTIVE "
+    lb_error_set(&err, LB_ERR_PG_ADDRESS,
+                 "No PostgreSQL server took the connection at %s:%d (%s), although endpoint %s is ACTIVE "
                  "(awake, not scaled to zero): check Servername and Port (the endpoint's host name and 5432 on "
                  "Lakebase).", lb_settings_get(&plan->settings, LB_KEY_SERVER), plan->settings.port, how, endpoint);
-    lb_log(log, LB_LOG_ERROR, "%s", err.message + 11);
-    lb_diag_post(dbc, SQL_ERROR, err.sqlstate, err.message, 1);
+    lb_log(log, LB_LOG_ERROR, "%s", err.message);
+    lb_diag_post_error(dbc, SQL_ERROR, &err, state, 1);
     return 1;
 }
 
@@ -412,7 +364,7 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
             lb_error err;
             lb_error_init(&err);
             if (lb_plan_credential(plan, &err) != LB_OK) {
-                lb_diag_post(dbc, SQL_ERROR, err.sqlstate, err.message, 0);
+                lb_diag_post_error(dbc, SQL_ERROR, &err, NULL, 0);
                 return SQL_ERROR;
             }
             continue;
@@ -434,13 +386,9 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
                                   "waiting for the Lakebase compute to accept connections (%lld ms; it may still "
                                   "be waking from scale-to-zero)", lb_now_ms() - wake.start_ms);
             else
-                lb_error_set(&err, LB_ERR_NETWORK, state,
-                             "[Lakebase] The Lakebase compute did not accept connections within WakeTimeout "
-                             "(%lld ms; the endpoint's state: %s): it may still be waking from scale-to-zero. "
-                             "Retry, or raise WakeTimeout (seconds).", lb_now_ms() - wake.start_ms,
-                             probe.seen[0] ? probe.seen : "not asked");
-            lb_log(log, LB_LOG_ERROR, "%s", err.message + 11);
-            lb_diag_post(dbc, SQL_ERROR, err.sqlstate, err.message, 1);
+                lb_pgerror_wake_timeout(msg, probe.seen[0] ? probe.seen : "not asked", lb_now_ms() - wake.start_ms, &err);
+            lb_log(log, LB_LOG_ERROR, "%s", err.message);
+            lb_diag_post_error(dbc, SQL_ERROR, &err, state, 1);
             return SQL_ERROR;
         }
         lb_log(log, LB_LOG_INFO, "connect: the compute may be waking; retrying in %lld ms", wait);
@@ -449,17 +397,17 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
 }
 
 /* The connect flow shared by every intercepted function. */
-static SQLRETURN connect_with(SQLHDBC dbc, int wide, const lb_kvlist *input, void *out, SQLSMALLINT out_max,
-                              SQLSMALLINT *out_len)
+static SQLRETURN connect_with(SQLHDBC dbc, int wide, const lb_kvlist *input, int from_arguments, void *out,
+                              SQLSMALLINT out_max, SQLSMALLINT *out_len)
 {
     if (lb_is_dummy(dbc)) {
-        lb_diag_post(dbc, SQL_ERROR, "HY000", lb_forward_error(), 0);
+        lb_diag_post(dbc, SQL_ERROR, LB_ERR_INTERNAL, NULL, lb_forward_error(), 0);
         return SQL_ERROR;
     }
     lb_error err;
     lb_error_init(&err);
     lb_plan plan;
-    lb_sources sources = {.dsn_get = dsn_get, .env_get = env_get};
+    lb_sources sources = {.dsn_get = dsn_get, .env_get = env_get, .from_arguments = from_arguments};
     if (lb_plan_settings(&plan, input, &sources, login_timeout(dbc), &err) != LB_OK ||
         lb_plan_credential(&plan, &err) != LB_OK) {
         lb_plan_free(&plan);
@@ -487,16 +435,16 @@ static SQLRETURN driver_connect(SQLHDBC dbc, int wide, arg in, void *out, SQLSMA
     lb_diag_forget(dbc);
     if (completion != SQL_DRIVER_NOPROMPT && completion != SQL_DRIVER_COMPLETE &&
         completion != SQL_DRIVER_PROMPT && completion != SQL_DRIVER_COMPLETE_REQUIRED) {
-        lb_diag_post(dbc, SQL_ERROR, "HY110", "[Lakebase] Invalid driver completion value.", 0);
+        lb_diag_post(dbc, SQL_ERROR, LB_ODBC_COMPLETION, NULL, "Invalid driver completion value.", 0);
         return SQL_ERROR;
     }
     if (out_max < 0) {
-        lb_diag_post(dbc, SQL_ERROR, "HY090", "[Lakebase] The output buffer length is negative.", 0);
+        lb_diag_post(dbc, SQL_ERROR, LB_ERR_ARGUMENT, NULL, "The output buffer length is negative.", 0);
         return SQL_ERROR;
     }
     char *text = NULL;
     if (in.ptr == NULL) {
-        lb_diag_post(dbc, SQL_ERROR, "HY009", "[Lakebase] The input connection string is a null pointer.", 0);
+        lb_diag_post(dbc, SQL_ERROR, LB_ODBC_NULL_POINTER, NULL, "The input connection string is a null pointer.", 0);
         return SQL_ERROR;
     }
     if (arg_text(dbc, in, "connection string", &text) != 0)
@@ -510,7 +458,7 @@ static SQLRETURN driver_connect(SQLHDBC dbc, int wide, arg in, void *out, SQLSMA
         return fail(dbc, &err);
     /* No dialogs on this platform: every completion mode connects without prompting,
      * and a missing setting is an error that names it (as psqlODBC does). */
-    SQLRETURN rc = connect_with(dbc, wide, &input, out, out_max, out_len);
+    SQLRETURN rc = connect_with(dbc, wide, &input, 0, out, out_max, out_len);
     lb_kvlist_free(&input);
     lb_secmem_scrub_stack(LB_SCRUB_STACK);
     return rc;
@@ -531,9 +479,9 @@ static SQLRETURN plain_connect(SQLHDBC dbc, int wide, arg dsn, arg uid, arg pwd)
     /* SQLConnect's password, when given, is the client secret (PWD is its alias). */
     if ((d && d[0] && lb_kvlist_add(&input, "DSN", d) != 0) || (u && u[0] && lb_kvlist_add(&input, "UID", u) != 0) ||
         (p && p[0] && lb_kvlist_add(&input, "PWD", p) != 0)) {
-        lb_diag_post(dbc, SQL_ERROR, "HY001", "[Lakebase] Out of memory.", 0);
+        lb_diag_post(dbc, SQL_ERROR, LB_ERR_NOMEM, NULL, "Out of memory.", 0);
     } else {
-        rc = connect_with(dbc, wide, &input, NULL, 0, NULL);
+        rc = connect_with(dbc, wide, &input, 1, NULL, 0, NULL);
     }
     lb_kvlist_free(&input);
 out:
@@ -549,8 +497,8 @@ static SQLRETURN browse_connect(SQLHDBC dbc)
     if (dbc == SQL_NULL_HDBC)
         return SQL_INVALID_HANDLE;
     lb_diag_forget(dbc);
-    lb_diag_post(dbc, SQL_ERROR, "HYC00",
-                 "[Lakebase] SQLBrowseConnect is not supported by the Lakebase driver: connect with "
+    lb_diag_post(dbc, SQL_ERROR, LB_ODBC_NOT_SUPPORTED, NULL,
+                 "SQLBrowseConnect is not supported by the Lakebase driver: connect with "
                  "SQLDriverConnect and a complete connection string or a DSN.", 0);
     return SQL_ERROR;
 }

@@ -66,6 +66,20 @@ check('odbc wrong secret: 28000 and the fix', $cn === false && odbc_error() === 
       && strpos($msg, 'Check ClientID and ClientSecret') !== false && strpos($msg, 'not-the-secret') === false,
       odbc_error() . ' ' . $msg);
 
+// PHP shows only the first diagnostic record: the fix must be in it.
+$cn = @odbc_connect('DSN=lakebase-local;UID=postgres', '', '');
+$msg = odbc_errormsg();
+check('odbc wrong UID: the fix in the first record', $cn === false
+      && strpos($msg, 'UID "postgres" is not the service principal\'s client id') !== false, $msg);
+try {
+    new PDO('odbc:DSN=lakebase-local;UID=postgres', null, null, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+    check('PDO wrong UID: the fix and a native code', false);
+} catch (PDOException $e) {
+    $m = $e->getMessage();
+    check('PDO wrong UID: the fix and a native code', strpos($m, 'UID "postgres" is not the service principal\'s client id') !== false
+          && strpos($m, 'SQLDriverConnect: 20002') !== false, $m); // PDO puts the native code in the text
+}
+
 // PDO_ODBC.
 foreach (['DSN' => 'odbc:lakebase-local', 'DSN-less' => "odbc:$dsnless"] as $how => $cs) {
     try {

@@ -114,6 +114,15 @@ class PyodbcTest(unittest.TestCase):
         self.assertIn("Check ClientID and ClientSecret", text)
         self.assertNotIn("not-the-secret", text)
 
+    def test_wrong_uid_shows_the_fix_first(self):
+        # pyodbc on Linux shows only the first diagnostic record: the fix must be in it.
+        with self.assertRaises(pyodbc.Error) as ctx:
+            pyodbc.connect("DSN=lakebase-local;UID=postgres", timeout=30)
+        state, text = ctx.exception.args[0], ctx.exception.args[1]
+        self.assertEqual(state, "08001")
+        self.assertIn("authentication failed", text)
+        self.assertIn('UID "postgres" is not the service principal\'s client id', text)
+
 
 if __name__ == "__main__":
     started = time.monotonic()

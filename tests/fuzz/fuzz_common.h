@@ -72,8 +72,8 @@ static inline void lbf_check_error(const lb_error *err)
     LBF_CHECK(err->code != LB_OK);
     LBF_CHECK(memchr(err->message, '\0', sizeof(err->message)) != NULL);
     LBF_CHECK(err->message[0] != '\0');
-    LBF_CHECK(memchr(err->sqlstate, '\0', sizeof(err->sqlstate)) != NULL);
-    LBF_CHECK(strlen(err->sqlstate) == 5);
+    LBF_CHECK(err->code > LB_OK && (int)err->code < (int)LB_ERR_COUNT);
+    LBF_CHECK(strncmp(err->message, "[Lakebase]", 10) != 0); /* the driver adds the prefix */
     for (const char *p = err->message; *p; p++)
         LBF_CHECK(*p != '\r' && *p != '\n' && *p != '\t');
 }

@@ -250,7 +250,6 @@ static void check_same_outcome(const outcome *a, const outcome *b)
 {
     LBF_CHECK(a->rc == b->rc);
     LBF_CHECK(a->err.code == b->err.code);
-    LBF_CHECK(strcmp(a->err.sqlstate, b->err.sqlstate) == 0);
     if (strcmp(a->err.message, b->err.message) != 0) {
         fprintf(stderr, "message depends on the secret:\n  %s\n  %s\n", a->err.message, b->err.message);
         LBF_CHECK(0);
@@ -303,7 +302,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "settings: ok, host %s, port %d, sslmode %s\n", plain.s.value[LB_KEY_HOST], plain.s.port,
                     plain.s.value[LB_KEY_SSLMODE]);
         else
-            fprintf(stderr, "settings: %s %s\n", plain.err.sqlstate, plain.err.message);
+            fprintf(stderr, "settings: code %d %s\n", (int)plain.err.code, plain.err.message);
     }
     if (plain.rc == LB_OK) {
         LBF_CHECK(!lb_error_isset(&plain.err));

@@ -4,7 +4,10 @@
  * Cases: malformed connection strings and settings, invalid UTF-16 and lengths in the
  * W and ANSI calls, null pointers, special files (a FIFO, a directory, a link) as
  * ClientSecretFile and DATABRICKS_CONFIG_FILE, and hostile workspace answers (errors, not JSON,
- * wrong shapes, 10 MB, truncated, trickling, reset, a certificate for another host). */
+ * wrong shapes, 10 MB, truncated, trickling, reset, a certificate for another host).
+ * Every driver record must carry a native error code. test_first_record checks that the
+ * first record (all most clients show) holds the SQLSTATE, the native code and the fix,
+ * through SQLGetDiagRec, SQLGetDiagField, their W forms and SQLError. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -153,9 +156,12 @@ static const hcase cases[] = {
     {"credential: 503 for good", K_STRING, NULL, NULL, NULL, "{" CRED ", \"count\": -1, \"status\": 503}", NULL, 0, "08001", "HTTP 503"},
     {"workspace port closed", K_STRING, "DatabricksHost=https://localhost:1;", NULL, NULL, NULL, NULL, 0, "08001", "Could not reach"},
     {"certificate for another host", K_STRING, NULL, NULL, NULL, NULL, NULL, 0, "08001", "TLS"},
-    /* PostgreSQL's refusals, with the driver's hint after psqlODBC's record. */
-    {"UID is not the client id", K_STRING, "UID=someone_else;", NULL, NULL, NULL, NULL, 0, "08001", "| [08001] [Lakebase] UID \"someone_else\" is not the service principal's client id"},
-    {"database does not exist", K_STRING, "Database=nope;", NULL, NULL, NULL, NULL, 0, "08001", "| [08001] [Lakebase] Database \"nope\" does not exist"},
+    /* PostgreSQL's refusals: the first record holds PostgreSQL's reason and the driver's fix,
+     * under psqlODBC's SQLSTATE (a phrase starting with '[' must start the first record). */
+    {"UID is not the client id", K_STRING, "UID=someone_else;", NULL, NULL, NULL, NULL, 0, "08001",
+     "[08001] [Lakebase] password authentication failed for user \"someone_else\": UID \"someone_else\" is not the service principal's client id"},
+    {"database does not exist", K_STRING, "Database=nope;", NULL, NULL, NULL, NULL, 0, "08001",
+     "[08001] [Lakebase] database \"nope\" does not exist: Database \"nope\" does not exist on this endpoint"},
     /* A credential holding } ; = must still reach PostgreSQL intact. */
     {"credential with } ; = characters", K_STRING, NULL, NULL, NULL, NULL, "{\"token_suffix\": \"}{;=x}\"}", 0, "", ""},
 };
@@ -401,7 +407,21 @@ static void test_table(void **state)
             if (ok)
                 check_identity(k.dbc);
         } else {
-            ok = rc == SQL_ERROR && strcmp(st, c->state) == 0 && strstr(all, c->phrase) != NULL;
+            ok = rc == SQL_ERROR && strcmp(st, c->state) == 0 && strstr(all, c->phrase) != NULL &&
+                 (c->phrase[0] != '[' || strncmp(all, c->phrase, strlen(c->phrase)) == 0);
+        }
+        /* Every driver record carries a native error code (README: Troubleshooting). */
+        for (SQLSMALLINT r = 1; r < 10; r++) {
+            char rst[6], rmsg[1200];
+            SQLINTEGER native = 0;
+            SQLSMALLINT len;
+            if (!SQL_SUCCEEDED(SQLGetDiagRec(SQL_HANDLE_DBC, k.dbc, r, (SQLCHAR *)rst, &native, (SQLCHAR *)rmsg,
+                                             sizeof(rmsg), &len)))
+                break;
+            if (strstr(rmsg, "[Lakebase]") && (native < 10000 || native > 69999)) {
+                ok = 0;
+                printf("  (record %d has native error %d)\n", r, (int)native);
+            }
         }
         if (strstr(all, secret) != NULL) {
             ok = 0;
@@ -465,12 +485,102 @@ static void test_sqlerror_terminates(void **state)
     SQLFreeEnv(env);
 }
 
+/* UTF-16 to UTF-8 for the W checks (ASCII and Latin-1 are enough for these messages). */
+static void narrow(const SQLWCHAR *w, char *out, size_t size)
+{
+    size_t i = 0;
+    for (; w[i] && i + 1 < size; i++)
+        out[i] = w[i] < 0x80 ? (char)w[i] : '?';
+    out[i] = '\0';
+}
+
+/* Most clients show only the first record: it must carry the SQLSTATE the application
+ * acts on, the driver's native code, and a text with the cause and the fix, through every
+ * diagnostic function (ANSI and W) and SQLError, via the real unixODBC. */
+static void check_first(const char *label, const char *extra, const char *state, const char *start, int native,
+                        int min_records)
+{
+    conn k = new_conn();
+    char in[4096];
+    dsnless(in, sizeof(in), "TokenCache=off;");
+    char with[4300];
+    snprintf(with, sizeof(with), "%s%s", extra, in);
+    assert_int_equal(SQLDriverConnect(k.dbc, NULL, (SQLCHAR *)with, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT),
+                     SQL_ERROR);
+    SQLCHAR st[6], msg[1200];
+    SQLINTEGER nat = 0;
+    SQLSMALLINT len = 0;
+    assert_int_equal(SQLGetDiagRec(SQL_HANDLE_DBC, k.dbc, 1, st, &nat, msg, sizeof(msg), &len), SQL_SUCCESS);
+    printf("%-28s record 1: [%s] native %d  %s\n", label, st, (int)nat, msg);
+    assert_string_equal((char *)st, state);
+    assert_int_equal(nat, native);
+    if (strncmp((char *)msg, start, strlen(start)) != 0)
+        fail_msg("record 1 \"%s\" does not start with \"%s\"", msg, start);
+    /* SQLGetDiagField, ANSI. */
+    SQLINTEGER number = 0, fnat = 0;
+    assert_true(SQL_SUCCEEDED(SQLGetDiagField(SQL_HANDLE_DBC, k.dbc, 0, SQL_DIAG_NUMBER, &number, 0, NULL)));
+    assert_true(number >= min_records);
+    char fst[6], fmsg[1200];
+    assert_true(SQL_SUCCEEDED(SQLGetDiagField(SQL_HANDLE_DBC, k.dbc, 1, SQL_DIAG_SQLSTATE, fst, sizeof(fst), &len)));
+    assert_string_equal(fst, state);
+    assert_true(SQL_SUCCEEDED(SQLGetDiagField(SQL_HANDLE_DBC, k.dbc, 1, SQL_DIAG_NATIVE, &fnat, 0, NULL)));
+    assert_int_equal(fnat, native);
+    assert_true(SQL_SUCCEEDED(SQLGetDiagField(SQL_HANDLE_DBC, k.dbc, 1, SQL_DIAG_MESSAGE_TEXT, fmsg, sizeof(fmsg), &len)));
+    assert_string_equal(fmsg, (char *)msg);
+    /* The W functions. */
+    SQLWCHAR wst[6], wmsg[1200];
+    char nst[6], nmsg[1200];
+    nat = 0;
+    assert_true(SQL_SUCCEEDED(SQLGetDiagRecW(SQL_HANDLE_DBC, k.dbc, 1, wst, &nat, wmsg, 1200, &len)));
+    narrow(wst, nst, sizeof(nst));
+    narrow(wmsg, nmsg, sizeof(nmsg));
+    assert_string_equal(nst, state);
+    assert_int_equal(nat, native);
+    assert_string_equal(nmsg, (char *)msg);
+    assert_true(SQL_SUCCEEDED(SQLGetDiagFieldW(SQL_HANDLE_DBC, k.dbc, 1, SQL_DIAG_MESSAGE_TEXT, wmsg, sizeof(wmsg), &len)));
+    narrow(wmsg, nmsg, sizeof(nmsg));
+    assert_string_equal(nmsg, (char *)msg);
+    fnat = 0;
+    assert_true(SQL_SUCCEEDED(SQLGetDiagFieldW(SQL_HANDLE_DBC, k.dbc, 1, SQL_DIAG_NATIVE, &fnat, 0, NULL)));
+    assert_int_equal(fnat, native);
+    assert_true(SQL_SUCCEEDED(SQLGetDiagFieldW(SQL_HANDLE_DBC, k.dbc, 1, SQL_DIAG_SQLSTATE, wst, sizeof(wst), &len)));
+    narrow(wst, nst, sizeof(nst));
+    assert_string_equal(nst, state);
+    /* SQLError (ODBC 2): the same first record. */
+    nat = 0;
+    assert_int_equal(SQLError(k.env, k.dbc, SQL_NULL_HSTMT, st, &nat, msg, sizeof(msg), &len), SQL_SUCCESS);
+    assert_string_equal((char *)st, state);
+    assert_int_equal(nat, native);
+    if (strstr((char *)msg, start) == NULL)
+        fail_msg("SQLError's first record \"%s\" lacks \"%s\"", msg, start);
+    free_conn(&k);
+}
+
+static void test_first_record(void **state)
+{
+    (void)state;
+    emulator_call("DELETE", "/_emulator/faults", NULL);
+    check_first("UID is not the client id", "UID=someone_else;", "08001",
+                "[Lakebase] password authentication failed for user \"someone_else\": UID \"someone_else\" is not "
+                "the service principal's client id", 20002, 2);
+    check_first("database does not exist", "Database=nope;", "08001",
+                "[Lakebase] database \"nope\" does not exist: Database \"nope\"", 10005, 2);
+    check_first("malformed Endpoint", "Endpoint=primary;", "HY000", "[Lakebase] Endpoint \"primary\"", 10001, 1);
+    check_first("connection string syntax", "Bad{Key=1;", "HY000", "[Lakebase] Connection string:", 10002, 1);
+    check_first("wrong client secret", "ClientSecret=wrong;", "28000", "[Lakebase] The workspace rejected", 20001, 1);
+    check_first("workspace port closed", "DatabricksHost=https://localhost:1;", "08001",
+                "[Lakebase] Could not reach the Databricks workspace", 30001, 1);
+    check_first("endpoint not found", "Endpoint=projects/demo/branches/main/endpoints/nope;", "08001",
+                "[Lakebase] Endpoint projects/demo/branches/main/endpoints/nope was not found", 10004, 1);
+}
+
 int main(void)
 {
     read_state();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_sqlerror_terminates),
+        cmocka_unit_test(test_first_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /* The credential lifecycle end to end (issue: cache, single-flight, refresh margin,
  * retries, scale-to-zero): each case runs in its own process, so that it starts with
- * an empty in-process cache, and reads the emulator's request counts.
+ * an empty in-process cache, and reads the emulator's request counts. Also the warning
+ * about a secret in the connection string, said once per process (secret_warning,
+ * secret_file_no_warning).
  * Usage: lifecycle_test <case>   (see main for the cases) */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -259,6 +261,8 @@ static void test_wake_timeout(void **state)
     printf("WakeTimeout=1 -> %s\n", all);
     assert_non_null(strstr(all, "did not accept connections within WakeTimeout"));
     assert_non_null(strstr(all, "IDLE")); /* the state it saw */
+    /* The driver's record, with PostgreSQL's reason, comes first (most clients show only it). */
+    assert_int_equal(strncmp(all + 7, " [Lakebase] ", 12), 0);
     free_conn(&c);
     emulator_call("POST", "/_emulator/resume", "{}");
 }
@@ -922,6 +926,75 @@ static void test_fork_file(void **state)
 
 /* A workspace token with expires_in 9223372036854775807: no overflow (the ASan+UBSan
  * build aborts on one), the token is used and reused. */
+/* Lines of path holding phrase; the file must not hold the client secret. */
+static int log_count(const char *path, const char *phrase)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof(line), f)) {
+        assert_null(strstr(line, secret));
+        n += strstr(line, phrase) != NULL;
+    }
+    fclose(f);
+    return n;
+}
+
+#define SECRET_WARNING "warning: the connection string holds"
+
+/* A secret in the connection string (which Perl DBI, RODBC and GDAL print in their error
+ * messages): one warning per process at error level, however many connects. */
+static void test_secret_warning(void **state)
+{
+    (void)state;
+    reset();
+    char log[] = "/tmp/lb-warn-XXXXXX";
+    int fd = mkstemp(log);
+    assert_true(fd >= 0);
+    close(fd);
+    char extra[256];
+    snprintf(extra, sizeof(extra), "LogLevel=error;LogFile=%s;", log);
+    connect_ok(extra);
+    connect_ok(extra);
+    int n = log_count(log, SECRET_WARNING);
+    printf("two connects with ClientSecret in the connection string: %d warning line(s)\n", n);
+    unlink(log);
+    assert_int_equal(n, 1);
+}
+
+/* The secret from ClientSecretFile: no warning. */
+static void test_secret_file_no_warning(void **state)
+{
+    (void)state;
+    reset();
+    char log[] = "/tmp/lb-warn-XXXXXX", file[] = "/tmp/lb-secret-XXXXXX";
+    int fd = mkstemp(log);
+    assert_true(fd >= 0);
+    close(fd);
+    fd = mkstemp(file);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, secret, strlen(secret)), (ssize_t)strlen(secret));
+    close(fd);
+    char in[4096];
+    snprintf(in, sizeof(in),
+             "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecretFile={%s};"
+             "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s;CAFile={%s};"
+             "LogLevel=error;LogFile=%s;", driver, emulator_url, client_id, file, pg_port, ca_file, log);
+    for (int i = 0; i < 2; i++) {
+        conn c = new_conn();
+        assert_connected(c.dbc, SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL,
+                                                 SQL_DRIVER_NOPROMPT));
+        SQLDisconnect(c.dbc);
+        free_conn(&c);
+    }
+    int n = log_count(log, SECRET_WARNING);
+    printf("two connects with ClientSecretFile: %d warning line(s)\n", n);
+    unlink(log);
+    unlink(file);
+    assert_int_equal(n, 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--connect") == 0) {
@@ -955,6 +1028,8 @@ int main(int argc, char **argv)
         {"fork_file", cmocka_unit_test(test_fork_file)},
         {"huge_lifetime", cmocka_unit_test(test_huge_lifetime)},
         {"forged_cache_file", cmocka_unit_test(test_forged_cache_file)},
+        {"secret_warning", cmocka_unit_test(test_secret_warning)},
+        {"secret_file_no_warning", cmocka_unit_test(test_secret_file_no_warning)},
     };
     for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
         if (strcmp(argv[1], cases[i].name) == 0)

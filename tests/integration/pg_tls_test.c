@@ -82,7 +82,8 @@ static void test_verify_full_system_default(void **state)
     assert_int_equal(rc, SQL_ERROR);
     assert_non_null(strstr(all, "certificate verify failed"));
     assert_null(strstr(all, "root.crt"));
-    assert_non_null(strstr(all, "[Lakebase] PostgreSQL's TLS certificate"));
+    assert_non_null(strstr(all, "PostgreSQL's TLS certificate was not accepted"));
+    assert_int_equal(strncmp(all + 7, " [Lakebase] ", 12), 0); /* the driver's record first */
     assert_non_null(strstr(all, "system CA bundle"));
     free_conn(&c);
 }
@@ -313,7 +314,8 @@ static void run_impostor_cases(const impostor_case *cases, size_t n)
             assert_true(live);
         } else {
             assert_true(strncmp(rec, "handshake-failed", 16) == 0 || strncmp(rec, "no-password", 11) == 0);
-            assert_non_null(strstr(all, "[Lakebase] PostgreSQL's TLS certificate"));
+            assert_non_null(strstr(all, "PostgreSQL's TLS certificate was not accepted"));
+            assert_int_equal(strncmp(all + 7, " [Lakebase] ", 12), 0); /* the driver's record first */
             assert_non_null(strstr(all, cases[i].hint));
         }
     }

@@ -28,7 +28,7 @@ static lb_result fetch(void *ctx, lb_cache_item *out, lb_error *err)
     int n = atomic_fetch_add(&fetches, 1) + 1;
     usleep(100 * 1000); /* long enough for every thread to pile up behind this fetch */
     if (atomic_exchange(&fail_next, 0))
-        return lb_error_set(err, LB_ERR_AUTH, "28000", "refused %d", n);
+        return lb_error_set(err, LB_ERR_AUTH, "refused %d", n);
     char v[32];
     snprintf(v, sizeof(v), "value-%d", n);
     out->value = strdup(v);
@@ -119,7 +119,7 @@ static void *worker(void *arg)
     if (lb_cache_get("shared", &o, fetch, NULL, &v, &origin, &err) == LB_OK)
         atomic_fetch_add(&successes, strcmp(v, "value-1") == 0);
     else
-        atomic_fetch_add(&failures, strcmp(err.sqlstate, "28000") == 0 && strcmp(err.message, "refused 1") == 0);
+        atomic_fetch_add(&failures, err.code == LB_ERR_AUTH && strcmp(err.message, "refused 1") == 0);
     lb_secret_free(v);
     return NULL;
 }
@@ -316,7 +316,7 @@ static lb_result fetch_fail(void *ctx, lb_cache_item *out, lb_error *err)
 {
     (void)ctx;
     (void)out;
-    return lb_error_set(err, LB_ERR_AUTH, "28000", "The workspace rejected the service principal's credentials.");
+    return lb_error_set(err, LB_ERR_AUTH, "The workspace rejected the service principal's credentials.");
 }
 
 static lb_result fetch_ok(void *ctx, lb_cache_item *out, lb_error *err)
@@ -384,7 +384,7 @@ static lb_result fetch_slow(void *ctx, lb_cache_item *out, lb_error *err)
     int n = atomic_fetch_add(&fetches, 1) + 1;
     usleep((useconds_t)atomic_load(&slow_ms) * 1000);
     if (atomic_exchange(&timeout_next, 0))
-        return lb_error_set(err, LB_ERR_TIMEOUT, "HYT00", "leader timed out %d", n);
+        return lb_error_set(err, LB_ERR_TIMEOUT, "leader timed out %d", n);
     char v[32];
     snprintf(v, sizeof(v), "slow-%d", n);
     out->value = strdup(v);
@@ -429,9 +429,9 @@ static void test_wait_deadline(void **state)
     double t0 = mono_s();
     lb_result rc = lb_cache_get("slow", &o, fetch_slow, NULL, &v, &origin, &err);
     double took = mono_s() - t0;
-    printf("waiter with a 1 s deadline behind a 1.5 s fetch: %s after %.2f s\n", err.sqlstate, took);
+    printf("waiter with a 1 s deadline behind a 1.5 s fetch: code %d after %.2f s\n", (int)err.code, took);
     assert_int_equal(rc, LB_ERR_TIMEOUT);
-    assert_string_equal(err.sqlstate, "HYT00");
+    assert_int_equal(err.code, LB_ERR_TIMEOUT);
     assert_non_null(strstr(err.message, "waiting for another connection's request for the test"));
     assert_true(took < 1.45);
     pthread_join(t, NULL);

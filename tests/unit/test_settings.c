@@ -66,7 +66,7 @@ static void expect_error(const char *cs, const char *phrase1, const char *phrase
     assert_int_not_equal(resolve(cs, &s, &err), LB_OK);
     if (strstr(err.message, phrase1) == NULL || (phrase2 && strstr(err.message, phrase2) == NULL))
         fail_msg("message \"%s\" lacks \"%s\" / \"%s\"", err.message, phrase1, phrase2 ? phrase2 : "");
-    assert_string_equal(err.sqlstate, "HY000");
+    assert_int_equal(err.code, LB_ERR_SETTINGS);
 }
 
 static int setup(void **state)
@@ -274,7 +274,7 @@ static void test_databrickscfg_read_only_when_needed(void **state)
     assert_non_null(strstr(err.message, path));
     assert_non_null(strstr(err.message, "FIFO"));
     assert_non_null(strstr(err.message, "DatabricksHost is set nowhere else"));
-    assert_string_equal(err.sqlstate, "HY000");
+    assert_int_equal(err.code, LB_ERR_SETTINGS);
     snprintf(cs, sizeof(cs), "Profile=p;%s", FULL); /* a named profile must be checked */
     assert_int_not_equal(resolve(cs, &s, &err), LB_OK);
     assert_non_null(strstr(err.message, "FIFO"));
@@ -338,7 +338,7 @@ static void test_long_dsn_value(void **state)
     const char *cs = "DSN=mydsn;DatabricksHost=https://ws.example.com;ClientID=cid;"
                      "Endpoint=projects/p/branches/b/endpoints/e;Servername=db.example;";
     assert_int_not_equal(resolve(cs, &s, &err), LB_OK);
-    assert_string_equal(err.sqlstate, "HY000");
+    assert_int_equal(err.code, LB_ERR_SETTINGS);
     assert_non_null(strstr(err.message, "ClientSecret"));
     assert_non_null(strstr(err.message, "\"mydsn\""));
     assert_non_null(strstr(err.message, "too long"));

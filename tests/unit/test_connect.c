@@ -1,0 +1,93 @@
+/* lb_connect: the cache key holds everything that changes what a cached value grants,
+ * so that no connect reuses a value fetched for other settings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lb_connect.h"
+
+static char host[] = "https://ws.example.com", id[] = "c00f575e", sec[] = "the-secret", other_sec[] = "another",
+            proxy[] = "http://proxy:3128", ep[] = "projects/p/branches/b/endpoints/e",
+            other_ep[] = "projects/p/branches/b/endpoints/f", te[] = "https://ws.example.com/oidc/v1/token";
+
+static lb_plan base(void)
+{
+    lb_plan p;
+    memset(&p, 0, sizeof(p));
+    p.settings.value[LB_KEY_HOST] = host;
+    p.settings.value[LB_KEY_CLIENT_ID] = id;
+    p.settings.value[LB_KEY_CLIENT_SECRET] = sec;
+    p.settings.value[LB_KEY_ENDPOINT] = ep;
+    return p;
+}
+
+/* Whether kind's key of a and b differ. */
+static int differ(const lb_plan *a, const lb_plan *b, const char *kind)
+{
+    lb_buf ka, kb;
+    lb_buf_init(&ka, 0);
+    lb_buf_init(&kb, 0);
+    lb_plan_cache_key(a, kind, &ka);
+    lb_plan_cache_key(b, kind, &kb);
+    assert_false(ka.overflow || kb.overflow);
+    int d = strcmp(ka.data, kb.data) != 0;
+    assert_null(strstr(ka.data, sec)); /* the secret enters only as a hash */
+    lb_buf_free(&ka);
+    lb_buf_free(&kb);
+    return d;
+}
+
+static void test_cache_key(void **state)
+{
+    (void)state;
+    lb_plan a = base(), b = base();
+    assert_false(differ(&a, &b, "credential"));
+    assert_false(differ(&a, &b, "token"));
+
+    b = base();
+    b.settings.value[LB_KEY_CLIENT_SECRET] = other_sec;
+    assert_true(differ(&a, &b, "credential"));
+    assert_true(differ(&a, &b, "token"));
+
+    b = base();
+    b.settings.value[LB_KEY_PROXY] = proxy;
+    assert_true(differ(&a, &b, "credential"));
+    assert_true(differ(&a, &b, "token"));
+
+    b = base();
+    b.settings.value[LB_KEY_ENDPOINT] = other_ep;
+    assert_true(differ(&a, &b, "credential"));
+    assert_false(differ(&a, &b, "token")); /* one workspace token serves every endpoint */
+
+    b = base();
+    b.settings.value[LB_KEY_TOKEN_ENDPOINT] = te;
+    assert_true(differ(&a, &b, "token"));
+
+    b = base();
+    b.settings.value[LB_KEY_CLIENT_ID] = other_sec;
+    assert_true(differ(&a, &b, "credential"));
+    b = base();
+    b.settings.value[LB_KEY_HOST] = te;
+    assert_true(differ(&a, &b, "credential"));
+
+    /* A token and a credential never share a key. */
+    lb_buf kt, kc;
+    lb_buf_init(&kt, 0);
+    lb_buf_init(&kc, 0);
+    lb_plan_cache_key(&a, "token", &kt);
+    lb_plan_cache_key(&a, "credential", &kc);
+    assert_string_not_equal(kt.data, kc.data);
+    lb_buf_free(&kt);
+    lb_buf_free(&kc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cache_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
