@@ -5,26 +5,16 @@ executemany and fast_executemany, pandas.read_sql, and the errors a user sees.
 Needs the ctest fixture's environment (ODBCSYSINI, ODBCINI, LAKEBASE_*)."""
 import datetime
 import decimal
-import os
 import sys
 import time
 import unittest
 
 import pyodbc
 
-STATE = os.environ["LAKEBASE_LOCAL_STATE"]
-CLIENT_ID = os.environ["LAKEBASE_CLIENT_ID"]
-with open(os.path.join(STATE, "client-secret")) as f:
-    SECRET = f.readline().strip()
-DSNLESS = ("Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};"
-           "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s;CAFile={%s}"
-           % (os.environ["LAKEBASE_DRIVER"], os.environ["LAKEBASE_EMULATOR_URL"], CLIENT_ID, SECRET,
-              os.environ["LAKEBASE_PG_PORT"], os.path.join(STATE, "ca.pem")))
+from local_lakebase import BLOB, CLIENT_ID, DSNLESS, NUMERIC_TEXT, TEXT
 
-TEXT = "Zoë 日本 🚀"
-NUMERIC = decimal.Decimal("123456789012345678901234567890.12345")
+NUMERIC = decimal.Decimal(NUMERIC_TEXT)
 WHEN = datetime.datetime(2026, 11, 26, 14, 37, 51, 123456)
-BLOB = bytes(range(256)) * 4
 
 
 def connect(dsn_less=False):

@@ -2,23 +2,12 @@
 /usr/bin/python3) against the local Lakebase through the real unixODBC and the driver: DSN
 and DSN-less connects, bound parameters read back exactly, 100,000 rows, and the errors a
 user sees. Needs the ctest fixture's environment."""
-import os
 import sys
 
 from PyQt5.QtCore import QByteArray, QCoreApplication, QVariant
 from PyQt5.QtSql import QSqlDatabase, QSqlQuery
 
-STATE = os.environ["LAKEBASE_LOCAL_STATE"]
-CLIENT_ID = os.environ["LAKEBASE_CLIENT_ID"]
-with open(os.path.join(STATE, "client-secret")) as f:
-    SECRET = f.readline().strip()
-DSNLESS = ("Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};"
-           "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s;CAFile={%s}"
-           % (os.environ["LAKEBASE_DRIVER"], os.environ["LAKEBASE_EMULATOR_URL"], CLIENT_ID, SECRET,
-              os.environ["LAKEBASE_PG_PORT"], os.path.join(STATE, "ca.pem")))
-TEXT = "Zoë 日本 🚀"
-NUMERIC = "123456789012345678901234567890.12345"
-BLOB = bytes(range(256)) * 4
+from local_lakebase import BLOB, CLIENT_ID, DSNLESS, NUMERIC_TEXT as NUMERIC, SECRET, TEXT
 
 passed = failed = 0
 
