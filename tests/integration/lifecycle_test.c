@@ -463,6 +463,67 @@ static void test_pool_stale(void **state)
     assert_int_equal(after, 0);
 }
 
+/* 8 threads x 25 connect / query / disconnect on one pooled environment: no error, the
+ * driver asks the emulator for one token and one credential in all, and the pool reuses
+ * its sessions (fewer distinct backends than round trips, the check that pooling is on). */
+#define POOL_LOOPS 25
+static long pool_pids[POOL_THREADS * POOL_LOOPS];
+static atomic_int pool_next;
+
+static void *pool_loop_thread(void *arg)
+{
+    (void)arg;
+    char what[1200];
+    pthread_barrier_wait(&barrier);
+    for (int i = 0; i < POOL_LOOPS; i++) {
+        long pid = pooled_round_trip(pool_env, "", what, sizeof(what));
+        pool_pids[atomic_fetch_add(&pool_next, 1)] = pid;
+        if (pid == 0) {
+            atomic_fetch_add(&pool_errors, 1);
+            fprintf(stderr, "pooled thread, round trip %d: %s\n", i + 1, what);
+        }
+    }
+    return NULL;
+}
+
+static void test_pool_counts(void **state)
+{
+    (void)state;
+    use_pooling();
+    reset();
+    assert_true(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &pool_env)));
+    SQLSetEnvAttr(pool_env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
+    atomic_store(&pool_errors, 0);
+    atomic_store(&pool_next, 0);
+    pthread_t t[POOL_THREADS];
+    pthread_barrier_init(&barrier, NULL, POOL_THREADS);
+    double t0 = now_s();
+    for (int i = 0; i < POOL_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, pool_loop_thread, NULL), 0);
+    for (int i = 0; i < POOL_THREADS; i++)
+        pthread_join(t[i], NULL);
+    double took = now_s() - t0;
+    pthread_barrier_destroy(&barrier);
+    int n = atomic_load(&pool_next), distinct = 0;
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = pool_pids[j] == pool_pids[i];
+        distinct += pool_pids[i] != 0 && !seen;
+    }
+    long long tokens = emulator_count(TOKENS), credentials = emulator_count(CREDENTIALS);
+    printf("pool of %d threads x %d: %d round trips in %.2f s, %d errors, %d distinct backends; "
+           "%lld token and %lld credential requests\n",
+           POOL_THREADS, POOL_LOOPS, n, took, atomic_load(&pool_errors), distinct, tokens, credentials);
+    SQLFreeHandle(SQL_HANDLE_ENV, pool_env);
+    drop_pooling();
+    assert_int_equal(n, POOL_THREADS * POOL_LOOPS);
+    assert_int_equal(atomic_load(&pool_errors), 0);
+    assert_int_equal(tokens, 1);
+    assert_int_equal(credentials, 1);
+    assert_true(distinct >= 1 && distinct < n);
+}
+
 /* MaxConnectionAge=1: a pooled connection reused after 2 s is replaced (a new backend);
  * without it, the pool hands back the same session (the test's own control). */
 static void test_pool_max_age(void **state)
@@ -1020,6 +1081,7 @@ int main(int argc, char **argv)
         {"wake_state_unreadable", cmocka_unit_test(test_wake_state_unreadable)},
         {"pool_stale", cmocka_unit_test(test_pool_stale)},
         {"pool_max_age", cmocka_unit_test(test_pool_max_age)},
+        {"pool_counts", cmocka_unit_test(test_pool_counts)},
         {"long_token", cmocka_unit_test(test_long_token)},
         {"wait_deadline", cmocka_unit_test(test_wait_deadline)},
         {"wait_deadline_file", cmocka_unit_test(test_wait_deadline_file)},
