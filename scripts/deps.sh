@@ -15,6 +15,7 @@ packages=(
   python3-pyodbc python3-pandas php-cli php-odbc libdbd-odbc-perl # client tests
   python3-pyqt5.qtsql libqt5sql5-odbc               # Qt's QODBC client test
   nodejs                                            # the npm odbc package's client test
+  r-cran-rodbc                                      # R's RODBC client test (pulls in r-base-core)
 )
 
 missing=()
