@@ -16,6 +16,8 @@ packages=(
   python3-pyqt5.qtsql libqt5sql5-odbc               # Qt's QODBC client test
   nodejs                                            # the npm odbc package's client test
   r-cran-rodbc                                      # R's RODBC client test (pulls in r-base-core)
+  libreoffice-core-nogui libreoffice-base-core     # LibreOffice Base's client test: headless
+  libreoffice-base-drivers python3-uno              # office, Base's data sources, sdbc:odbc:, UNO
 )
 
 missing=()
