@@ -225,24 +225,35 @@ static void post_not_utf8(SQLHDBC dbc, const lb_plan *plan)
 
 static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
 {
-    /* psqlODBC gets what is left of the connect's deadline, at least a second. */
+    /* psqlODBC gets what is left of the connect's deadline, at least a second; the
+     * application's own SQL_ATTR_LOGIN_TIMEOUT is put back afterwards, so that reading it
+     * after connect answers what psqlODBC alone would (the differential test checks this). */
     long long left = lb_deadline_left_ms(&plan->deadline);
+    long app_timeout = login_timeout(dbc);
+    int changed = 0;
     if (left != LLONG_MAX) {
         left = (left + 999) / 1000;
-        lb_psql.SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)(left > 0 ? left : 1), 0);
+        changed = SQL_SUCCEEDED(
+            lb_psql.SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)(left > 0 ? left : 1), 0));
     }
-    if (!wide)
-        return lb_psql.SQLDriverConnect(dbc, NULL, (SQLCHAR *)plan->psql_connstr, SQL_NTS, NULL, 0, NULL,
-                                        SQL_DRIVER_NOPROMPT);
-    size_t units = 0;
-    uint16_t *w = lb_utf8_to_utf16(plan->psql_connstr, &units);
-    if (w == NULL) {
-        post_not_utf8(dbc, plan);
-        return SQL_ERROR;
+    SQLRETURN rc;
+    if (!wide) {
+        rc = lb_psql.SQLDriverConnect(dbc, NULL, (SQLCHAR *)plan->psql_connstr, SQL_NTS, NULL, 0, NULL,
+                                      SQL_DRIVER_NOPROMPT);
+    } else {
+        size_t units = 0;
+        uint16_t *w = lb_utf8_to_utf16(plan->psql_connstr, &units);
+        if (w == NULL) {
+            post_not_utf8(dbc, plan);
+            rc = SQL_ERROR;
+        } else {
+            rc = lb_psql.SQLDriverConnectW(dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+            lb_wipe(w, units * sizeof(*w));
+            free(w);
+        }
     }
-    SQLRETURN rc = lb_psql.SQLDriverConnectW(dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
-    lb_wipe(w, units * sizeof(*w));
-    free(w);
+    if (changed)
+        lb_psql.SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)app_timeout, 0);
     return rc;
 }
 
