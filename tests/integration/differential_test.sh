@@ -72,6 +72,15 @@ for i in "${!option_sets[@]}"; do
             diff <(grep -E "$expected" "$outdir/$name.driver") <(grep -E "$expected" "$outdir/$name.psqlodbc") |
                 grep -E '^[<>]' | sed 's/^</    driver:  /; s/^>/    psqlODBC:/'
         fi
+        # A declared difference still has a fixed shape: the driver's version names the
+        # psqlODBC version it wraps, exactly as psqlODBC gives it.
+        pver=$(sed -n 's/^info 7: rc=0 len=[0-9]* text="\(.*\)"$/\1/p' "$outdir/$name.psqlodbc")
+        if ! grep -qE "^info 7: rc=0 len=[0-9]+ text=\"[0-9]{2}\.[0-9]{2}\.[0-9]{4} Lakebase \(psqlODBC ${pver//./\\.}\)\"$" \
+            "$outdir/$name.driver"; then
+            echo "FAIL $label: the driver's SQL_DRIVER_VER does not name psqlODBC $pver:"
+            grep '^info 7: ' "$outdir/$name.driver" | sed 's/^/    /'
+            failed=$((failed + 1))
+        fi
         total=$((total + n1))
     done
 done
