@@ -225,16 +225,12 @@ static void post_not_utf8(SQLHDBC dbc, const lb_plan *plan)
 
 static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
 {
-    /* psqlODBC gets what is left of the connect's deadline, at least a second; the
-     * application's own SQL_ATTR_LOGIN_TIMEOUT is put back afterwards, so that reading it
-     * after connect answers what psqlODBC alone would (the differential test checks this). */
+    /* psqlODBC gets what is left of the connect's deadline, at least a second
+     * (connect_postgres puts the application's own value back). */
     long long left = lb_deadline_left_ms(&plan->deadline);
-    long app_timeout = login_timeout(dbc);
-    int changed = 0;
     if (left != LLONG_MAX) {
         left = (left + 999) / 1000;
-        changed = SQL_SUCCEEDED(
-            lb_psql.SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)(left > 0 ? left : 1), 0));
+        lb_psql.SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)(left > 0 ? left : 1), 0);
     }
     SQLRETURN rc;
     if (!wide) {
@@ -252,8 +248,6 @@ static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
             free(w);
         }
     }
-    if (changed)
-        lb_psql.SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)app_timeout, 0);
     return rc;
 }
 
@@ -350,10 +344,16 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
     const char *uid = lb_settings_get(&plan->settings, LB_KEY_UID);
     char state[6], msg[1024];
     wake_probe probe = {.seen = ""};
+    long app_timeout = login_timeout(dbc); /* before psql_connect changes it */
     for (int attempt = 0;; attempt++) {
         long long t0 = lb_now_ms();
         SQLRETURN rc = psql_connect(dbc, wide, plan);
         long long pg_ms = lb_now_ms() - t0;
+        /* The application's SQL_ATTR_LOGIN_TIMEOUT back, so that reading it after connect
+         * answers what psqlODBC alone would (the differential test checks it). Only after
+         * a plain success: any call to psqlODBC would clear its warnings or errors. */
+        if (rc == SQL_SUCCESS)
+            lb_psql.SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)app_timeout, 0);
         if (SQL_SUCCEEDED(rc)) {
             lb_log(log, LB_LOG_INFO,
                    "connect: ok in %lld ms (settings %lld ms; workspace token %lld ms; credential %lld ms, %s; "

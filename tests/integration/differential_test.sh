@@ -4,7 +4,8 @@
 # and through psqlODBC directly ("PostgreSQL Unicode" in the state folder's odbcinst.ini, the
 # password role lakebase_direct with the same grants), ANSI and W, for each psqlODBC option set
 # below, and diffs the outputs. Fails on any difference that is not declared expected:
-#   - "info 6: " / "info 7: "  SQL_DRIVER_NAME and SQL_DRIVER_VER (the driver says what it is);
+#   - "info 6: " / "info 7: " / "info 7 after: "  SQL_DRIVER_NAME and SQL_DRIVER_VER (the driver says
+#     what it is; the version must still name the psqlODBC version psqlODBC reports);
 #   - "info 47: "  SQL_USER_NAME (printed as <user>, but its length differs);
 #   - "ident current_user: " / "ident SQL_USER_NAME: "  the user (client id vs lakebase_direct);
 #   - "connect out: "  the output connection string's keys (the driver's input keys vs
@@ -29,7 +30,7 @@ common="Servername=localhost;Port=$LAKEBASE_PG_PORT;Database=databricks_postgres
 driver_cs="Driver={Lakebase};DatabricksHost=$LAKEBASE_EMULATOR_URL;ClientID=$LAKEBASE_CLIENT_ID;ClientSecret={$secret};Endpoint=projects/demo/branches/main/endpoints/primary;CAFile={$ca};SSLRootCert={$ca};$common"
 psql_cs="Driver={PostgreSQL Unicode};UID=lakebase_direct;PWD={$password};pqopt={sslrootcert='$ca'};$common"
 
-expected='^(info 6|info 7|info 47|ident current_user|ident SQL_USER_NAME|connect out): '
+expected='^(info 6|info 7|info 7 after|info 47|ident current_user|ident SQL_USER_NAME|connect out): '
 
 # psqlODBC's option sets that change behaviour (each run on both sides).
 option_sets=(
@@ -41,6 +42,17 @@ option_sets=(
     "BoolsAsChar=0"
 )
 
+# Each side creates and drops its own lbdiff_* objects (same names, one run at a time). A run
+# that died midway leaves objects the other role may not drop: remove them as the admin.
+cleanup() {
+    (cd / && runuser -u postgres -- psql -X -q -h "$(<"$state/runtime-dir")" -p "$LAKEBASE_PG_PORT" \
+        -d databricks_postgres -c 'DROP VIEW IF EXISTS lbdiff_view' \
+        -c 'DROP TABLE IF EXISTS lbdiff_child, lbdiff_parent' \
+        -c 'DROP FUNCTION IF EXISTS lbdiff_add(integer, integer)') >/dev/null 2>&1 ||
+        echo "note: could not clean up leftover lbdiff_* objects as postgres"
+}
+cleanup
+
 failed=0
 total=0
 for i in "${!option_sets[@]}"; do
@@ -50,8 +62,10 @@ for i in "${!option_sets[@]}"; do
         label="${opts:-defaults} $mode"
         LBDIFF_CONNSTR="$driver_cs;$opts;${LBDIFF_DRIVER_EXTRA:-}" "$prog" "$mode" >"$outdir/$name.driver" 2>"$outdir/$name.driver.err"
         rc1=$?
+        [[ $rc1 -eq 0 ]] || cleanup
         LBDIFF_CONNSTR="$psql_cs;$opts" "$prog" "$mode" >"$outdir/$name.psqlodbc" 2>"$outdir/$name.psqlodbc.err"
         rc2=$?
+        [[ $rc2 -eq 0 ]] || cleanup
         if [[ $rc1 -ne 0 || $rc2 -ne 0 ]]; then
             echo "FAIL $label: the client did not run to the end (driver exit $rc1, psqlODBC exit $rc2)"
             sed 's/^/    driver: /' "$outdir/$name.driver.err"
@@ -75,12 +89,15 @@ for i in "${!option_sets[@]}"; do
         # A declared difference still has a fixed shape: the driver's version names the
         # psqlODBC version it wraps, exactly as psqlODBC gives it.
         pver=$(sed -n 's/^info 7: rc=0 len=[0-9]* text="\(.*\)"$/\1/p' "$outdir/$name.psqlodbc")
-        if ! grep -qE "^info 7: rc=0 len=[0-9]+ text=\"[0-9]{2}\.[0-9]{2}\.[0-9]{4} Lakebase \(psqlODBC ${pver//./\\.}\)\"$" \
-            "$outdir/$name.driver"; then
-            echo "FAIL $label: the driver's SQL_DRIVER_VER does not name psqlODBC $pver:"
-            grep '^info 7: ' "$outdir/$name.driver" | sed 's/^/    /'
-            failed=$((failed + 1))
-        fi
+        # "info 7 after" is an ANSI call made after a W call.
+        for key in "info 7" "info 7 after"; do
+            if ! grep -qE "^$key: rc=0 len=[0-9]+ text=\"[0-9]{2}\.[0-9]{2}\.[0-9]{4} Lakebase \(psqlODBC ${pver//./\\.}\)\"$" \
+                "$outdir/$name.driver"; then
+                echo "FAIL $label: the driver's SQL_DRIVER_VER ($key) does not name psqlODBC $pver:"
+                grep "^$key: " "$outdir/$name.driver" | sed 's/^/    /'
+                failed=$((failed + 1))
+            fi
+        done
         total=$((total + n1))
     done
 done
