@@ -13,7 +13,8 @@
 #   purge   down, then delete the cluster (runtime dir) and the state folder's files
 # Environment: LAKEBASE_LOCAL_STATE (default <repo>/.local-lakebase), LAKEBASE_EMULATOR_PORT
 # (18443; the wrong-host listener uses this port + 1), LAKEBASE_PG_PORT (15432), LAKEBASE_DRIVER
-# (<repo>/build/driver/liblakebase-odbc.so).
+# (<repo>/build/driver/liblakebase-odbc.so), LAKEBASE_PSQLODBC (psqlODBC's psqlodbcw.so, for the
+# odbcinst.ini entry "PostgreSQL Unicode" that the differential test uses directly).
 # The emulator stops and starts PostgreSQL itself for scale-to-zero (POST /_emulator/suspend):
 # `up` writes the commands into emulator-config.json ("compute").
 set -euo pipefail
@@ -27,10 +28,12 @@ CLIENT_ID=c00f575e-d706-4f6b-b62c-e7a14850571b      # the example id from the Da
 ENDPOINT=projects/demo/branches/main/endpoints/primary
 DATABASE=databricks_postgres
 OAUTH_GROUP=lakebase_oauth
+DIRECT_ROLE=lakebase_direct    # password role with the SP role's grants (psqlODBC used directly)
 
 say() { echo "local-lakebase: $*" >&2; }
 die() { echo "local-lakebase: error: $*" >&2; exit 1; }
 sq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }   # single-quote for sh
+sql_quote() { local s=${1//\'/\'\'}; printf "'%s'" "$s"; }   # SQL string literal
 
 # Run a command as the postgres user from a directory it can enter; never on our stdout.
 as_pg() { (cd / && runuser -u postgres -- "$@"); }
@@ -54,6 +57,9 @@ resolve_settings() {
     EMU_PORT=${LAKEBASE_EMULATOR_PORT:-${rec_emu:-18443}}
     PG_PORT=${LAKEBASE_PG_PORT:-${rec_pg:-15432}}
     DRIVER=${LAKEBASE_DRIVER:-${rec_drv:-$REPO/build/driver/liblakebase-odbc.so}}
+    local found_psqlodbc
+    found_psqlodbc=$(compgen -G '/usr/lib/*/odbc/psqlodbcw.so' | head -n 1 || true)
+    PSQLODBC=${LAKEBASE_PSQLODBC:-${found_psqlodbc:-/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so}}
     [[ $EMU_PORT =~ ^[0-9]+$ && $PG_PORT =~ ^[0-9]+$ ]] || die "ports must be numbers"
     [[ $EMU_PORT != "$PG_PORT" ]] || die "emulator and PostgreSQL ports must differ"
     WRONG_PORT=$((EMU_PORT + 1))     # second HTTPS listener: certificate for another host name
@@ -150,6 +156,10 @@ gen_service_principals() {
     [[ -s $STATE/longtoken-client-secret ]] || random_secret >"$STATE/longtoken-client-secret"
     chmod 0600 "$STATE/client-secret" "$STATE/noaccess-client-id" "$STATE/noaccess-client-secret" \
         "$STATE/longtoken-client-id" "$STATE/longtoken-client-secret"
+    # The direct role's password (SCRAM): the differential test logs in with it through
+    # psqlODBC itself, to compare psqlODBC's answers with the driver's.
+    [[ -s $STATE/direct-password ]] || random_secret >"$STATE/direct-password"
+    chmod 0600 "$STATE/direct-password"
     CLIENT_SECRET=$(<"$STATE/client-secret")
     NOACCESS_ID=$(<"$STATE/noaccess-client-id")
     LONGTOKEN_ID=$(<"$STATE/longtoken-client-id")
@@ -205,6 +215,11 @@ write_client_files() {
       echo "[Lakebase]"
       echo "Description=Lakebase ODBC driver (Databricks OAuth database credentials)"
       echo "Driver=$DRIVER"
+      echo
+      echo "; psqlODBC itself, for the differential test (tests/integration/differential_test.sh)"
+      echo "[PostgreSQL Unicode]"
+      echo "Description=psqlODBC (Unicode)"
+      echo "Driver=$PSQLODBC"
     } >"$sp/odbcinst.ini"
     chmod 0644 "$sp/odbcinst.ini"
 
@@ -495,6 +510,21 @@ GRANT CONNECT ON DATABASE :"db" TO :"role";
 GRANT USAGE ON SCHEMA public TO :"role";
 SQL
         { show_log_tail "$STATE/postgres.log"; die "creating role $LONGTOKEN_ID failed"; }
+    # The direct role: a SCRAM password role with exactly the SP role's grants (CONNECT on the
+    # database, USAGE/CREATE on public), not in the OAuth group and not a member of the SP role:
+    # each role creates and drops its own test objects (same names, one run at a time), so
+    # psqlODBC used directly and the driver see the same kind of objects with the same rights.
+    # The password goes to psql on stdin, never on a command line; the server stores a verifier.
+    as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$RUNTIME" -p "$PG_PORT" -d "$DATABASE" \
+        -v db="$DATABASE" -v role="$DIRECT_ROLE" >>"$STATE/postgres.log" 2>&1 <<SQL ||
+SELECT format('CREATE ROLE %I LOGIN', :'role')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+SET password_encryption = 'scram-sha-256';
+ALTER ROLE :"role" PASSWORD $(sql_quote "$(<"$STATE/direct-password")");
+GRANT CONNECT ON DATABASE :"db" TO :"role";
+GRANT USAGE, CREATE ON SCHEMA public TO :"role";
+SQL
+        { show_log_tail "$STATE/postgres.log"; die "creating role $DIRECT_ROLE failed"; }
 }
 
 stop_postgres() {
@@ -583,7 +613,7 @@ cmd_purge() {
     [[ $RUNTIME =~ ^/var/tmp/lakebase-local-[0-9]+$ ]] && rm -rf "$RUNTIME"
     if [[ -d $STATE ]]; then
         (cd "$STATE" && rm -f ca.pem ca.key ca.srl server.pem server.key client-secret \
-            noaccess-client-id noaccess-client-secret longtoken-client-id longtoken-client-secret emulator-config.json odbc.ini odbcinst.ini \
+            noaccess-client-id noaccess-client-secret longtoken-client-id longtoken-client-secret direct-password emulator-config.json odbc.ini odbcinst.ini \
             env.sh instance.env runtime-dir emulator.pid emulator.log postgres.log .gitignore \
             issued-secrets wrong-host.pem wrong-host.key)
         rmdir "$STATE" 2>/dev/null || true

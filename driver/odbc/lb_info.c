@@ -67,12 +67,29 @@ static SQLRETURN get_info(SQLHDBC dbc, int wide, SQLUSMALLINT type, SQLPOINTER v
     lb_diag_forget(dbc);
     if (type != SQL_DRIVER_NAME && type != SQL_DRIVER_VER)
         return wide ? lb_psql.SQLGetInfoW(dbc, type, value, max, len) : lb_psql.SQLGetInfo(dbc, type, value, max, len);
-    /* psqlODBC first: it checks the handle and the state, and gives its version. */
-    char psql_version[64] = "";
+    /* psqlODBC first: it checks the handle and the state, and gives its version. Through
+     * the caller's entry point: psqlODBC's W functions switch the connection to Unicode
+     * mode (later result columns come as SQL_WVARCHAR), and the driver must do the same as
+     * psqlODBC alone (the differential test compares). In that mode even its ANSI
+     * SQLGetInfo answers in UTF-16 (read as ANSI text, the version was "1"): the version
+     * starts with a digit, so a NUL second byte means UTF-16LE. */
+    unsigned char raw[130];
+    memset(raw, 0, sizeof(raw));
     SQLSMALLINT plen = 0;
-    SQLRETURN rc = lb_psql.SQLGetInfo(dbc, SQL_DRIVER_VER, psql_version, sizeof(psql_version), &plen);
+    SQLRETURN rc = wide ? lb_psql.SQLGetInfoW(dbc, SQL_DRIVER_VER, raw, sizeof(raw) - 2, &plen)
+                        : lb_psql.SQLGetInfo(dbc, SQL_DRIVER_VER, raw, sizeof(raw) - 2, &plen);
     if (!SQL_SUCCEEDED(rc))
         return rc;
+    char psql_version[64];
+    size_t n = 0;
+    int utf16 = raw[0] != 0 && raw[1] == 0;
+    for (; n < sizeof(psql_version) - 1; n++) {
+        unsigned char ch = utf16 ? raw[2 * n] : raw[n];
+        if (ch == 0 || (utf16 && raw[2 * n + 1] != 0))
+            break;
+        psql_version[n] = (char)ch;
+    }
+    psql_version[n] = '\0';
     char text[200];
     if (type == SQL_DRIVER_NAME) {
         own_file_name(text, sizeof(text));

@@ -225,24 +225,29 @@ static void post_not_utf8(SQLHDBC dbc, const lb_plan *plan)
 
 static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
 {
-    /* psqlODBC gets what is left of the connect's deadline, at least a second. */
+    /* psqlODBC gets what is left of the connect's deadline, at least a second
+     * (connect_postgres puts the application's own value back). */
     long long left = lb_deadline_left_ms(&plan->deadline);
     if (left != LLONG_MAX) {
         left = (left + 999) / 1000;
         lb_psql.SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)(left > 0 ? left : 1), 0);
     }
-    if (!wide)
-        return lb_psql.SQLDriverConnect(dbc, NULL, (SQLCHAR *)plan->psql_connstr, SQL_NTS, NULL, 0, NULL,
-                                        SQL_DRIVER_NOPROMPT);
-    size_t units = 0;
-    uint16_t *w = lb_utf8_to_utf16(plan->psql_connstr, &units);
-    if (w == NULL) {
-        post_not_utf8(dbc, plan);
-        return SQL_ERROR;
+    SQLRETURN rc;
+    if (!wide) {
+        rc = lb_psql.SQLDriverConnect(dbc, NULL, (SQLCHAR *)plan->psql_connstr, SQL_NTS, NULL, 0, NULL,
+                                      SQL_DRIVER_NOPROMPT);
+    } else {
+        size_t units = 0;
+        uint16_t *w = lb_utf8_to_utf16(plan->psql_connstr, &units);
+        if (w == NULL) {
+            post_not_utf8(dbc, plan);
+            rc = SQL_ERROR;
+        } else {
+            rc = lb_psql.SQLDriverConnectW(dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+            lb_wipe(w, units * sizeof(*w));
+            free(w);
+        }
     }
-    SQLRETURN rc = lb_psql.SQLDriverConnectW(dbc, NULL, w, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
-    lb_wipe(w, units * sizeof(*w));
-    free(w);
     return rc;
 }
 
@@ -339,10 +344,16 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
     const char *uid = lb_settings_get(&plan->settings, LB_KEY_UID);
     char state[6], msg[1024];
     wake_probe probe = {.seen = ""};
+    long app_timeout = login_timeout(dbc); /* before psql_connect changes it */
     for (int attempt = 0;; attempt++) {
         long long t0 = lb_now_ms();
         SQLRETURN rc = psql_connect(dbc, wide, plan);
         long long pg_ms = lb_now_ms() - t0;
+        /* The application's SQL_ATTR_LOGIN_TIMEOUT back, so that reading it after connect
+         * answers what psqlODBC alone would (the differential test checks it). Only after
+         * a plain success: any call to psqlODBC would clear its warnings or errors. */
+        if (rc == SQL_SUCCESS)
+            lb_psql.SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)app_timeout, 0);
         if (SQL_SUCCEEDED(rc)) {
             lb_log(log, LB_LOG_INFO,
                    "connect: ok in %lld ms (settings %lld ms; workspace token %lld ms; credential %lld ms, %s; "
