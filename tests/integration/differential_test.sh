@@ -45,7 +45,7 @@ option_sets=(
 # Each side creates and drops its own lbdiff_* objects (same names, one run at a time). A run
 # that died midway leaves objects the other role may not drop: remove them as the admin.
 cleanup() {
-    (cd / && runuser -u postgres -- psql -X -q -h "$(<"$state/runtime-dir")" -p "$LAKEBASE_PG_PORT" \
+    (cd / && env -u LD_PRELOAD runuser -u postgres -- psql -X -q -h "$(<"$state/runtime-dir")" -p "$LAKEBASE_PG_PORT" \
         -d databricks_postgres -c 'DROP VIEW IF EXISTS lbdiff_view' \
         -c 'DROP TABLE IF EXISTS lbdiff_child, lbdiff_parent' \
         -c 'DROP FUNCTION IF EXISTS lbdiff_add(integer, integer)') >/dev/null 2>&1 ||
