@@ -30,24 +30,11 @@ from com.sun.star.beans import PropertyValue
 from com.sun.star.connection import NoConnectException
 from com.sun.star.sdbc import SQLException
 
-from local_lakebase import CLIENT_ID
+from local_lakebase import CLIENT_ID, check, finish
 
 SOFFICE = "/usr/bin/soffice"
 SOFFICE_START_S = 90   # a cold start on a loaded 2-core machine takes a few seconds
 RUN_LIMIT_S = 240      # the whole script; ctest's own TIMEOUT is 300
-
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        print("ok   " + name)
-        passed += 1
-    else:
-        print("FAIL %s %s" % (name, str(detail)[:400]))
-        failed += 1
-
 
 def prop(name, value):
     p = PropertyValue()
@@ -194,8 +181,7 @@ def main():
         print("     (soffice ended by %s in %.2f s, exit %s)" % (how, time.monotonic() - t0, proc.returncode))
         check("soffice ended cleanly", how == "terminate()" and proc.returncode == 0, how)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed or not passed else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """What the Python client tests share: the local Lakebase's settings from the ctest
-fixture's environment (LAKEBASE_*), a DSN-less connection string, and the values every
-client writes and reads back."""
+fixture's environment (LAKEBASE_*), a DSN-less connection string, the values every
+client writes and reads back, and the ok/FAIL report with its closing line."""
 import os
+import sys
 
 STATE = os.environ["LAKEBASE_LOCAL_STATE"]
 CLIENT_ID = os.environ["LAKEBASE_CLIENT_ID"]
@@ -15,3 +16,22 @@ DSNLESS = ("Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};"
 TEXT = "Zoë 日本 🚀"
 NUMERIC_TEXT = "123456789012345678901234567890.12345"
 BLOB = bytes(range(256)) * 4
+
+
+_counts = {"passed": 0, "failed": 0}
+
+
+def check(name, ok, detail=""):
+    """Prints "ok   name" or "FAIL name detail" and counts it."""
+    if ok:
+        print("ok   " + name)
+        _counts["passed"] += 1
+    else:
+        print("FAIL %s %s" % (name, str(detail)[:400]))
+        _counts["failed"] += 1
+
+
+def finish():
+    """Prints the closing "N passed, M failed" line and exits non-zero unless all passed."""
+    print("%d passed, %d failed" % (_counts["passed"], _counts["failed"]))
+    sys.exit(1 if _counts["failed"] or not _counts["passed"] else 0)

@@ -7,20 +7,7 @@ import sys
 from PyQt5.QtCore import QByteArray, QCoreApplication, QVariant
 from PyQt5.QtSql import QSqlDatabase, QSqlQuery
 
-from local_lakebase import BLOB, CLIENT_ID, DSNLESS, NUMERIC_TEXT as NUMERIC, SECRET, TEXT
-
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        print("ok   " + name)
-        passed += 1
-    else:
-        print("FAIL %s %s" % (name, str(detail)[:400]))
-        failed += 1
-
+from local_lakebase import BLOB, CLIENT_ID, DSNLESS, NUMERIC_TEXT as NUMERIC, SECRET, TEXT, check, finish
 
 def open_db(name, connect_string):
     db = QSqlDatabase.addDatabase("QODBC3", name)
@@ -82,5 +69,4 @@ check("wrong secret: the fix, native code 20001", not ok and err.nativeErrorCode
       and "Check ClientID and ClientSecret" in err.text() and "not-the-secret" not in err.text(),
       (err.nativeErrorCode(), err.text()))
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed or not passed else 0)
+finish()
