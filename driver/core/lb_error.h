@@ -21,6 +21,7 @@ typedef enum {
     LB_ERR_NETWORK,    /* the workspace could not be reached or failed */
     LB_ERR_PROTOCOL,   /* the workspace answered something we cannot use */
     LB_ERR_TIMEOUT,    /* the connect's deadline passed */
+    LB_ERR_UNAVAILABLE,/* the endpoint or instance is in a state that takes no connections now */
     LB_ERR_NOMEM,      /* out of memory */
     LB_ERR_INTERNAL,   /* a library the driver needs failed (libcurl, psqlODBC missing) */
     /* PostgreSQL refused the connection (see lb_pgerror.h); the driver's explanation

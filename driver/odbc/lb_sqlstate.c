@@ -25,6 +25,7 @@ static const mapping table[LB_ODBC_CODE_COUNT] = {
     [LB_ERR_PROTOCOL] = {"08001", 30002},
     [LB_ERR_PG_TLS] = {NULL, 30003},
     [LB_ERR_PG_WAKE] = {NULL, 30004},
+    [LB_ERR_UNAVAILABLE] = {"08001", 30005},
     /* 4xxxx: the connect's deadline */
     [LB_ERR_TIMEOUT] = {"HYT00", 40001},
     /* 5xxxx: memory and the libraries the driver needs */
