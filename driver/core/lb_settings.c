@@ -301,12 +301,17 @@ static int has_control_char(const char *s)
     return 0;
 }
 
+/* Whether an error may quote the key's value: not a secret, and not pqopt, libpq's
+ * conninfo, which may carry a password=. */
+static int quotable(lb_key key)
+{
+    return !key_table[key].secret && key != LB_KEY_PQOPT;
+}
+
 static lb_result bad_value(lb_error *err, const lb_settings *s, lb_key key, const char *problem)
 {
     const lb_key_def *def = &key_table[key];
-    char where[256];
-    where_to_set(def, where, sizeof(where));
-    if (def->secret)
+    if (!quotable(key))
         return lb_error_set(err, LB_ERR_SETTINGS, "%s (from %s) %s.", def->name,
                             lb_source_name(s->source[key]), problem);
     return lb_error_set(err, LB_ERR_SETTINGS, "%s \"%.200s\" (from %s) %s.", def->name,

@@ -193,6 +193,11 @@ static void test_secret_values_stay_out_of_messages(void **state)
     assert_int_not_equal(resolve("ClientSecret={sec\x01ret};" FULL, &s, &err), LB_OK);
     assert_non_null(strstr(err.message, "ClientSecret"));
     assert_null(strstr(err.message, "sec"));
+
+    /* pqopt is libpq's conninfo, which may carry password=: named, never quoted. */
+    assert_int_not_equal(resolve("pqopt={password=Hunter2\x01x};" FULL, &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "pqopt"));
+    assert_null(strstr(err.message, "Hunter2"));
 }
 
 static void test_databrickscfg_profile(void **state)
