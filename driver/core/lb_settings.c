@@ -505,6 +505,15 @@ static lb_result validate(lb_settings *s, lb_error *err)
         if (s->value[k] && has_control_char(s->value[k]))
             return bad_value(err, s, (lb_key)k, "contains a control character");
 
+    /* The driver sets the password (the credential); a password in pqopt would be a
+     * stored secret that also travels back in the output connection string. */
+    const char *pqopt = s->value[LB_KEY_PQOPT];
+    if (pqopt && (conninfo_sets(pqopt, "password") || conninfo_sets(pqopt, "sslpassword")))
+        return lb_error_set(err, LB_ERR_SETTINGS,
+                            "pqopt (from %s) sets a password, which has no place there: the driver passes "
+                            "the database credential itself; remove it from pqopt.",
+                            lb_source_name(s->source[LB_KEY_PQOPT]));
+
     lb_result rc = normalize_host(s, err);
     if (rc != LB_OK)
         return rc;

@@ -198,6 +198,14 @@ static void test_secret_values_stay_out_of_messages(void **state)
     assert_int_not_equal(resolve("pqopt={password=Hunter2\x01x};" FULL, &s, &err), LB_OK);
     assert_non_null(strstr(err.message, "pqopt"));
     assert_null(strstr(err.message, "Hunter2"));
+    /* ... and a pqopt that sets a password is refused: the driver owns the password. */
+    assert_int_not_equal(resolve("pqopt={application_name=x password=Hunter2};" FULL, &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "pqopt"));
+    assert_null(strstr(err.message, "Hunter2"));
+    assert_int_not_equal(resolve("pqopt={sslpassword = Hunter2};" FULL, &s, &err), LB_OK);
+    assert_null(strstr(err.message, "Hunter2"));
+    assert_int_equal(resolve("pqopt={application_name=my_password_app};" FULL, &s, &err), LB_OK);
+    lb_settings_free(&s);
 }
 
 static void test_databrickscfg_profile(void **state)
