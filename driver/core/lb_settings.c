@@ -367,7 +367,7 @@ static int workspace_id_ok(const char *v, size_t n)
     return x >= 1 && x <= 9223372036854775807ULL;
 }
 
-#define WORKSPACE_ID_HELP "the workspace id is digits: the number after ?o= in the workspace's URL"
+#define WORKSPACE_ID_HELP "1 to 19 digits: the number after ?o= in the workspace's URL in a browser"
 
 /* The workspace id in the query of DatabricksHost (the text after '?', up to '#'): the
  * parameters o and workspace_id, as the SDKs read them (a unified URL copied from the
@@ -414,8 +414,7 @@ static lb_result resolve_workspace_id(lb_settings *s, char *from_host, const cha
     const char *key = s->value[LB_KEY_WORKSPACE_ID];
     lb_result rc = LB_OK;
     if (key && !workspace_id_ok(key, strlen(key))) {
-        rc = bad_value(err, s, LB_KEY_WORKSPACE_ID, "is not a workspace id: " WORKSPACE_ID_HELP
-                       " (1 to 19 digits)");
+        rc = bad_value(err, s, LB_KEY_WORKSPACE_ID, "is not a workspace id (" WORKSPACE_ID_HELP ")");
     } else if (key && from_host && strcmp(key, from_host) != 0) {
         rc = lb_error_set(err, LB_ERR_SETTINGS,
                           "WorkspaceID \"%.30s\" (from %s) and DatabricksHost \"%.200s\" (from %s) name "
