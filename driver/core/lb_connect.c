@@ -184,7 +184,8 @@ static lb_http_opts http_opts(const lb_plan *plan)
     lb_http_opts http = {.cafile = lb_settings_get(&plan->settings, LB_KEY_CAFILE),
                          .proxy = lb_settings_get(&plan->settings, LB_KEY_PROXY),
                          .deadline = &plan->deadline,
-                         .log = &plan->log};
+                         .log = &plan->log,
+                         .workspace_id = lb_settings_get(&plan->settings, LB_KEY_WORKSPACE_ID)};
     return http;
 }
 
@@ -201,6 +202,10 @@ void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
         lb_buf_printf(key, "\n%s", lb_settings_get(s, LB_KEY_ENDPOINT));
     else if (lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT))
         lb_buf_printf(key, "\n%s", lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT));
+    /* One URL may serve several workspaces: their values are never shared. (Last, and only
+     * when set, so that the keys of a workspace without one stay as they were.) */
+    if (lb_settings_get(s, LB_KEY_WORKSPACE_ID))
+        lb_buf_printf(key, "\nworkspace %s", lb_settings_get(s, LB_KEY_WORKSPACE_ID));
 }
 
 static lb_cache_opts cache_opts(const lb_plan *plan, const char *what, int file_allowed)
@@ -222,7 +227,8 @@ static lb_result fetch_token(void *ctx, lb_cache_item *out, lb_error *err)
     lb_oauth_client client = {.host = lb_settings_get(s, LB_KEY_HOST),
                               .token_endpoint = lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT),
                               .client_id = lb_settings_get(s, LB_KEY_CLIENT_ID),
-                              .client_secret = lb_settings_get(s, LB_KEY_CLIENT_SECRET)};
+                              .client_secret = lb_settings_get(s, LB_KEY_CLIENT_SECRET),
+                              .workspace_id = lb_settings_get(s, LB_KEY_WORKSPACE_ID)};
     lb_result rc = lb_oauth_m2m_token(&http, &client, &t, err);
     if (rc == LB_OK) {
         out->value = t.access_token;
@@ -348,6 +354,8 @@ int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, s
     lb_buf k;
     lb_buf_init(&k, 0);
     lb_buf_printf(&k, "%s\n%s", lb_settings_get(s, LB_KEY_HOST), lb_settings_get(s, LB_KEY_ENDPOINT));
+    if (lb_settings_get(s, LB_KEY_WORKSPACE_ID))
+        lb_buf_printf(&k, "\nworkspace %s", lb_settings_get(s, LB_KEY_WORKSPACE_ID));
     char key[65];
     lb_sha256_hex(k.data ? k.data : "", key);
     lb_buf_free(&k);

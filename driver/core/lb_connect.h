@@ -36,7 +36,7 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
 lb_result lb_plan_credential(lb_plan *plan, lb_error *err);
 /* The cache key of the plan's "token" or "credential" (kind): everything that changes
  * what the value grants: workspace host, client id, the SHA-256 of the secret, whether
- * a proxy is used, and the endpoint (credentials) or TokenEndpoint (tokens). */
+ * a proxy is used, the endpoint (credentials) or TokenEndpoint (tokens), and WorkspaceID. */
 void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key);
 /* Drops the plan's credential from the cache (the server refused it). */
 void lb_plan_forget_credential(lb_plan *plan);

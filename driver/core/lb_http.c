@@ -189,6 +189,16 @@ static lb_result redirect_error(lb_error *err, const char *url, const lb_http_re
                         to[0] ? to : "nowhere (no Location)");
 }
 
+/* True when the URL's path starts with /api/: a workspace API call (not OAuth, not the
+ * host's metadata). */
+static int is_api_url(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    p += strcspn(p, "/?#");
+    return strncmp(p, "/api/", 5) == 0;
+}
+
 /* One attempt. *net says how a failure looks to the retry policy. */
 static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, long connect_ms, long total_ms,
                          lb_http_response *out, lb_net_failure *net, lb_error *err)
@@ -229,6 +239,18 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
         lb_buf_puts(&auth, "Authorization: ");
         lb_buf_puts(&auth, req->authorization);
         headers = curl_slist_append(headers, auth.data);
+    }
+    if (headers && opts->workspace_id && is_api_url(req->url)) {
+        /* A URL that serves several workspaces routes the call by this header. */
+        char ws[96];
+        snprintf(ws, sizeof(ws), "X-Databricks-Workspace-Id: %.60s", opts->workspace_id);
+        struct curl_slist *more = curl_slist_append(headers, ws);
+        if (more == NULL) {
+            for (struct curl_slist *h = headers; h; h = h->next)
+                lb_wipe(h->data, strlen(h->data));
+            curl_slist_free_all(headers);
+        }
+        headers = more; /* NULL: out of memory, below */
     }
     if (headers == NULL || auth.overflow) {
         rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
@@ -526,8 +548,45 @@ static void last_failure(lb_result rc, const lb_http_response *resp, const lb_er
         snprintf(buf, size, "%s", aerr->message);
 }
 
+static lb_result send_with_retries(const lb_http_opts *opts, const lb_http_request *req, lb_http_response *out,
+                                   lb_error *err);
+
+/* An answer whose body is an HTML page (its first byte past white space is '<'). */
+static int is_html(const lb_http_response *resp)
+{
+    size_t i = 0;
+    while (i < resp->body_len && (resp->body[i] == ' ' || resp->body[i] == '\t' || resp->body[i] == '\r' ||
+                                  resp->body[i] == '\n'))
+        i++;
+    return i < resp->body_len && resp->body[i] == '<';
+}
+
 lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_http_response *out,
                        lb_error *err)
+{
+    lb_result rc = send_with_retries(opts, req, out, err);
+    if (rc != LB_OK || out->status < 200 || out->status > 299 || !is_api_url(req->url) || !is_html(out))
+        return rc;
+    /* A URL that serves several workspaces answers an API call it cannot route with its
+     * sign-in page (200, HTML): say so, rather than "not JSON". */
+    char where[512];
+    url_for_message(req->url, where, sizeof(where));
+    lb_http_response_free(out);
+    if (opts->workspace_id)
+        return lb_error_set(err, LB_ERR_SETTINGS,
+                            "The workspace answered %s with an HTML page (most likely its sign-in page) instead of "
+                            "JSON, although the request named workspace %.30s (X-Databricks-Workspace-Id): check that "
+                            "WorkspaceID (or the ?o= of DatabricksHost) is this workspace's id, the number after ?o= in "
+                            "its URL in your browser, and that DatabricksHost is right.", where, opts->workspace_id);
+    return lb_error_set(err, LB_ERR_SETTINGS,
+                        "The workspace answered %s with an HTML page (most likely its sign-in page) instead of JSON: "
+                        "DatabricksHost is probably a URL that serves several workspaces, and the request did not "
+                        "say which. Add ?o=<workspace id> to DatabricksHost (the number after ?o= in the workspace's "
+                        "URL in your browser), or set WorkspaceID.", where);
+}
+
+static lb_result send_with_retries(const lb_http_opts *opts, const lb_http_request *req, lb_http_response *out,
+                                   lb_error *err)
 {
     memset(out, 0, sizeof(*out));
     pthread_once(&curl_once, curl_init);

@@ -22,6 +22,8 @@ typedef struct {
     const lb_deadline *deadline; /* the connect's; every attempt and wait ends by it (NULL: none) */
     int max_attempts;          /* 0: the policy's (lb_retry_http) */
     const void *log;           /* const lb_logger *, or NULL */
+    const char *workspace_id;  /* WorkspaceID (digits), or NULL: sent as X-Databricks-Workspace-Id on
+                                  every workspace API request (a URL whose path starts with /api/) */
 } lb_http_opts;
 
 typedef struct {
@@ -50,7 +52,10 @@ typedef struct {
  * were sent) naming its Location, or LB_ERR_TIMEOUT once the deadline has passed. What is retried,
  * and how long to wait, is lb_retry's policy (lb_retry_http): 429, 502, 503, 504 and
  * transient network errors, waiting at least what Retry-After asks (seconds or an
- * HTTP date). No message or log line shows a URL's user or password. */
+ * HTTP date). A workspace API call (path /api/...) answered 2xx with an HTML page (the
+ * sign-in page of a URL that serves several workspaces, when the workspace id is missing or
+ * wrong) fails with LB_ERR_SETTINGS saying so. No message or log line shows a URL's user or
+ * password. */
 lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_http_response *out,
                        lb_error *err);
 void lb_http_response_free(lb_http_response *resp);

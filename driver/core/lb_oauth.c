@@ -10,6 +10,7 @@
 
 #include "lb_buf.h"
 #include "lb_json.h"
+#include "lb_log.h"
 #include "lb_secmem.h"
 
 void lb_token_clear(lb_token *t)
@@ -18,7 +19,7 @@ void lb_token_clear(lb_token *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* Token endpoints already discovered, per workspace host (they do not change). */
+/* Token endpoints already discovered, per workspace host and workspace id (they do not change). */
 typedef struct known {
     char *host;
     char *token_endpoint;
@@ -53,30 +54,93 @@ static void remember_endpoint(const char *host, const char *te)
     pthread_mutex_unlock(&discovered_mu);
 }
 
-static lb_result discover_token_endpoint(const lb_http_opts *http, const char *host, char **out,
-                                         lb_error *err)
+/* The host's metadata, GET {host}/.well-known/databricks-config, as the SDKs read it on a
+ * URL that serves several workspaces: its oidc_endpoint (an "{account_id}" in it filled from
+ * the document's account_id), with "/.well-known/oauth-authorization-server" appended, is
+ * where OAuth discovery happens. *url is NULL, and why says so, when the document is missing
+ * (404) or unusable: the caller then falls back to the workspace's /oidc (as the SDKs do).
+ * An oidc_endpoint on another origin than the workspace's is an error: the client secret
+ * would follow it. */
+static lb_result oidc_from_host_config(const lb_http_opts *http, const char *host, char **url, char *why,
+                                       size_t why_size, lb_error *err)
 {
-    if ((*out = known_endpoint(host)) != NULL)
-        return LB_OK;
-    char url[1024];
-    snprintf(url, sizeof(url), "%s/oidc/.well-known/oauth-authorization-server", host);
-    lb_http_request req = {.method = "GET", .url = url};
+    *url = NULL;
+    why[0] = '\0';
+    char cfg_url[1024];
+    snprintf(cfg_url, sizeof(cfg_url), "%s/.well-known/databricks-config", host);
+    lb_http_request req = {.method = "GET", .url = cfg_url};
+    lb_http_response resp;
+    lb_result rc = lb_http_send(http, &req, &resp, err);
+    if (rc != LB_OK)
+        return rc;
+    struct json_object *obj = resp.status == 200 ? lb_json_parse_object(resp.body, resp.body_len) : NULL;
+    const char *oidc = lb_json_string(obj, "oidc_endpoint");
+    const char *account = lb_json_string(obj, "account_id");
+    const char *slot = oidc ? strstr(oidc, "{account_id}") : NULL;
+    char host_origin[512] = "", oidc_origin[512] = "";
+    if (resp.status != 200)
+        snprintf(why, why_size, "answered HTTP %ld", resp.status);
+    else if (obj == NULL)
+        snprintf(why, why_size, "is not a JSON object");
+    else if (oidc == NULL || oidc[0] == '\0')
+        snprintf(why, why_size, "has no oidc_endpoint");
+    else if (strncasecmp(oidc, "https://", 8) != 0 || lb_url_origin(oidc, oidc_origin, sizeof(oidc_origin)) != 0 ||
+             strcspn(oidc, "?#") != strlen(oidc))
+        snprintf(why, why_size, "has an oidc_endpoint that is not an https:// URL");
+    else if (slot && (account == NULL || account[0] == '\0' || strlen(account) > 64 ||
+                      strspn(account, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != strlen(account)))
+        snprintf(why, why_size, "has an oidc_endpoint with {account_id} but no usable account_id");
+    else if (lb_url_origin(host, host_origin, sizeof(host_origin)) != 0 || strcmp(host_origin, oidc_origin) != 0)
+        rc = lb_error_set(err, LB_ERR_PROTOCOL,
+                          "%s named an OIDC endpoint on %s, another origin than the workspace's (%s): the client "
+                          "secret is sent only to the workspace, so nothing was sent. Check DatabricksHost; if your "
+                          "token endpoint really is on another host, set TokenEndpoint to its URL.",
+                          cfg_url, oidc_origin, host_origin);
+    else {
+        lb_buf b;
+        lb_buf_init(&b, 0);
+        if (slot) {
+            lb_buf_append(&b, oidc, (size_t)(slot - oidc));
+            lb_buf_puts(&b, account);
+            lb_buf_puts(&b, slot + strlen("{account_id}"));
+        } else {
+            lb_buf_puts(&b, oidc);
+        }
+        while (b.data && b.len > 0 && b.data[b.len - 1] == '/')
+            b.data[--b.len] = '\0';
+        lb_buf_puts(&b, "/.well-known/oauth-authorization-server");
+        if (b.overflow || (*url = lb_buf_steal(&b)) == NULL)
+            rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+        lb_buf_free(&b);
+    }
+    lb_text_sanitize(why);
+    json_object_put(obj);
+    lb_http_response_free(&resp);
+    return rc;
+}
+
+/* The token endpoint, from OAuth discovery at disc_url (must be on the workspace's origin). */
+static lb_result discover_at(const lb_http_opts *http, const char *host, const char *disc_url, char **out,
+                             lb_error *err)
+{
+    size_t hl = strlen(host);
+    const char *path = strncmp(disc_url, host, hl) == 0 ? disc_url + hl : disc_url; /* for messages */
+    lb_http_request req = {.method = "GET", .url = disc_url};
     lb_http_response resp;
     lb_result rc = lb_http_send(http, &req, &resp, err);
     if (rc != LB_OK)
         return rc;
     if (resp.status == 404) {
         rc = lb_error_set(err, LB_ERR_NOT_FOUND,
-                          "%s does not offer Databricks OAuth (HTTP 404 at "
-                          "/oidc/.well-known/oauth-authorization-server): DatabricksHost must be the "
-                          "workspace URL, e.g. https://<workspace>.cloud.databricks.com.", host);
+                          "%s does not offer Databricks OAuth (HTTP 404 at %s): DatabricksHost must be the "
+                          "workspace URL, e.g. https://<workspace>.cloud.databricks.com.", host, path);
         goto out;
     }
     if (resp.status != 200) {
         char why[400];
         lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
         rc = lb_error_set(err, LB_ERR_NETWORK,
-                          "OAuth discovery at %s failed with HTTP %ld (%s).", host, resp.status, why);
+                          "OAuth discovery at %s failed with HTTP %ld (%s).", disc_url, resp.status, why);
         goto out;
     }
     struct json_object *obj = lb_json_parse_object(resp.body, resp.body_len);
@@ -85,7 +149,7 @@ static lb_result discover_token_endpoint(const lb_http_opts *http, const char *h
     if (te == NULL || strncasecmp(te, "https://", 8) != 0 || lb_url_origin(te, te_origin, sizeof(te_origin)) != 0) {
         rc = lb_error_set(err, LB_ERR_PROTOCOL,
                           "OAuth discovery at %s gave %s; DatabricksHost may not be a "
-                          "Databricks workspace.", host,
+                          "Databricks workspace.", disc_url,
                           obj == NULL ? "an answer that is not a JSON object"
                           : te == NULL ? "no token_endpoint" : "a token_endpoint that is not an https:// URL");
     } else if (lb_url_origin(host, host_origin, sizeof(host_origin)) != 0 || strcmp(host_origin, te_origin) != 0) {
@@ -97,12 +161,54 @@ static lb_result discover_token_endpoint(const lb_http_opts *http, const char *h
                           "TokenEndpoint to its URL.", host, te_origin, host_origin);
     } else if ((*out = strdup(te)) == NULL) {
         rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-    } else {
-        remember_endpoint(host, te);
     }
     json_object_put(obj);
 out:
     lb_http_response_free(&resp);
+    return rc;
+}
+
+/* The token endpoint: remembered per workspace host and workspace id, else discovered. With
+ * a workspace id (a URL that may serve several workspaces) the discovery URL comes from the
+ * host's /.well-known/databricks-config, as the SDKs do; without one, or when that document
+ * is missing or unusable, it is {host}/oidc/.well-known/oauth-authorization-server. */
+static lb_result discover_token_endpoint(const lb_http_opts *http, const char *host, const char *workspace_id,
+                                         char **out, lb_error *err)
+{
+    char known_key[1200];
+    snprintf(known_key, sizeof(known_key), "%s\n%s", host, workspace_id ? workspace_id : "");
+    if ((*out = known_endpoint(known_key)) != NULL)
+        return LB_OK;
+    char *disc_url = NULL, why[200] = "";
+    lb_result rc = LB_OK;
+    if (workspace_id) {
+        rc = oidc_from_host_config(http, host, &disc_url, why, sizeof(why), err);
+        if (rc != LB_OK)
+            return rc;
+        if (disc_url == NULL)
+            lb_log(http->log, LB_LOG_INFO, "oauth: %s/.well-known/databricks-config %s: using "
+                   "/oidc/.well-known/oauth-authorization-server", host, why);
+    }
+    if (disc_url == NULL) {
+        lb_buf b;
+        lb_buf_init(&b, 0);
+        lb_buf_printf(&b, "%s/oidc/.well-known/oauth-authorization-server", host);
+        disc_url = b.overflow ? NULL : lb_buf_steal(&b);
+        lb_buf_free(&b);
+        if (disc_url == NULL)
+            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    }
+    lb_error derr;
+    lb_error_init(&derr);
+    rc = discover_at(http, host, disc_url, out, &derr);
+    if (rc != LB_OK && why[0] && rc != LB_ERR_TIMEOUT && rc != LB_ERR_NOMEM)
+        lb_error_set(err, rc, "%s (%s/.well-known/databricks-config %s, so the driver asked "
+                     "/oidc/.well-known/oauth-authorization-server instead.)", derr.message, host, why);
+    else if (rc != LB_OK)
+        *err = derr;
+    else
+        remember_endpoint(known_key, *out);
+    free(disc_url);
     return rc;
 }
 
@@ -169,7 +275,7 @@ lb_result lb_oauth_m2m_token(const lb_http_opts *http, const lb_oauth_client *cl
     if (client->token_endpoint) {
         if ((token_url = strdup(client->token_endpoint)) == NULL)
             return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-    } else if ((rc = discover_token_endpoint(http, client->host, &token_url, err)) != LB_OK) {
+    } else if ((rc = discover_token_endpoint(http, client->host, client->workspace_id, &token_url, err)) != LB_OK) {
         return rc;
     }
     char *auth = basic_auth(client->client_id, client->client_secret);

@@ -1,5 +1,6 @@
 /* Workspace OAuth for a service principal (OAuth M2M, client credentials): discover
- * the token endpoint, then exchange the client id and secret (HTTP Basic) for an
+ * the token endpoint (on a URL that serves several workspaces, through the host's
+ * /.well-known/databricks-config), then exchange the client id and secret (HTTP Basic) for an
  * access token with scope all-apis. The token is a secret: lb_token_clear wipes it.
  * Discovered token endpoints are remembered per workspace for the process. */
 #ifndef LB_OAUTH_H
@@ -18,6 +19,8 @@ typedef struct {
     const char *token_endpoint; /* TokenEndpoint, or NULL: discovered */
     const char *client_id;
     const char *client_secret;
+    const char *workspace_id;   /* WorkspaceID, or NULL: with one, discovery starts at the host's
+                                   /.well-known/databricks-config (oidc_endpoint) */
 } lb_oauth_client;
 
 /* The client credentials go only to the workspace's own origin (scheme, host, port of

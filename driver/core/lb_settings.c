@@ -58,6 +58,8 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
                                "the OAuth token URL, when it is not on the workspace's own host", 0, 1},
     [LB_KEY_LOG_LEVEL] = {"LogLevel", {NULL}, "LAKEBASE_ODBC_LOG_LEVEL", "off", "off, error, info or debug", 0, 0},
     [LB_KEY_LOG_FILE] = {"LogFile", {NULL}, "LAKEBASE_ODBC_LOG_FILE", NULL, "the log file (default: standard error)", 0, 1},
+    [LB_KEY_WORKSPACE_ID] = {"WorkspaceID", {NULL}, "DATABRICKS_WORKSPACE_ID", NULL,
+                             "the workspace id on a URL that serves several workspaces (the digits after ?o=)", 0, 1},
 };
 
 /* Keys that steer the driver manager or the driver choice: never passed on. */
@@ -156,7 +158,8 @@ static int from_dsn(const lb_sources *src, const char *dsn, const lb_key_def *de
 static const struct {
     lb_key key;
     const char *name;
-} profile_keys[] = {{LB_KEY_HOST, "host"}, {LB_KEY_CLIENT_ID, "client_id"}, {LB_KEY_CLIENT_SECRET, "client_secret"}};
+} profile_keys[] = {{LB_KEY_HOST, "host"}, {LB_KEY_CLIENT_ID, "client_id"}, {LB_KEY_CLIENT_SECRET, "client_secret"},
+                    {LB_KEY_WORKSPACE_ID, "workspace_id"}};
 
 static const char *profile_key(const lb_key_def *def)
 {
@@ -354,8 +357,88 @@ static int authority_ok(const char *a, size_t n)
     return port >= 1 && port <= 65535;
 }
 
+/* A plausible workspace id: 1 to 19 digits, a positive 64-bit integer (what the SDKs
+ * accept in ?o=). */
+static int workspace_id_ok(const char *v, size_t n)
+{
+    if (n == 0 || n > 19)
+        return 0;
+    unsigned long long x = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)v[i]))
+            return 0;
+        x = x * 10 + (unsigned long long)(v[i] - '0');
+    }
+    return x >= 1 && x <= 9223372036854775807ULL;
+}
+
+#define WORKSPACE_ID_HELP "1 to 19 digits: the number after ?o= in the workspace's URL in a browser"
+
+/* The workspace id in the query of DatabricksHost (the text after '?', up to '#'): the
+ * parameters o and workspace_id, as the SDKs read them (a unified URL copied from the
+ * browser). *id is NULL when neither is there; several must agree and each must be a
+ * workspace id. *id is malloc'd. */
+static lb_result workspace_id_from_query(const lb_settings *s, const char *query, char **id, lb_error *err)
+{
+    *id = NULL;
+    char *copy = strndup(query, strcspn(query, "#"));
+    if (copy == NULL)
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    char first[64] = "", problem[300] = "";
+    char *save = NULL;
+    for (char *param = strtok_r(copy, "&", &save); param && !problem[0]; param = strtok_r(NULL, "&", &save)) {
+        char *val = strchr(param, '=');
+        size_t kl = val ? (size_t)(val - param) : strlen(param);
+        int is_o = kl == 1 && param[0] == 'o', is_ws = kl == 12 && strncmp(param, "workspace_id", 12) == 0;
+        if (!is_o && !is_ws)
+            continue;
+        char shown[64];
+        snprintf(shown, sizeof(shown), "%.40s", param);
+        if (val == NULL || !workspace_id_ok(val + 1, strlen(val + 1)))
+            snprintf(problem, sizeof(problem), "has ?%s, which is not a workspace id (%s)", shown, WORKSPACE_ID_HELP);
+        else if (*id == NULL && (*id = strdup(val + 1)) == NULL)
+            snprintf(problem, sizeof(problem), "could not be read (out of memory)");
+        else if (first[0] == '\0')
+            snprintf(first, sizeof(first), "%s", shown);
+        else if (strcmp(*id, val + 1) != 0)
+            snprintf(problem, sizeof(problem), "names two workspaces, ?%s and %s: keep the one you mean", first, shown);
+    }
+    free(copy);
+    if (problem[0] == '\0')
+        return LB_OK;
+    free(*id);
+    *id = NULL;
+    return bad_value(err, s, LB_KEY_HOST, problem);
+}
+
+/* WorkspaceID and DatabricksHost's ?o= (or ?workspace_id=): each checked, and both, when
+ * both are given, naming the same workspace. The host's id fills WorkspaceID (with the
+ * host's source) when WorkspaceID is set nowhere. */
+static lb_result resolve_workspace_id(lb_settings *s, char *from_host, const char *host_text, lb_error *err)
+{
+    const char *key = s->value[LB_KEY_WORKSPACE_ID];
+    lb_result rc = LB_OK;
+    if (key && !workspace_id_ok(key, strlen(key))) {
+        rc = bad_value(err, s, LB_KEY_WORKSPACE_ID, "is not a workspace id (" WORKSPACE_ID_HELP ")");
+    } else if (key && from_host && strcmp(key, from_host) != 0) {
+        rc = lb_error_set(err, LB_ERR_SETTINGS,
+                          "WorkspaceID \"%.30s\" (from %s) and DatabricksHost \"%.200s\" (from %s) name "
+                          "different workspaces (%.30s and %s): keep one of them, or make them the same.",
+                          key, lb_source_name(s->source[LB_KEY_WORKSPACE_ID]), host_text,
+                          lb_source_name(s->source[LB_KEY_HOST]), key, from_host);
+    } else if (key == NULL && from_host) {
+        s->value[LB_KEY_WORKSPACE_ID] = from_host;
+        s->source[LB_KEY_WORKSPACE_ID] = s->source[LB_KEY_HOST];
+        s->workspace_id_in_host = 1;
+        return LB_OK;
+    }
+    free(from_host);
+    return rc;
+}
+
 /* "https://host[:port]" from what the user wrote: a URL (path, query and fragment are
- * dropped, as the Databricks SDKs do) or a bare host name. */
+ * dropped, as the Databricks SDKs do, after the workspace id is taken from the query) or a
+ * bare host name. */
 static lb_result normalize_host(lb_settings *s, lb_error *err)
 {
     const char *v = s->value[LB_KEY_HOST];
@@ -373,15 +456,23 @@ static lb_result normalize_host(lb_settings *s, lb_error *err)
         return bad_value(err, s, LB_KEY_HOST, "has no host name; write https://<workspace-host>");
     if (!authority_ok(rest, n))
         return bad_value(err, s, LB_KEY_HOST, "is not a valid host name; write https://<workspace-host>");
+    char *from_host = NULL;
+    const char *q = rest + n + strcspn(rest + n, "?#");
+    lb_result rc = *q == '?' ? workspace_id_from_query(s, q + 1, &from_host, err) : LB_OK;
+    if (rc != LB_OK)
+        return rc;
     char *norm = malloc(8 + n + 1);
-    if (norm == NULL)
+    if (norm == NULL) {
+        free(from_host);
         return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    }
     memcpy(norm, "https://", 8);
     memcpy(norm + 8, rest, n);
     norm[8 + n] = '\0';
+    rc = resolve_workspace_id(s, from_host, v, err); /* quotes the host as written */
     free(s->value[LB_KEY_HOST]);
     s->value[LB_KEY_HOST] = norm;
-    return LB_OK;
+    return rc;
 }
 
 static int is_id(const char *p, size_t n)
@@ -720,7 +811,8 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
     } else {
         for (size_t i = 0; why == NULL && i < sizeof(profile_keys) / sizeof(profile_keys[0]); i++) {
             lb_key k = profile_keys[i].key;
-            if (out->value[k] == NULL && !(k == LB_KEY_CLIENT_SECRET && out->value[LB_KEY_CLIENT_SECRET_FILE])) {
+            if (out->value[k] == NULL && !key_table[k].optional && /* an optional key is no reason to read it */
+                !(k == LB_KEY_CLIENT_SECRET && out->value[LB_KEY_CLIENT_SECRET_FILE])) {
                 snprintf(reason, sizeof(reason), "%s is set nowhere else", key_table[k].name);
                 why = reason;
             }

@@ -1,7 +1,7 @@
 /* The driver's settings: one table of keys (name, aliases, environment variable,
  * default, whether secret) and one function that merges the connection string, the
  * DSN in odbc.ini, the environment, a ~/.databrickscfg profile (host, client_id,
- * client_secret) and the defaults (first found wins) into a validated lb_settings.
+ * client_secret, workspace_id) and the defaults (first found wins) into a validated lb_settings.
  * Without Proxy, the proxy comes from https_proxy, HTTPS_PROXY, all_proxy or
  * ALL_PROXY (libcurl's order), checked like Proxy, so libcurl never reads them itself.
  * Nothing here touches the network. */
@@ -36,6 +36,8 @@ typedef enum {
     LB_KEY_TOKEN_ENDPOINT, /* TokenEndpoint: the OAuth token URL, when not the workspace's own */
     LB_KEY_LOG_LEVEL,      /* LogLevel: off, error, info, debug */
     LB_KEY_LOG_FILE,       /* LogFile */
+    LB_KEY_WORKSPACE_ID,   /* WorkspaceID: the workspace on a URL that serves several (digits); also
+                              DatabricksHost's ?o= or ?workspace_id= */
     LB_KEY_COUNT
 } lb_key;
 
@@ -88,6 +90,7 @@ typedef struct {
     const char *proxy_env;      /* the variable the proxy came from, when from the environment */
     lb_cache_mode cache_mode;   /* TokenCache */
     lb_log_level log_level;     /* LogLevel */
+    int workspace_id_in_host;   /* WorkspaceID came from DatabricksHost's ?o= / ?workspace_id= */
 } lb_settings;
 
 /* Merges and validates. On success every required key is set and normalized

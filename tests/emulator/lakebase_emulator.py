@@ -17,7 +17,8 @@ Usage:
                optional top level: "fractional_seconds": bool, and "compute": {"port": N,
                "start": [argv], "stop": [argv], "ready": [argv], "endpoint": name (default the
                first), "log": file for the commands' output, "hosts": [addresses to hold while
-               suspended, default 127.0.0.1 and ::1], "ready_timeout": s})
+               suspended, default 127.0.0.1 and ::1], "ready_timeout": s}, and "unified_host":
+               {"workspace_ids": ["<digits>", ...], "account_id": "<id>"}: see Unified below)
   --port       HTTPS port; the emulator listens on 127.0.0.1 and, when available, ::1
   --cert/--key PEM server certificate (chain) and key
   --live-file  rewritten atomically on every change: "<role> <sha256 hex of token> <expiry>"
@@ -194,6 +195,75 @@ class Fault:
 
 
 # --------------------------------------------------------------------------------------------
+# Unified host: one URL serving several workspaces
+# --------------------------------------------------------------------------------------------
+
+class Unified:
+    """Unified-host mode (off unless configured). Such a URL serves several workspaces and
+    learns which one a request is for from the X-Databricks-Workspace-Id header (the
+    workspace id that browsers carry as ?o=<id>). In this mode the emulator serves
+    GET /.well-known/databricks-config (oidc_endpoint on the account's /oidc/accounts/<id>),
+    the account's OIDC discovery and token routes, and answers every /api/ request without a
+    header naming one of its workspaces with the HTML login page (200, text/html), as the
+    real service does. Counts what it saw, for the tests. Guarded by State.lock."""
+
+    HEADER = "X-Databricks-Workspace-Id"
+    LOGIN_PAGE = ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                  "<title>Databricks - Sign in</title></head>\n<body><div id=\"login-page\">"
+                  "Sign in to Databricks</div><script src=\"/login/login.js\"></script></body></html>\n")
+
+    def __init__(self, spec=None):
+        self.set(spec)
+
+    def set(self, spec):
+        """spec: None or {} (off), or {"workspace_ids": [digits...], "account_id": str}."""
+        if spec is None or spec == {}:
+            self.workspace_ids, self.account_id = [], None
+        else:
+            if not isinstance(spec, dict) or set(spec) - {"workspace_ids", "account_id"}:
+                raise ValueError("unified_host is {\"workspace_ids\": [\"<digits>\", ...], \"account_id\": \"<id>\"}")
+            ids = spec.get("workspace_ids")
+            if not isinstance(ids, list) or not ids or not all(
+                    isinstance(i, str) and i.isdigit() and i.isascii() for i in ids):
+                raise ValueError("unified_host.workspace_ids must be a non-empty list of digit strings")
+            account = spec.get("account_id", "7a99b43c-b46c-432b-b0a7-814217701909")
+            if not isinstance(account, str) or not re.fullmatch(r"[A-Za-z0-9-]{1,64}", account):
+                raise ValueError("unified_host.account_id must be letters, digits and '-'")
+            self.workspace_ids, self.account_id = list(ids), account
+        self.reset_counts()
+
+    def reset_counts(self):
+        # per workspace id: /api/ requests that named it; without: /api/ requests with no
+        # header; unknown: /api/ requests naming another id; elsewhere: requests outside /api/
+        # that carried the header anyway (the driver should not send it there)
+        self.counts = {"with": {}, "without": 0, "unknown": 0, "elsewhere": 0}
+
+    @property
+    def on(self):
+        return bool(self.workspace_ids)
+
+    def report(self):
+        return {"enabled": self.on, "workspace_ids": self.workspace_ids, "account_id": self.account_id,
+                "header": self.HEADER, "counts": {k: (dict(v) if isinstance(v, dict) else v)
+                                                  for k, v in self.counts.items()}}
+
+    def admit(self, path, header):
+        """Count the request; False when it must get the login page instead of the API."""
+        header = (header or "").strip()
+        if not path.startswith("/api/"):
+            if header:
+                self.counts["elsewhere"] += 1
+            return True
+        if header and (header in self.workspace_ids or not self.on):
+            self.counts["with"][header] = self.counts["with"].get(header, 0) + 1
+            return True
+        if not self.on:
+            return True
+        self.counts["unknown" if header else "without"] += 1
+        return False
+
+
+# --------------------------------------------------------------------------------------------
 # Shared state
 # --------------------------------------------------------------------------------------------
 
@@ -228,6 +298,7 @@ class State:
         self.live = []                           # [role, sha256 hex, expiry, client_id]
         self.stats = {}
         self.faults = []
+        self.unified = Unified(config.get("unified_host"))
         self.write_live_file()
 
     # -- settings ------------------------------------------------------------------------
@@ -697,6 +768,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ("POST", re.compile(r"^/api/2\.0/postgres/credentials$"), "api_credentials"),
         ("GET", ENDPOINT_PATH_RE, "api_get_endpoint"),
         ("GET", ENDPOINT_LIST_RE, "api_list_endpoints"),
+        # unified-host mode (class Unified); 404 otherwise
+        ("GET", re.compile(r"^/\.well-known/databricks-config$"), "api_databricks_config"),
+        ("GET", re.compile(r"^/oidc/accounts/([^/]+)/\.well-known/oauth-authorization-server$"),
+         "api_account_discovery"),
+        ("POST", re.compile(r"^/oidc/accounts/([^/]+)/v1/token$"), "api_account_token"),
     ]
     CONTROL = {
         ("GET", "/_emulator/stats"): "ctl_stats",
@@ -710,6 +786,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ("GET", "/_emulator/compute"): "ctl_compute",
         ("POST", "/_emulator/suspend"): "ctl_suspend",
         ("POST", "/_emulator/resume"): "ctl_resume",
+        ("GET", "/_emulator/unified"): "ctl_unified_get",
+        ("POST", "/_emulator/unified"): "ctl_unified_set",
     }
 
     def version_string(self):
@@ -871,6 +949,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             fault = self.state.take_fault(method, path)
             if fault is not None and self._apply_fault(fault, method, path):
                 return
+            if not self.unified_admit(path):
+                return
             for route_method, pattern, name in self.ROUTES:
                 match = pattern.match(path)
                 if match and route_method == method:
@@ -1026,6 +1106,48 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not found:
             raise self.not_found("branch id")
         return 200, {"endpoints": found}, None
+
+    # -- unified host (class Unified) ------------------------------------------------------
+    def unified_admit(self, path):
+        """Counts the workspace header; False once the login page has been sent instead."""
+        with self.state.lock:
+            ok = self.state.unified.admit(path, self.headers.get(Unified.HEADER))
+        if not ok:
+            self.send(200, Unified.LOGIN_PAGE, {"Content-Type": "text/html; charset=utf-8"})
+        return ok
+
+    def unified_account(self, account=None):
+        unified = self.state.unified
+        if not unified.on or (account is not None and account != unified.account_id):
+            raise rest_error(404, "ENDPOINT_NOT_FOUND", f"No API found for '{self.command} "
+                             f"{urllib.parse.urlsplit(self.path).path}'")
+        return unified.account_id
+
+    def api_databricks_config(self, body):
+        account = self.unified_account()
+        return 200, {"oidc_endpoint": f"{self.base_url()}/oidc/accounts/{{account_id}}",
+                     "account_id": account, "cloud": "AWS", "host_type": "UNIFIED_HOST"}, None
+
+    def api_account_discovery(self, body, account):
+        self.unified_account(account)
+        status, doc, headers = self.api_discovery(body)
+        base = f"{self.base_url()}/oidc/accounts/{account}"
+        doc.update(issuer=base, authorization_endpoint=f"{base}/v1/authorize",
+                   token_endpoint=f"{base}/v1/token", jwks_uri=f"{base}/jwks.json")
+        return status, doc, headers
+
+    def api_account_token(self, body, account):
+        self.unified_account(account)
+        return self.api_token(body)
+
+    def ctl_unified_get(self, payload):
+        with self.state.lock:
+            return 200, self.state.unified.report()
+
+    def ctl_unified_set(self, payload):
+        with self.state.lock:
+            self.state.unified.set(payload)
+            return 200, self.state.unified.report()
 
     # -- control API (no auth, loopback only, not counted) --------------------------------
     def dispatch_control(self, method, path, body):

@@ -645,6 +645,68 @@ class LocalLakebaseTest(unittest.TestCase):
             self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), bad)
         self.assertEqual(self.emu.ctl("GET", "compute")["state"], "ACTIVE")
 
+    # -- unified host (one URL, several workspaces) ---------------------------------------------
+    def test_unified_host(self):
+        ws, other, account = "1234567890123456", "2222222222222222", "0c5a4c2e-1111-4222-8333-444455556666"
+        self.assertEqual(self.emu.request("GET", "/.well-known/databricks-config")[0], 404)   # off by default
+        self.assertFalse(self.emu.ctl("GET", "unified")["enabled"])
+        try:
+            report = self.emu.ctl("POST", "unified", {"workspace_ids": [ws, other], "account_id": account})
+            self.assertEqual((report["enabled"], report["workspace_ids"]), (True, [ws, other]))
+            status, doc = self.emu.json("GET", "/.well-known/databricks-config")
+            base = self.env["LAKEBASE_EMULATOR_URL"]
+            self.assertEqual((status, doc["oidc_endpoint"], doc["account_id"]),
+                             (200, base + "/oidc/accounts/{account_id}", account))
+            # The SDKs' discovery: oidc_endpoint (placeholder filled) + /.well-known/oauth-authorization-server.
+            oidc = doc["oidc_endpoint"].replace("{account_id}", account)
+            status, disc = self.emu.json("GET", oidc[len(base):] + "/.well-known/oauth-authorization-server")
+            self.assertEqual((status, disc["token_endpoint"]), (200, f"{oidc}/v1/token"))
+            self.assertEqual(self.emu.request("GET", f"/oidc/accounts/{other}/.well-known/oauth-authorization-server")[0],
+                             404)                                            # another account
+            basic = base64.b64encode(f"{self.client_id}:{self.secret}".encode()).decode()
+            status, tok = self.emu.json("POST", disc["token_endpoint"][len(base):],
+                                        "grant_type=client_credentials&scope=all-apis",
+                                        {"Authorization": "Basic " + basic,
+                                         "Content-Type": "application/x-www-form-urlencoded"})
+            self.assertEqual(status, 200, tok)
+            auth = {"Authorization": "Bearer " + tok["access_token"]}
+            # Without the header (or with another workspace's id): the login page, 200 text/html.
+            for headers in (auth, dict(auth, **{"X-Databricks-Workspace-Id": "999"})):
+                status, hdrs, raw = self.emu.request("POST", "/api/2.0/postgres/credentials",
+                                                     {"endpoint": self.endpoint}, headers)
+                self.assertEqual(status, 200)
+                self.assertTrue(hdrs["Content-Type"].startswith("text/html"))
+                self.assertTrue(raw.startswith(b"<!doctype html>"), raw[:40])
+            # With it: the API, as usual.
+            status, cred = self.emu.json("POST", "/api/2.0/postgres/credentials", {"endpoint": self.endpoint},
+                                         dict(auth, **{"X-Databricks-Workspace-Id": ws}))
+            self.assertEqual(status, 200, cred)
+            self.assertIn("token", cred)
+            status, ep = self.emu.json("GET", "/api/2.0/postgres/" + self.endpoint, None,
+                                       dict(auth, **{"X-Databricks-Workspace-Id": other}))
+            self.assertEqual((status, ep["name"]), (200, self.endpoint))
+            self.emu.request("GET", "/oidc/.well-known/oauth-authorization-server", None,
+                             {"X-Databricks-Workspace-Id": ws})             # a header outside /api/
+            self.assertEqual(self.emu.ctl("GET", "unified")["counts"],
+                             {"with": {ws: 1, other: 1}, "without": 1, "unknown": 1, "elsewhere": 1})
+            for bad in ({"workspace_ids": ["12a"]}, {"workspace_ids": []}, {"workspace_ids": [ws], "colour": 1},
+                        {"workspace_ids": [ws], "account_id": "a/b"}):
+                status, answer = self.emu.json("POST", "/_emulator/unified", bad)
+                self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), bad)
+        finally:
+            self.emu.ctl("POST", "unified", {})
+        self.assertFalse(self.emu.ctl("GET", "unified")["enabled"])
+        self.assertEqual(self.emu.request("GET", f"/oidc/accounts/{account}/.well-known/oauth-authorization-server")[0],
+                         404)
+        # Off: the header is still counted (per id), and nothing is refused for lacking it.
+        at = self.emu.access_token(self.client_id, self.secret)
+        self.assertEqual(self.emu.credential_request(at, {"endpoint": self.endpoint})[0], 200)
+        self.emu.json("POST", "/api/2.0/postgres/credentials", {"endpoint": self.endpoint},
+                      {"Authorization": "Bearer " + at, "X-Databricks-Workspace-Id": ws})
+        self.assertEqual(self.emu.ctl("GET", "unified")["counts"],
+                         {"with": {ws: 1}, "without": 0, "unknown": 0, "elsewhere": 0})
+        self.emu.ctl("POST", "unified", {})
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -11,7 +11,8 @@
 
 static char host[] = "https://ws.example.com", id[] = "c00f575e", sec[] = "the-secret", other_sec[] = "another",
             proxy[] = "http://proxy:3128", ep[] = "projects/p/branches/b/endpoints/e",
-            other_ep[] = "projects/p/branches/b/endpoints/f", te[] = "https://ws.example.com/oidc/v1/token";
+            other_ep[] = "projects/p/branches/b/endpoints/f", te[] = "https://ws.example.com/oidc/v1/token",
+            ws1[] = "1234567890123456", ws2[] = "6051921418418893";
 
 static lb_plan base(void)
 {
@@ -72,6 +73,21 @@ static void test_cache_key(void **state)
     b = base();
     b.settings.value[LB_KEY_HOST] = te;
     assert_true(differ(&a, &b, "credential"));
+
+    /* Workspaces served by one URL never share a value (and a key without one is unchanged). */
+    lb_buf plain;
+    lb_buf_init(&plain, 0);
+    lb_plan_cache_key(&a, "credential", &plain);
+    assert_null(strstr(plain.data, "workspace"));
+    lb_buf_free(&plain);
+    b = base();
+    b.settings.value[LB_KEY_WORKSPACE_ID] = ws1;
+    assert_true(differ(&a, &b, "credential"));
+    assert_true(differ(&a, &b, "token"));
+    lb_plan c = base();
+    c.settings.value[LB_KEY_WORKSPACE_ID] = ws2;
+    assert_true(differ(&b, &c, "credential"));
+    assert_true(differ(&b, &c, "token"));
 
     /* A token and a credential never share a key. */
     lb_buf kt, kc;

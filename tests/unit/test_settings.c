@@ -431,6 +431,112 @@ static void test_key_table(void **state)
     assert_string_equal(lb_key_info(LB_KEY_ENDPOINT)->env, "ENDPOINT_NAME");
 }
 
+/* The workspace id of a unified host: DatabricksHost's ?o= or ?workspace_id=, or WorkspaceID
+ * (DATABRICKS_WORKSPACE_ID, the profile's workspace_id); never dropped, checked, and two
+ * sources that disagree are an error naming both. */
+#define REST "ClientID=cid;ClientSecret=sec;Endpoint=projects/p/branches/b/endpoints/e;Servername=db.example;"
+
+static void expect_workspace(const char *cs, const char *host, const char *id, lb_source src)
+{
+    lb_settings s;
+    lb_error err;
+    if (resolve(cs, &s, &err) != LB_OK)
+        fail_msg("%s: %s", cs, err.message);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_HOST), host);
+    if (id == NULL) {
+        assert_null(lb_settings_get(&s, LB_KEY_WORKSPACE_ID));
+    } else {
+        assert_non_null(lb_settings_get(&s, LB_KEY_WORKSPACE_ID));
+        assert_string_equal(lb_settings_get(&s, LB_KEY_WORKSPACE_ID), id);
+        assert_int_equal(s.source[LB_KEY_WORKSPACE_ID], src);
+    }
+    lb_settings_free(&s);
+}
+
+static void test_workspace_id_from_host(void **state)
+{
+    (void)state;
+    expect_workspace(REST "DatabricksHost=https://unified.example.com/?o=1234567890123456", "https://unified.example.com",
+                     "1234567890123456", LB_SRC_CONNSTR);
+    expect_workspace(REST "DatabricksHost=https://unified.example.com?o=42", "https://unified.example.com", "42",
+                     LB_SRC_CONNSTR);
+    expect_workspace(REST "DatabricksHost=unified.example.com:8443/browse?a=acct&workspace_id=77#folder",
+                     "https://unified.example.com:8443", "77", LB_SRC_CONNSTR);
+    expect_workspace(REST "DatabricksHost={https://unified.example.com/?o=5&o=5}", "https://unified.example.com", "5",
+                     LB_SRC_CONNSTR);
+    /* Other query parameters, and none at all, leave it unset. */
+    expect_workspace(REST "DatabricksHost=https://ws.example.com/?x=1&oo=2", "https://ws.example.com", NULL, 0);
+    expect_workspace(REST "DatabricksHost=https://ws.example.com/#o=3", "https://ws.example.com", NULL, 0);
+    expect_workspace(FULL, "https://ws.example.com", NULL, 0);
+    /* The same id from both sources is fine. */
+    expect_workspace(REST "DatabricksHost=https://u.example.com/?o=9;WorkspaceID=9", "https://u.example.com", "9",
+                     LB_SRC_CONNSTR);
+    static const char *const env[] = {"DATABRICKS_HOST=https://u.example.com/?o=31", NULL};
+    fake_env = env;
+    expect_workspace(REST, "https://u.example.com", "31", LB_SRC_ENV);
+}
+
+static void test_workspace_id_key_env_profile(void **state)
+{
+    (void)state;
+    expect_workspace(FULL "WorkspaceID=1234567890123456", "https://ws.example.com", "1234567890123456",
+                     LB_SRC_CONNSTR);
+    expect_workspace(FULL "workspaceid=88", "https://ws.example.com", "88", LB_SRC_CONNSTR); /* any case */
+    static const char *const dsn[] = {"WorkspaceID=99", NULL};
+    fake_dsn = dsn;
+    expect_workspace("DSN=mydsn;" FULL, "https://ws.example.com", "99", LB_SRC_DSN);
+    fake_dsn = NULL;
+    const char *env[] = {"DATABRICKS_WORKSPACE_ID=4321", NULL, NULL};
+    fake_env = env;
+    expect_workspace(FULL, "https://ws.example.com", "4321", LB_SRC_ENV);
+    expect_workspace(FULL "WorkspaceID=12", "https://ws.example.com", "12", LB_SRC_CONNSTR); /* first found wins */
+
+    char path[] = "/tmp/lb-databrickscfg-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char cfg[] = "[DEFAULT]\nhost = https://unified.example.com/\nworkspace_id = 6051921418418893\n"
+                              "[classic]\nhost = https://ws.example.com\n[both]\n"
+                              "host = https://unified.example.com/?o=1\nworkspace_id = 2\n";
+    assert_int_equal(write(fd, cfg, sizeof(cfg) - 1), (ssize_t)(sizeof(cfg) - 1));
+    close(fd);
+    char file_var[128];
+    snprintf(file_var, sizeof(file_var), "DATABRICKS_CONFIG_FILE=%s", path);
+    env[0] = file_var;
+    expect_workspace(REST, "https://unified.example.com", "6051921418418893", LB_SRC_PROFILE);
+    expect_workspace(REST "Profile=classic", "https://ws.example.com", NULL, 0);
+    /* Above the profile, DATABRICKS_WORKSPACE_ID wins over its workspace_id. */
+    env[1] = "DATABRICKS_WORKSPACE_ID=777";
+    expect_workspace(REST, "https://unified.example.com", "777", LB_SRC_ENV);
+    env[1] = NULL;
+    /* A profile that disagrees with itself is an error naming the profile. */
+    lb_settings s;
+    lb_error err;
+    assert_int_not_equal(resolve(REST "Profile=both", &s, &err), LB_OK);
+    assert_int_equal(err.code, LB_ERR_SETTINGS);
+    assert_non_null(strstr(err.message, "the Databricks config profile"));
+    unlink(path);
+}
+
+static void test_workspace_id_conflicts_and_bad_ids(void **state)
+{
+    (void)state;
+    expect_error(REST "DatabricksHost=https://u.example.com/?o=1;WorkspaceID=2", "WorkspaceID \"2\"",
+                 "?o=1");
+    expect_error(REST "DatabricksHost=https://u.example.com/?o=1&workspace_id=2", "?o=1", "workspace_id=2");
+    expect_error(REST "DatabricksHost=https://u.example.com/?o=1&o=3", "?o=1", "o=3");
+    expect_error(REST "DatabricksHost=https://u.example.com/?o=abc", "DatabricksHost", "not a workspace id");
+    expect_error(REST "DatabricksHost=https://u.example.com/?o=", "DatabricksHost", "not a workspace id");
+    expect_error(REST "DatabricksHost=https://u.example.com/?o=12%33", "DatabricksHost", "not a workspace id");
+    expect_error(FULL "WorkspaceID=adb-123", "WorkspaceID", "digits");
+    expect_error(FULL "WorkspaceID=-5", "WorkspaceID", "digits");
+    expect_error(FULL "WorkspaceID=12345678901234567890", "WorkspaceID", "digits"); /* over int64 */
+    expect_error(FULL "WorkspaceID=0", "WorkspaceID", "digits");
+    static const char *const env[] = {"DATABRICKS_WORKSPACE_ID=5", NULL};
+    fake_env = env;
+    expect_error(REST "DatabricksHost=https://u.example.com/?o=6", "WorkspaceID \"5\" (from the environment)",
+                 "(from the connection string)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +552,9 @@ int main(void)
         cmocka_unit_test_setup(test_long_dsn_value, setup),
         cmocka_unit_test_setup(test_postgres_ca, setup),
         cmocka_unit_test_setup(test_key_table, setup),
+        cmocka_unit_test_setup(test_workspace_id_from_host, setup),
+        cmocka_unit_test_setup(test_workspace_id_key_env_profile, setup),
+        cmocka_unit_test_setup(test_workspace_id_conflicts_and_bad_ids, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
