@@ -338,6 +338,32 @@ static void test_private_link(void **state)
     assert_null(strstr(msg, "Private Link"));
 }
 
+/* ---- expire_time --------------------------------------------------------------------- */
+
+/* expire_time with 0, 3, 6 and 9 fraction digits (the emulator's default is 9): each
+ * connect fetches a credential (TokenCache=off) and logs in with it; with the default, a
+ * second connect reuses the cached credential, so its lifetime was read. */
+static void test_expire_time_digits(void **state)
+{
+    (void)state;
+    reset();
+    const int digits[] = {0, 3, 6, 9};
+    for (int i = 0; i < 4; i++) {
+        char cfg[64];
+        snprintf(cfg, sizeof(cfg), "{\"fractional_seconds\": %d}", digits[i]);
+        emulator_call("POST", "/_emulator/config", cfg);
+        double took = connect_ok("TokenCache=off");
+        printf("expire_time with %d fraction digits: connected in %.2f s\n", digits[i], took);
+    }
+    assert_int_equal(emulator_count(CREDENTIALS), 4);
+    emulator_call("POST", "/_emulator/config", "{\"fractional_seconds\": 9}");
+    emulator_call("POST", "/_emulator/stats/reset", "{}");
+    connect_ok("");
+    connect_ok("");
+    printf("9 digits, two connects with the memory cache: %lld credential request(s)\n", emulator_count(CREDENTIALS));
+    assert_int_equal(emulator_count(CREDENTIALS), 1);
+}
+
 int main(int argc, char **argv)
 {
     read_state();
@@ -357,6 +383,7 @@ int main(int argc, char **argv)
         {"retry_to_login_timeout", cmocka_unit_test(test_retry_to_login_timeout)},
         {"retry_after_shapes", cmocka_unit_test(test_retry_after_shapes)},
         {"private_link", cmocka_unit_test(test_private_link)},
+        {"expire_time_digits", cmocka_unit_test(test_expire_time_digits)},
     };
     for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
         if (strcmp(argv[1], cases[i].name) == 0)
