@@ -10,7 +10,7 @@
 #include "lb_log.h"
 
 const lb_retry_policy lb_retry_http = {.base_ms = 250, .cap_ms = 10000, .max_attempts = 0, .budget_ms = 300000,
-                                       .last_try_ms = 1000, .max_net_attempts = 6};
+                                       .last_try_ms = 500, .max_net_attempts = 6};
 const lb_retry_policy lb_retry_wake = {.base_ms = 250, .cap_ms = 2000, .max_attempts = 0, .budget_ms = 0,
                                        .last_try_ms = 0, .max_net_attempts = 0};
 

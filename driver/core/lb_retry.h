@@ -40,7 +40,7 @@ typedef struct {
 } lb_retry_policy;
 
 /* 250 ms .. 10 s, no attempt limit, to the deadline (and at most 5 minutes, as the
- * Databricks SDKs), a last attempt with at least 1 s left; but a transport failure
+ * Databricks SDKs), a last attempt with at least 500 ms left; but a transport failure
  * (refused, reset, an attempt's own timeout) is tried at most 6 times, so that a wrong
  * host or port fails in seconds rather than at the deadline. */
 extern const lb_retry_policy lb_retry_http;

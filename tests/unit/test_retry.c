@@ -98,7 +98,7 @@ static void test_retry_after_and_limits(void **state)
 }
 
 /* The HTTP retries run to the deadline: a backoff that would pass it is cut short so that
- * one last attempt gets a second; a Retry-After that would pass it stops at once, and so
+ * one last attempt gets 500 ms; a Retry-After that would pass it stops at once, and so
  * does a deadline too close for a last attempt. */
 static void test_runs_to_deadline(void **state)
 {
@@ -110,10 +110,10 @@ static void test_runs_to_deadline(void **state)
     lb_retry_start(&r, &lb_retry_http, &d);
     r.attempts = 10; /* backoff at its 10 s cap */
     assert_int_equal(lb_retry_next(&r, -1, &wait), LB_RETRY_NOW);
-    assert_in_range(wait, 1500, 2000);
-    assert_int_equal(lb_retry_next(&r, 2500, &wait), LB_RETRY_STOP_DEADLINE);
+    assert_in_range(wait, 2000, 2500);
+    assert_int_equal(lb_retry_next(&r, 2800, &wait), LB_RETRY_STOP_DEADLINE);
 
-    lb_deadline close = {.at_ms = lb_now_ms() + 800, .seconds = 5, .from_login_timeout = 0};
+    lb_deadline close = {.at_ms = lb_now_ms() + 400, .seconds = 5, .from_login_timeout = 0};
     lb_retry_start(&r, &lb_retry_http, &close);
     r.attempts = 10;
     assert_int_equal(lb_retry_next(&r, -1, &wait), LB_RETRY_STOP_DEADLINE);
@@ -122,7 +122,7 @@ static void test_runs_to_deadline(void **state)
     lb_retry_policy wake = lb_retry_wake;
     lb_retry_start(&r, &wake, &close);
     r.attempts = 10;
-    assert_int_equal(lb_retry_next(&r, 900, &wait), LB_RETRY_STOP_DEADLINE);
+    assert_int_equal(lb_retry_next(&r, 300, &wait), LB_RETRY_STOP_DEADLINE);
 }
 
 /* Retry-After as the server wrote it: seconds or an HTTP date, in milliseconds. */
