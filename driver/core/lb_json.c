@@ -251,7 +251,7 @@ void lb_json_describe_error(const char *body, size_t len, char *buf, size_t size
         snprintf(buf, size, "%s", c[0] ? c : m);
     else
         snprintf(buf, size, "no error description");
-    if (r[0] && (c[0] || msg)) {
+    if (r[0] && (c[0] || msg) && size > 0) {
         size_t used = strlen(buf);
         snprintf(buf + used, size - used, " (reason: %s)", r);
     }

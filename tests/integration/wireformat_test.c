@@ -306,16 +306,16 @@ static void test_retry_after_shapes(void **state)
 
 /* ---- Private Link ---------------------------------------------------------------------- */
 
-static void private_link_case(const char *method, const char *path)
+static void private_link_case(const char *method, const char *path, const char *location)
 {
     reset();
     char fault[768], msg[2048];
     snprintf(fault, sizeof(fault),
              "{\"method\": \"%s\", \"path\": \"%s\", \"status\": 302, \"headers\": {\"Location\": "
-             "\"%s/login.html?error=private-link-validation-error\"}, \"body\": \"\"}", method, path, emulator_url);
+             "\"%s\"}, \"body\": \"\"}", method, path, location);
     emulator_call("POST", "/_emulator/faults", fault);
     connect_fails("TokenCache=off", 0, "08001", msg, sizeof(msg));
-    printf("%s %s -> 302 to /login.html?error=private-link-validation-error: %s\n", method, path, msg);
+    printf("%s %s -> 302 to %s: %s\n", method, path, location, msg);
     must_hold(msg, "Private Link");
     must_hold(msg, "network");
     assert_null(strstr(msg, "follows no redirect"));
@@ -324,9 +324,12 @@ static void private_link_case(const char *method, const char *path)
 static void test_private_link(void **state)
 {
     (void)state;
-    private_link_case("GET", "/oidc/.well-known/oauth-authorization-server");
-    private_link_case("POST", "/oidc/v1/token");
-    private_link_case("POST", "/api/2.0/postgres/credentials");
+    char absolute[512];
+    snprintf(absolute, sizeof(absolute), "%s/login.html?error=private-link-validation-error", emulator_url);
+    private_link_case("GET", "/oidc/.well-known/oauth-authorization-server", absolute);
+    private_link_case("POST", "/oidc/v1/token", absolute);
+    private_link_case("POST", "/api/2.0/postgres/credentials", absolute);
+    private_link_case("POST", "/api/2.0/postgres/credentials", "/login.html?o=1234&error=private-link-validation-error");
     /* Any other redirect keeps the generic message. */
     reset();
     emulator_call("POST", "/_emulator/faults",
