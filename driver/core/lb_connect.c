@@ -233,6 +233,9 @@ static lb_result fetch_token(void *ctx, lb_cache_item *out, lb_error *err)
     if (rc == LB_OK) {
         out->value = t.access_token;
         out->lifetime_s = t.expires_in;
+        if (t.expires_in_unreadable)
+            lb_log(&plan->log, LB_LOG_INFO, "token: the workspace's expires_in is not a number of seconds: the "
+                   "token is used for this connect only (not cached)");
     }
     return rc;
 }

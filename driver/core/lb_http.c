@@ -177,11 +177,41 @@ static lb_result transport_error(lb_error *err, CURLcode rc, const char *errbuf,
     }
 }
 
+/* The workspace's login page with error=private-link-validation-error: the workspace
+ * takes requests only through Private Link (AWS PrivateLink, Azure Private Link, Google
+ * Private Service Connect), and this network does not come through it. */
+static int private_link_redirect(const char *location)
+{
+    const char *q = strchr(location, '?');
+    if (q == NULL)
+        return 0;
+    size_t path_len = (size_t)(q - location);
+    if (path_len < 11 || strncmp(q - 11, "/login.html", 11) != 0)
+        return 0;
+    for (const char *p = q + 1; *p;) {
+        size_t n = strcspn(p, "&#");
+        if (n == 35 && strncmp(p, "error=private-link-validation-error", 35) == 0)
+            return 1;
+        if (p[n] != '&')
+            break;
+        p += n + 1;
+    }
+    return 0;
+}
+
 static lb_result redirect_error(lb_error *err, const char *url, const lb_http_response *resp)
 {
     char where[512], to[256];
     url_for_message(url, where, sizeof(where));
     url_for_message(resp->location, to, sizeof(to));
+    if (private_link_redirect(resp->location))
+        return lb_error_set(err, LB_ERR_NETWORK,
+                            "%s answered HTTP %ld, a redirect to the login page with "
+                            "error=private-link-validation-error: this workspace accepts requests only through "
+                            "Private Link (AWS PrivateLink, Azure Private Link or Google Private Service Connect), "
+                            "and this network does not reach it that way. Connect from a network with Private Link "
+                            "access to the workspace (a VPC or VNet peered with it, or a VPN into one), or ask the "
+                            "workspace admin to allow public access from your network.", where, resp->status);
     return lb_error_set(err, LB_ERR_PROTOCOL,
                         "%s answered HTTP %ld, a redirect to %s. The driver follows no redirect (the "
                         "client secret and tokens go only to DatabricksHost): check DatabricksHost, and use the "
@@ -538,13 +568,16 @@ long long lb_retry_after_ms(const char *value, long long now_epoch_s)
     return d > 0 ? d : 0;
 }
 
-/* The text of a failed attempt for log lines and the deadline message. */
+/* The text of a failed attempt for log lines and the deadline message: the status,
+ * Retry-After and what the body says. */
 static void last_failure(lb_result rc, const lb_http_response *resp, const lb_error *aerr, char *buf, size_t size)
 {
-    if (rc == LB_OK)
-        snprintf(buf, size, "HTTP %ld%s%s", resp->status, resp->retry_after[0] ? ", Retry-After " : "",
-                 resp->retry_after);
-    else
+    if (rc == LB_OK) {
+        char why[400];
+        lb_json_describe_error(resp->body, resp->body_len, why, sizeof(why));
+        snprintf(buf, size, "HTTP %ld%s%s: %s", resp->status, resp->retry_after[0] ? ", Retry-After " : "",
+                 resp->retry_after, why);
+    } else
         snprintf(buf, size, "%s", aerr->message);
 }
 
@@ -643,6 +676,12 @@ static lb_result send_with_retries(const lb_http_opts *opts, const lb_http_reque
             return LB_ERR_TIMEOUT;
         }
         int again = rc == LB_OK ? lb_retry_http_status(out->status) : lb_retry_net(net);
+        if (rc == LB_OK && !again && out->status >= 400) {
+            /* A rate limit said in the body (REQUEST_LIMIT_EXCEEDED on a 400, say). */
+            char code[64];
+            lb_json_error_code(out->body, out->body_len, code, sizeof(code));
+            again = lb_retry_http_answer(out->status, code);
+        }
         if (!again) {
             if (rc != LB_OK)
                 *err = aerr;
@@ -650,7 +689,7 @@ static lb_result send_with_retries(const lb_http_opts *opts, const lb_http_reque
         }
         long long asked = rc == LB_OK ? lb_retry_after_ms(out->retry_after, (long long)time(NULL)) : -1;
         long long wait = 0;
-        lb_retry_verdict v = lb_retry_next(&retry, asked, &wait);
+        lb_retry_verdict v = rc == LB_OK ? lb_retry_next(&retry, asked, &wait) : lb_retry_next_net(&retry, &wait);
         if (v == LB_RETRY_STOP_DEADLINE) {
             lb_log(log, LB_LOG_INFO, "HTTP %s %s: not retrying (a wait of %lld ms would pass the deadline)",
                    req->method, where, wait);

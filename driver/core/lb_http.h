@@ -49,13 +49,15 @@ typedef struct {
  * interprets it); a failure is a transport failure (LB_ERR_NETWORK; LB_ERR_PROTOCOL
  * for an answer that is not HTTP or too large) with a message naming what to check,
  * a 3xx (LB_ERR_PROTOCOL; redirects are never followed: secrets go only where they
- * were sent) naming its Location, or LB_ERR_TIMEOUT once the deadline has passed. What is retried,
- * and how long to wait, is lb_retry's policy (lb_retry_http): 429, 502, 503, 504 and
- * transient network errors, waiting at least what Retry-After asks (seconds or an
- * HTTP date). A workspace API call (path /api/...) answered 2xx with an HTML page (the
- * sign-in page of a URL that serves several workspaces, when the workspace id is missing or
- * wrong) fails with LB_ERR_SETTINGS saying so. No message or log line shows a URL's user or
- * password. */
+ * were sent) naming its Location (LB_ERR_NETWORK for the login page's
+ * private-link-validation-error: the workspace needs Private Link), or LB_ERR_TIMEOUT once
+ * the deadline has passed, naming the last answer. What is retried, and how long to wait,
+ * is lb_retry's policy (lb_retry_http): 429, 502, 503, 504, a rate limit said in the body
+ * (lb_retry_http_answer) and transient network errors, waiting at least what Retry-After
+ * asks (seconds or an HTTP date), until the deadline. A workspace API call (path /api/...)
+ * answered 2xx with an HTML page (the sign-in page of a URL that serves several
+ * workspaces, when the workspace id is missing or wrong) fails with LB_ERR_SETTINGS saying
+ * so. No message or log line shows a URL's user or password. */
 lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_http_response *out,
                        lb_error *err);
 void lb_http_response_free(lb_http_response *resp);

@@ -1,12 +1,17 @@
 /* Bounded JSON parsing helpers (see lb_json.h). */
 #include "lb_json.h"
 
+#include <ctype.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <json-c/printbuf.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lb_buf.h"
+
+/* The largest duration lb_json_seconds gives (far above any lifetime the cache keeps). */
+#define LB_JSON_MAX_SECONDS 1000000000000000LL
 
 /* The tokener collects every string it parses in its printbuf (json-c 0.16 keeps the
  * struct public, fields marked deprecated): wiped before json-c frees it unwiped. */
@@ -109,6 +114,114 @@ static void printable(const char *s, size_t len, char *buf, size_t size)
         buf[o] = '\0';
 }
 
+/* "3599" or "3599.25": the whole seconds; -1 for anything else. */
+static long long seconds_text(const char *s)
+{
+    const char *p = s;
+    long long v = 0;
+    if (!isdigit((unsigned char)*p))
+        return -1;
+    for (; isdigit((unsigned char)*p); p++)
+        v = v < LB_JSON_MAX_SECONDS ? v * 10 + (*p - '0') : LB_JSON_MAX_SECONDS;
+    if (*p == '.') {
+        if (!isdigit((unsigned char)*++p))
+            return -1;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return *p == '\0' ? (v < LB_JSON_MAX_SECONDS ? v : LB_JSON_MAX_SECONDS) : -1;
+}
+
+int lb_json_seconds(struct json_object *obj, const char *key, long long *out)
+{
+    struct json_object *v = NULL;
+    if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || v == NULL)
+        return -1;
+    long long s = -1;
+    switch (json_object_get_type(v)) {
+    case json_type_int:
+        s = (long long)json_object_get_int64(v);
+        break;
+    case json_type_double: {
+        double d = json_object_get_double(v);
+        if (isfinite(d) && d >= 1)
+            s = d >= (double)LB_JSON_MAX_SECONDS ? LB_JSON_MAX_SECONDS : (long long)d;
+        break;
+    }
+    case json_type_string:
+        s = seconds_text(json_object_get_string(v));
+        break;
+    default:
+        break;
+    }
+    if (s <= 0)
+        return -2;
+    *out = s > LB_JSON_MAX_SECONDS ? LB_JSON_MAX_SECONDS : s;
+    return 0;
+}
+
+/* The code and message of an error object, in whichever shape it came (see lb_json.h). */
+static void error_fields(struct json_object *obj, char *code, size_t code_size, const char **msg)
+{
+    struct json_object *v = NULL;
+    code[0] = '\0';
+    if (json_object_object_get_ex(obj, "error_code", &v) && json_object_is_type(v, json_type_int))
+        snprintf(code, code_size, "%lld", (long long)json_object_get_int64(v));
+    const char *c = code[0] ? code : lb_json_string(obj, "error_code");
+    const char *m = lb_json_string(obj, "message");
+    if (c == NULL || c[0] == '\0')
+        c = lb_json_string(obj, "errorCode");
+    if (m == NULL || m[0] == '\0')
+        m = lb_json_string(obj, "errorSummary");
+    if (m == NULL || m[0] == '\0')
+        m = lb_json_string(obj, "error_description");
+    const char *e = lb_json_string(obj, "error");
+    if (e && e[0]) {
+        /* OAuth's {"error": code, "error_description": text}, or the older REST
+         * {"error": text} when nothing else describes the error. */
+        if ((c == NULL || c[0] == '\0') && m && m[0])
+            c = e;
+        else if (m == NULL || m[0] == '\0')
+            m = e;
+    }
+    if (c != code) {
+        code[0] = '\0';
+        if (c)
+            printable(c, strlen(c), code, code_size);
+    }
+    *msg = (m && m[0]) ? m : NULL;
+}
+
+/* The reason of the first google.rpc.ErrorInfo in "details", or NULL. */
+static const char *error_info_reason(struct json_object *obj)
+{
+    struct json_object *details = NULL;
+    if (!json_object_object_get_ex(obj, "details", &details) || !json_object_is_type(details, json_type_array))
+        return NULL;
+    for (size_t i = 0; i < json_object_array_length(details) && i < 16; i++) {
+        struct json_object *d = json_object_array_get_idx(details, i);
+        const char *type = lb_json_string(d, "@type");
+        const char *reason = lb_json_string(d, "reason");
+        if (type && reason && reason[0] && strstr(type, "google.rpc.ErrorInfo"))
+            return reason;
+    }
+    return NULL;
+}
+
+void lb_json_error_code(const char *body, size_t len, char *buf, size_t size)
+{
+    if (size)
+        buf[0] = '\0';
+    struct json_object *obj = lb_json_parse_object(body, len);
+    if (obj == NULL || size == 0) {
+        lb_json_put_wiped(obj);
+        return;
+    }
+    const char *msg;
+    error_fields(obj, buf, size, &msg);
+    lb_json_put_wiped(obj);
+}
+
 void lb_json_describe_error(const char *body, size_t len, char *buf, size_t size)
 {
     struct json_object *obj = lb_json_parse_object(body, len);
@@ -122,24 +235,25 @@ void lb_json_describe_error(const char *body, size_t len, char *buf, size_t size
         }
         return;
     }
-    const char *code = lb_json_string(obj, "error_code");
-    const char *msg = lb_json_string(obj, "message");
-    if (code == NULL && msg == NULL) {
-        code = lb_json_string(obj, "error");
-        msg = lb_json_string(obj, "error_description");
-    }
-    if (code && code[0] == '\0')
-        code = NULL;
-    if (msg && msg[0] == '\0')
-        msg = NULL;
-    char c[64], m[300];
-    printable(code ? code : "", code ? strlen(code) : 0, c, sizeof(c));
+    char c[64], m[300], r[64] = "";
+    const char *msg = NULL;
+    error_fields(obj, c, sizeof(c), &msg);
     printable(msg ? msg : "", msg ? strlen(msg) : 0, m, sizeof(m));
-    if (code && msg)
+    const char *reason = error_info_reason(obj);
+    if (reason) {
+        printable(reason, strlen(reason), r, sizeof(r));
+        if (strcmp(r, c) == 0 || strstr(m, r) != NULL)
+            r[0] = '\0'; /* says nothing the code or message does not */
+    }
+    if (c[0] && msg)
         snprintf(buf, size, "%s: %s", c, m);
-    else if (code || msg)
-        snprintf(buf, size, "%s", code ? c : m);
+    else if (c[0] || msg)
+        snprintf(buf, size, "%s", c[0] ? c : m);
     else
         snprintf(buf, size, "no error description");
+    if (r[0] && (c[0] || msg) && size > 0) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, " (reason: %s)", r);
+    }
     lb_json_put_wiped(obj);
 }

@@ -25,8 +25,21 @@ const char *lb_json_string(struct json_object *obj, const char *key);
 /* The integer field key of obj into *out; 0 on success, -1 when missing or not an integer. */
 int lb_json_int64(struct json_object *obj, const char *key, long long *out);
 
-/* Describes an error body for a message: "CODE: message" from {"error_code","message"}
- * or {"error","error_description"}, or a printable prefix of the raw text. */
+/* A duration in whole seconds (the fraction dropped) from a JSON number (3599, 3599.5,
+ * 3.6e3) or a string of digits with an optional fraction ("3599", "3599.5"), as OAuth
+ * servers write expires_in. 0 on success (*out > 0, huge values capped at 10^15),
+ * -1 when missing, -2 when of another shape or not positive. */
+int lb_json_seconds(struct json_object *obj, const char *key, long long *out);
+
+/* Describes an error body for a message: "CODE: message" from the REST shape
+ * {"error_code" (a string or an integer), "message"}, the OAuth shapes {"error",
+ * "error_description"} and {"errorCode", "errorSummary"}, or the older {"error":
+ * "message"}; a google.rpc ErrorInfo reason in "details" that says more than the code
+ * follows as " (reason: R)". Otherwise a printable prefix of the raw text. */
 void lb_json_describe_error(const char *body, size_t len, char *buf, size_t size);
+
+/* The error code of an error body (error_code, a string or an integer; else errorCode;
+ * else an OAuth error), printable, into buf; "" when there is none. */
+void lb_json_error_code(const char *body, size_t len, char *buf, size_t size);
 
 #endif

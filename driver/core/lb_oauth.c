@@ -229,9 +229,13 @@ lb_result lb_oauth_parse_token(const char *body, size_t len, lb_token *out, lb_e
     } else if ((out->access_token = lb_secmem_dup(tok)) == NULL) {
         rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     } else {
+        /* A number, a numeric string or a non-integer number; anything else is an
+         * unknown lifetime: the token serves this connect and is not cached. */
         long long e = 0;
-        if (lb_json_int64(obj, "expires_in", &e) == 0 && e > 0)
+        int r = lb_json_seconds(obj, "expires_in", &e);
+        if (r == 0)
             out->expires_in = e;
+        out->expires_in_unreadable = r == -2;
     }
     lb_json_put_wiped(obj);
     return rc;

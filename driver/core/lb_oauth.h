@@ -11,7 +11,8 @@
 
 typedef struct {
     char *access_token;
-    long long expires_in; /* seconds, 0 when the server did not say */
+    long long expires_in; /* seconds, 0 when the server did not say (or said nonsense) */
+    int expires_in_unreadable; /* 1: expires_in was there but not a positive number of seconds */
 } lb_token;
 
 typedef struct {

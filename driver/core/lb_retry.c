@@ -5,11 +5,14 @@
 #include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lb_log.h"
 
-const lb_retry_policy lb_retry_http = {.base_ms = 250, .cap_ms = 8000, .max_attempts = 6, .budget_ms = 60000};
-const lb_retry_policy lb_retry_wake = {.base_ms = 250, .cap_ms = 2000, .max_attempts = 0, .budget_ms = 0};
+const lb_retry_policy lb_retry_http = {.base_ms = 250, .cap_ms = 10000, .max_attempts = 0, .budget_ms = 300000,
+                                       .last_try_ms = 500, .max_net_attempts = 6};
+const lb_retry_policy lb_retry_wake = {.base_ms = 250, .cap_ms = 2000, .max_attempts = 0, .budget_ms = 0,
+                                       .last_try_ms = 0, .max_net_attempts = 0};
 
 void lb_deadline_start(lb_deadline *d, long login_timeout_s, long connect_timeout_s)
 {
@@ -51,6 +54,7 @@ void lb_retry_start(lb_retry *r, const lb_retry_policy *p, const lb_deadline *d)
     r->deadline = d;
     r->start_ms = lb_now_ms();
     r->attempts = 0;
+    r->net_failures = 0;
 }
 
 /* base * 2^n capped, times a random factor in 0.5..1. */
@@ -76,9 +80,13 @@ lb_retry_verdict lb_retry_next(lb_retry *r, long long asked_ms, long long *wait_
     long long wait = backoff_ms(&r->policy, r->attempts - 1);
     if (asked_ms > wait)
         wait = asked_ms;
+    long long left = lb_deadline_left_ms(r->deadline);
+    if (wait >= left && r->policy.last_try_ms > 0 && asked_ms < left - r->policy.last_try_ms &&
+        left - r->policy.last_try_ms > 0)
+        wait = left - r->policy.last_try_ms; /* one last attempt before the deadline */
     *wait_ms = wait;
     long long resume = lb_now_ms() + wait;
-    if (wait >= lb_deadline_left_ms(r->deadline))
+    if (wait >= left)
         return LB_RETRY_STOP_DEADLINE;
     if (r->policy.budget_ms > 0 && resume > r->start_ms + r->policy.budget_ms)
         return LB_RETRY_STOP_BUDGET;
@@ -88,6 +96,26 @@ lb_retry_verdict lb_retry_next(lb_retry *r, long long asked_ms, long long *wait_
 int lb_retry_http_status(long status)
 {
     return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+lb_retry_verdict lb_retry_next_net(lb_retry *r, long long *wait_ms)
+{
+    r->net_failures++;
+    if (r->policy.max_net_attempts > 0 && r->net_failures >= r->policy.max_net_attempts) {
+        r->attempts++;
+        *wait_ms = 0;
+        return LB_RETRY_STOP_ATTEMPTS;
+    }
+    return lb_retry_next(r, -1, wait_ms);
+}
+
+int lb_retry_http_answer(long status, const char *error_code)
+{
+    if (lb_retry_http_status(status))
+        return 1;
+    if (status < 400 || status == 401 || status == 403 || status == 404 || error_code == NULL)
+        return 0;
+    return strcmp(error_code, "REQUEST_LIMIT_EXCEEDED") == 0 || strcmp(error_code, "RESOURCE_EXHAUSTED") == 0;
 }
 
 int lb_retry_net(lb_net_failure f)

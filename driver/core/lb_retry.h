@@ -27,14 +27,23 @@ lb_result lb_deadline_error(const lb_deadline *d, lb_error *err, const char *doi
 
 /* A retry policy: exponential backoff from base_ms doubling up to cap_ms, each wait
  * jittered to 50..100 %, at most max_attempts attempts (0: no limit) within budget_ms
- * of the first attempt (0: no budget), never past the deadline. */
+ * of the first attempt (0: no budget), never past the deadline. With last_try_ms > 0, a
+ * backoff that would pass the deadline is cut short so that one last attempt still gets
+ * last_try_ms before it (the retries run to the deadline); a wait the server asked for
+ * (Retry-After) is never cut. */
 typedef struct {
     long long base_ms, cap_ms;
     int max_attempts;
     long long budget_ms;
+    long long last_try_ms;
+    int max_net_attempts; /* transport failures (lb_retry_next_net): at most this many attempts (0: no limit) */
 } lb_retry_policy;
 
-extern const lb_retry_policy lb_retry_http;  /* 250 ms .. 8 s, 6 attempts, 60 s */
+/* 250 ms .. 10 s, no attempt limit, to the deadline (and at most 5 minutes, as the
+ * Databricks SDKs), a last attempt with at least 500 ms left; but a transport failure
+ * (refused, reset, an attempt's own timeout) is tried at most 6 times, so that a wrong
+ * host or port fails in seconds rather than at the deadline. */
+extern const lb_retry_policy lb_retry_http;
 extern const lb_retry_policy lb_retry_wake;  /* 250 ms .. 2 s, budget: WakeTimeout */
 
 typedef struct {
@@ -42,6 +51,7 @@ typedef struct {
     const lb_deadline *deadline;
     long long start_ms;
     int attempts;      /* attempts made so far */
+    int net_failures;  /* of which transport failures */
 } lb_retry;
 
 /* Starts counting attempts; the first attempt is made right after. */
@@ -53,10 +63,16 @@ typedef enum { LB_RETRY_NOW, LB_RETRY_STOP_ATTEMPTS, LB_RETRY_STOP_BUDGET, LB_RE
  * next attempt in *wait_ms (at least asked_ms, what the server asked with Retry-After;
  * -1 when it asked nothing), or says why there is no next attempt. */
 lb_retry_verdict lb_retry_next(lb_retry *r, long long asked_ms, long long *wait_ms);
+/* The same after a transport failure, which also counts against max_net_attempts. */
+lb_retry_verdict lb_retry_next_net(lb_retry *r, long long *wait_ms);
 
 /* What is retryable. HTTP statuses: 429, 502, 503, 504 (throttled, or a gateway in
  * front of the workspace); everything else (400, 401, 403, 404, 3xx, ...) is final. */
 int lb_retry_http_status(long status);
+/* An answer: its status is retryable, or it is a 4xx/5xx other than 401, 403 and 404 whose
+ * body's error_code (error_code may be NULL) says the workspace is rate limiting:
+ * REQUEST_LIMIT_EXCEEDED or RESOURCE_EXHAUSTED (as the Databricks SDKs retry them). */
+int lb_retry_http_answer(long status, const char *error_code);
 
 /* Transport failures, as lb_http classifies libcurl's codes. */
 typedef enum {

@@ -14,7 +14,9 @@ Usage:
   --config     JSON: {"service_principals": [{"client_id", "client_secret", "workspace_access"}],
                "endpoints": [{"name", "host", "port", "state"}], "credential_lifetime": s,
                "token_lifetime": s}  (optional per endpoint: "endpoint_type", "read_only_host";
-               optional top level: "fractional_seconds": bool, and "compute": {"port": N,
+               optional top level: "fractional_seconds": 0, 3, 6 or 9 (digits of expire_time's
+               fraction; true = 6, false = 0; default 9), "error_details": bool (default true),
+               "retry_after": s (default 1; 0: none), and "compute": {"port": N,
                "start": [argv], "stop": [argv], "ready": [argv], "endpoint": name (default the
                first), "log": file for the commands' output, "hosts": [addresses to hold while
                suspended, default 127.0.0.1 and ::1], "ready_timeout": s}, and "unified_host":
@@ -83,10 +85,14 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def rfc3339(ts, fractional=False):
+def rfc3339(ts, digits=0):
+    """RFC 3339 UTC with `digits` (0, 3, 6 or 9) fraction digits, as protobuf's JSON writes a
+    Timestamp (True means 6, for older callers)."""
+    digits = 6 if digits is True else int(digits or 0)
     base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(ts)))
-    if fractional:
-        return f"{base}.{int((ts % 1) * 1_000_000):06d}Z"
+    if digits:
+        scale = 10 ** digits
+        return f"{base}.{min(int((ts % 1) * scale), scale - 1):0{digits}d}Z"
     return base + "Z"
 
 
@@ -100,6 +106,35 @@ class ApiError(Exception):
 
 def rest_error(status, code, message):
     return ApiError(status, {"error_code": code, "message": message})
+
+
+# --------------------------------------------------------------------------------------------
+# Wire-format realism (issue 9): google.rpc details in REST errors, Retry-After when throttling
+# --------------------------------------------------------------------------------------------
+
+ERROR_DOMAIN = "databricks.com"
+
+
+def with_error_details(body, request_id):
+    """A REST error body (one with error_code) as the real service sends it: with a `details`
+    array holding a google.rpc.ErrorInfo (reason = the code) and a google.rpc.RequestInfo
+    (request_id = the answer's x-request-id). Other bodies, and bodies that already have
+    details, are returned unchanged."""
+    if not isinstance(body, dict) or "error_code" not in body or "details" in body:
+        return body
+    return dict(body, details=[
+        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": str(body["error_code"]),
+         "domain": ERROR_DOMAIN, "metadata": {}},
+        {"@type": "type.googleapis.com/google.rpc.RequestInfo", "request_id": request_id, "serving_data": ""}])
+
+
+def throttle_headers(status, headers, retry_after):
+    """A 429 or 503 carries Retry-After (retry_after seconds; 0: none) unless the headers
+    already have one."""
+    headers = dict(headers or {})
+    if status in (429, 503) and retry_after and not any(k.lower() == "retry-after" for k in headers):
+        headers["Retry-After"] = str(retry_after)
+    return headers
 
 
 def oauth_error(status, code, description, headers=None):
@@ -270,7 +305,8 @@ class Unified:
 class State:
     """Configuration, issued tokens, live credentials, stats and faults; one lock guards all."""
 
-    SETTABLE = ("credential_lifetime", "token_lifetime", "fractional_seconds", "endpoints", "token_suffix")
+    SETTABLE = ("credential_lifetime", "token_lifetime", "fractional_seconds", "endpoints", "token_suffix",
+                "error_details", "retry_after")
 
     def __init__(self, config, live_file, record_issued=None):
         self.lock = threading.Lock()
@@ -291,7 +327,8 @@ class State:
                              "token_bytes": int(sp.get("token_bytes", 0))}
         self.admin_psql = config.get("admin_psql")  # argv running SQL from stdin as a superuser
         self.settings = {"credential_lifetime": 3600, "token_lifetime": 3600,
-                         "fractional_seconds": False, "endpoints": [], "token_suffix": ""}
+                         "fractional_seconds": 9, "endpoints": [], "token_suffix": "",
+                         "error_details": True, "retry_after": 1}
         self.update_settings({k: config[k] for k in self.SETTABLE if k in config})
         self.jwt_key = secrets.token_bytes(32)   # signs the JWT-shaped credentials
         self.access_tokens = {}                  # token -> (client_id, expiry)
@@ -311,8 +348,18 @@ class State:
                 if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 7 * 86400:
                     raise ValueError(f"{key} must be an integer number of seconds (1..604800)")
             elif key == "fractional_seconds":
+                # Digits of expire_time's fraction, as protobuf's JSON writes them: 0, 3, 6
+                # or 9 (true: 6, false: 0, for older callers).
+                if isinstance(value, bool):
+                    value = 6 if value else 0
+                if not isinstance(value, int) or value not in (0, 3, 6, 9):
+                    raise ValueError("fractional_seconds must be 0, 3, 6 or 9 (or true = 6, false = 0)")
+            elif key == "error_details":
                 if not isinstance(value, bool):
-                    raise ValueError("fractional_seconds must be true or false")
+                    raise ValueError("error_details must be true or false")
+            elif key == "retry_after":
+                if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 3600:
+                    raise ValueError("retry_after must be an integer number of seconds (0..3600; 0: none)")
             elif key == "endpoints":
                 value = [self._check_endpoint(e) for e in value]
             elif key == "token_suffix":
@@ -876,6 +923,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 f"TRUNCATED at {truncate} of {len(data) * repeat} body bytes (fault)")
             self.close_gracefully()
 
+    def send_error_answer(self, status, body, headers=None):
+        """send() for an error answer, as the real service words it (issue 9): a REST error
+        body gets its google.rpc details (config error_details), and a 429 or 503 gets
+        Retry-After (config retry_after) unless it has one. A body given as text is sent as
+        it is. The RequestInfo's request_id is the answer's x-request-id."""
+        headers = throttle_headers(status, headers, self.state.settings["retry_after"])
+        if isinstance(body, dict) and self.state.settings["error_details"]:
+            request_id = next((v for k, v in headers.items() if k.lower() == "x-request-id"), None)
+            request_id = request_id or str(uuid.uuid4())
+            body = with_error_details(body, request_id)
+            headers["x-request-id"] = request_id
+        self.send(status, body, headers)
+
     @staticmethod
     def _body_pieces(data, repeat, limit=None):
         """data * repeat in blocks of about 64 KiB, cut after `limit` bytes."""
@@ -958,7 +1018,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return self.send(status, answer, headers)
             raise rest_error(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
         except ApiError as e:
-            self.send(e.status, e.body, e.headers)
+            self.send_error_answer(e.status, e.body, e.headers)
         except (ConnectionError, ssl.SSLError, socket.timeout):
             raise
         except Exception:
@@ -988,7 +1048,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "error_code": "TEMPORARILY_UNAVAILABLE" if status >= 500 else
                 "REQUEST_LIMIT_EXCEEDED" if status == 429 else "INVALID_STATE",
                 "message": f"injected fault (HTTP {status})"}
-            self.send(status, body, fault.headers)
+            self.send_error_answer(status, body, fault.headers)
             return True
         return False   # latency and/or shaping only: carry on with the normal answer
 

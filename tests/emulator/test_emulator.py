@@ -9,6 +9,7 @@ Needs a running `scripts/local-lakebase.sh up`; state folder from LAKEBASE_LOCAL
 """
 
 import base64
+import calendar
 import hashlib
 import http.client
 import json
@@ -220,8 +221,9 @@ class LocalLakebaseTest(unittest.TestCase):
         self.assertEqual(claims["sub"], self.client_id)
         self.assertTrue(claims["jti"])
         self.assertEqual(claims["exp"] - claims["iat"], self.saved_config["credential_lifetime"])
-        self.assertEqual(cred["expire_time"],
-                         time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(claims["exp"])))
+        # The whole seconds are the JWT's exp; 9 fraction digits follow by default.
+        self.assertRegex(cred["expire_time"],
+                         "^" + time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(claims["exp"])) + r"\.\d{9}Z$")
         # The live file names the hash, never the token, and PostgreSQL can read it.
         with open(self.live_file) as f:
             self.assertNotIn(token, f.read())
@@ -281,6 +283,72 @@ class LocalLakebaseTest(unittest.TestCase):
         self.assertRegex(self.new_credential()["expire_time"],
                          r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
+    def test_expire_time_digits(self):
+        # By default 9 fraction digits (protobuf's JSON for a Timestamp with nanoseconds);
+        # 0, 3, 6 or 9 by config; true / false still mean 6 / 0.
+        self.assertEqual(self.saved_config["fractional_seconds"], 9)
+        self.emu.ctl("POST", "config", {"credential_lifetime": 3600})
+        patterns = {0: r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"}
+        for digits in (3, 6, 9):
+            patterns[digits] = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{%d}Z$" % digits
+        for value, digits in ((0, 0), (3, 3), (6, 6), (9, 9), (False, 0), (True, 6)):
+            self.emu.ctl("POST", "config", {"fractional_seconds": value})
+            before = time.time()
+            expire = self.new_credential()["expire_time"]
+            self.assertRegex(expire, patterns[digits], value)
+            whole = calendar.timegm(time.strptime(expire[:19], "%Y-%m-%dT%H:%M:%S"))
+            self.assertAlmostEqual(whole, before + 3600, delta=2)
+        for bad in (1, 12, "9", -3):
+            status, answer = self.emu.json("POST", "/_emulator/config", {"fractional_seconds": bad})
+            self.assertEqual(status, 400, bad)
+
+    def test_error_details(self):
+        # REST errors carry google.rpc details: ErrorInfo (reason = the code) and RequestInfo
+        # (request_id = the x-request-id header); OAuth errors keep their own shape.
+        at = self.emu.access_token(self.client_id, self.secret)
+        status, hdrs, raw = self.emu.request("POST", "/api/2.0/postgres/credentials",
+                                             {"endpoint": "projects/demo/branches/main/endpoints/nope"},
+                                             {"Authorization": "Bearer " + at})
+        answer = json.loads(raw)
+        self.assertEqual((status, answer["error_code"]), (404, "NOT_FOUND"))
+        info, request = answer["details"]
+        self.assertEqual(info, {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "NOT_FOUND",
+                                "domain": "databricks.com", "metadata": {}})
+        self.assertEqual(request, {"@type": "type.googleapis.com/google.rpc.RequestInfo",
+                                   "request_id": hdrs["x-request-id"], "serving_data": ""})
+        status, answer = self.emu.token_request(self.client_id, "wrong")
+        self.assertEqual(answer, {"error": "invalid_client", "error_description": "Client authentication failed"})
+        # A fault's default body has them too; a body given as text is sent as it is.
+        self.emu.ctl("POST", "faults", [{"path": "/api/2.0/postgres/credentials", "status": 500},
+                                        {"path": "/api/2.0/postgres/credentials", "status": 500, "body": "{}"}])
+        self.assertEqual(self.emu.credential_request(at, {})[1]["details"][0]["reason"], "TEMPORARILY_UNAVAILABLE")
+        self.assertEqual(self.emu.credential_request(at, {})[1], {})
+        self.emu.ctl("POST", "config", {"error_details": False})
+        self.assertNotIn("details", self.emu.credential_request(at, {})[1])
+        status, answer = self.emu.json("POST", "/_emulator/config", {"error_details": "yes"})
+        self.assertEqual(status, 400)
+
+    def test_throttle_retry_after(self):
+        # 429 and 503 carry Retry-After (1 s by default, config retry_after; 0: none); a
+        # fault's own Retry-After wins; other statuses get none.
+        def retry_after(fault, config=None):
+            if config is not None:
+                self.emu.ctl("POST", "config", {"retry_after": config})
+            self.emu.ctl("POST", "faults", dict(fault, path="/oidc/v1/token"))
+            status, hdrs, _ = self.emu.request("POST", "/oidc/v1/token", "grant_type=client_credentials")
+            self.assertEqual(status, fault["status"])
+            return hdrs.get("Retry-After")
+        self.assertEqual(retry_after({"status": 429}), "1")
+        self.assertEqual(retry_after({"status": 503, "body": "busy"}), "1")
+        self.assertIsNone(retry_after({"status": 500}))
+        self.assertIsNone(retry_after({"status": 400}))
+        self.assertEqual(retry_after({"status": 429, "headers": {"retry-after": "7"}}), "7")
+        self.assertEqual(retry_after({"status": 503}, config=4), "4")
+        self.assertIsNone(retry_after({"status": 429}, config=0))
+        for bad in (-1, 3601, True, "1"):
+            status, answer = self.emu.json("POST", "/_emulator/config", {"retry_after": bad})
+            self.assertEqual(status, 400, bad)
+
     def test_credential_errors(self):
         at = self.emu.access_token(self.client_id, self.secret)
         for body in ("not json", "[]", {}, {"endpoint": "primary"},
@@ -315,8 +383,9 @@ class LocalLakebaseTest(unittest.TestCase):
         at = self.emu.access_token(self.noaccess_id, self.noaccess_secret)   # token is granted
         status, answer = self.emu.credential_request(at, {"endpoint": self.endpoint})
         self.assertEqual(status, 403)
-        self.assertEqual(answer, {"error_code": "PERMISSION_DENIED", "message":
+        self.assertEqual({k: answer[k] for k in ("error_code", "message")}, {"error_code": "PERMISSION_DENIED", "message":
                                   "API is disabled for users without workspace-access entitlement"})
+        self.assertEqual(answer["details"][0]["reason"], "PERMISSION_DENIED")
 
     # -- endpoint look-up and unknown paths ----------------------------------------------------
     def test_get_endpoint(self):
@@ -346,8 +415,10 @@ class LocalLakebaseTest(unittest.TestCase):
     def test_unknown_path(self):
         status, hdrs, raw = self.emu.request("GET", "/api/2.0/nothing/here")
         self.assertEqual(status, 404)
-        self.assertEqual(json.loads(raw), {"error_code": "ENDPOINT_NOT_FOUND",
-                                           "message": "No API found for 'GET /api/2.0/nothing/here'"})
+        answer = json.loads(raw)
+        self.assertEqual((answer["error_code"], answer["message"]),
+                         ("ENDPOINT_NOT_FOUND", "No API found for 'GET /api/2.0/nothing/here'"))
+        self.assertEqual(answer["details"][0]["reason"], "ENDPOINT_NOT_FOUND")
         self.assertEqual(hdrs["Content-Type"], "application/json")
         self.assertTrue(hdrs["x-request-id"])
         status, _, _ = self.emu.request("GET", "/oidc/v1/token")     # wrong method, same answer
@@ -388,6 +459,7 @@ class LocalLakebaseTest(unittest.TestCase):
         at = self.emu.access_token(self.client_id, self.secret)
         status, answer = self.emu.credential_request(at, {"endpoint": self.endpoint})
         self.assertEqual((status, answer["error_code"]), (429, "REQUEST_LIMIT_EXCEEDED"))
+        self.assertEqual(answer["details"][0]["reason"], "REQUEST_LIMIT_EXCEEDED")
         self.assertEqual(self.emu.credential_request(at, {"endpoint": self.endpoint})[0], 200)
 
     def test_fault_latency_only(self):

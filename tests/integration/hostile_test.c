@@ -153,7 +153,8 @@ static const hcase cases[] = {
     {"credential: bad expire_time", K_STRING, NULL, NULL, NULL,
      "{" CRED ", \"body\": \"{\\\"token\\\": \\\"t\\\", \\\"expire_time\\\": \\\"soon\\\"}\"}", NULL, 0, "08001", "RFC 3339"},
     {"credential: 500", K_STRING, NULL, NULL, NULL, "{" CRED ", \"status\": 500}", NULL, 0, "08001", "HTTP 500"},
-    {"credential: 503 for good", K_STRING, NULL, NULL, NULL, "{" CRED ", \"count\": -1, \"status\": 503}", NULL, 0, "08001", "HTTP 503"},
+    /* Retried to the connect's deadline (here a 4 s login timeout), naming the last answer. */
+    {"credential: 503 for good", K_STRING, NULL, NULL, NULL, "{" CRED ", \"count\": -1, \"status\": 503}", NULL, 4, "HYT00", "HTTP 503"},
     {"workspace port closed", K_STRING, "DatabricksHost=https://localhost:1;", NULL, NULL, NULL, NULL, 0, "08001", "Could not reach"},
     {"certificate for another host", K_STRING, NULL, NULL, NULL, NULL, NULL, 0, "08001", "TLS"},
     /* PostgreSQL's refusals: the first record holds PostgreSQL's reason and the driver's fix,

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,42 @@ static void test_token_bad_shapes(void **state)
     token_fails("{\"access_token\":\"\"}", "no access_token");
     token_fails("{\"token_type\":\"Bearer\"}", "no access_token");
     token_fails("{\"access_token\":\"abc\",\"token_type\":\"MAC\"}", "expected Bearer");
+}
+
+/* expires_in as the real service (and other OAuth servers) write it: a number, a numeric
+ * string, a non-integer number. Anything else is an unknown lifetime (0: used, not cached). */
+static long long expires_in_of(const char *value)
+{
+    char body[200];
+    snprintf(body, sizeof(body), "{\"access_token\":\"abc\",\"token_type\":\"Bearer\",\"expires_in\":%s}", value);
+    lb_token t;
+    lb_error err;
+    lb_error_init(&err);
+    assert_int_equal(lb_oauth_parse_token(body, strlen(body), &t, &err), LB_OK);
+    assert_string_equal(t.access_token, "abc");
+    long long e = t.expires_in;
+    lb_token_clear(&t);
+    return e;
+}
+
+static void test_token_expires_in_shapes(void **state)
+{
+    (void)state;
+    assert_int_equal(expires_in_of("3599"), 3599);
+    assert_int_equal(expires_in_of("\"3599\""), 3599);
+    assert_int_equal(expires_in_of("3599.0"), 3599);
+    assert_int_equal(expires_in_of("3599.5"), 3599);
+    assert_int_equal(expires_in_of("\"3599.5\""), 3599);
+    assert_int_equal(expires_in_of("3.6e3"), 3600);
+    const char *unknown[] = {"\"soon\"", "\"3599s\"", "\"\"", "\" 3599\"", "\"-5\"", "-5", "-0.5", "0", "true",
+                             "null", "{}", "[3599]", "\"0x10\"", "\"1e3\"", "\"3599.\"", NULL};
+    for (int i = 0; unknown[i]; i++) {
+        if (expires_in_of(unknown[i]) != 0)
+            fail_msg("expires_in %s should be an unknown lifetime", unknown[i]);
+    }
+    /* Huge values stay positive (the cache clamps them to 24 h). */
+    assert_true(expires_in_of("1e300") > 86400);
+    assert_true(expires_in_of("\"99999999999999999999999\"") > 86400);
 }
 
 static void test_depth_limit(void **state)
@@ -130,6 +167,42 @@ static void test_describe_error(void **state)
     assert_string_equal(buf, "no error description");
 }
 
+/* Error bodies in every shape the workspace uses: REST (error_code a string or an
+ * integer, google.rpc details), OAuth (error / error_description, errorCode /
+ * errorSummary) and the older {"error": "message"}. */
+static void describe(const char *body, const char *want)
+{
+    char buf[400];
+    lb_json_describe_error(body, strlen(body), buf, sizeof(buf));
+    if (strcmp(buf, want) != 0)
+        fail_msg("%s -> \"%s\", want \"%s\"", body, buf, want);
+}
+
+static void test_describe_error_shapes(void **state)
+{
+    (void)state;
+    describe("{\"errorCode\":\"invalid_client\",\"errorSummary\":\"Client authentication failed\"}",
+             "invalid_client: Client authentication failed");
+    describe("{\"errorCode\":\"invalid_client\"}", "invalid_client");
+    describe("{\"error_code\":429,\"message\":\"Too many requests\"}", "429: Too many requests");
+    describe("{\"error_code\":\"\",\"message\":\"m\"}", "m");
+    describe("{\"error\":\"Bad Request: endpoint is required\"}", "Bad Request: endpoint is required");
+    /* google.rpc details: tolerated, whatever their shape; an ErrorInfo reason that says
+     * more than the code is kept. */
+    describe("{\"error_code\":\"NOT_FOUND\",\"message\":\"endpoint id not found\",\"details\":["
+             "{\"@type\":\"type.googleapis.com/google.rpc.ErrorInfo\",\"reason\":\"NOT_FOUND\",\"domain\":\"x\"},"
+             "{\"@type\":\"type.googleapis.com/google.rpc.RequestInfo\",\"request_id\":\"r1\",\"serving_data\":\"\"}]}",
+             "NOT_FOUND: endpoint id not found");
+    describe("{\"error_code\":\"INVALID_PARAMETER_VALUE\",\"message\":\"Invalid endpoint\",\"details\":["
+             "{\"@type\":\"type.googleapis.com/google.rpc.ErrorInfo\",\"reason\":\"ENDPOINT_NAME_MALFORMED\","
+             "\"domain\":\"postgres.databricks.com\",\"metadata\":{\"k\":\"v\"}}]}",
+             "INVALID_PARAMETER_VALUE: Invalid endpoint (reason: ENDPOINT_NAME_MALFORMED)");
+    describe("{\"error_code\":\"X\",\"message\":\"m\",\"details\":\"not an array\"}", "X: m");
+    describe("{\"error_code\":\"X\",\"message\":\"m\",\"details\":[1,null,\"s\",[],{},{\"reason\":5},"
+             "{\"@type\":7,\"reason\":\"R\"}]}", "X: m");
+    describe("{\"error_code\":{\"nested\":1},\"message\":\"m\"}", "m");
+}
+
 /* Found by fuzz_connstr: a %.40s precision could cut a UTF-8 character, and the W
  * diagnostic path then had no message to give. Every error message is valid UTF-8. */
 static void test_messages_are_valid_utf8(void **state)
@@ -183,6 +256,8 @@ int main(void)
         cmocka_unit_test(test_credential),
         cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_describe_error),
+        cmocka_unit_test(test_describe_error_shapes),
+        cmocka_unit_test(test_token_expires_in_shapes),
         cmocka_unit_test(test_utf16),
         cmocka_unit_test(test_messages_are_valid_utf8),
     };

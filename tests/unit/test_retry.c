@@ -21,6 +21,22 @@ static void test_retryable(void **state)
         assert_true(lb_retry_http_status(yes[i]));
     for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
         assert_false(lb_retry_http_status(no[i]));
+    /* A rate limit said in the body is a rate limit whatever the status; 401, 403 and 404
+     * stay final. */
+    assert_true(lb_retry_http_answer(400, "REQUEST_LIMIT_EXCEEDED"));
+    assert_true(lb_retry_http_answer(400, "RESOURCE_EXHAUSTED"));
+    assert_true(lb_retry_http_answer(409, "RESOURCE_EXHAUSTED"));
+    assert_true(lb_retry_http_answer(500, "REQUEST_LIMIT_EXCEEDED"));
+    assert_true(lb_retry_http_answer(503, NULL));
+    assert_true(lb_retry_http_answer(429, "INVALID_PARAMETER_VALUE"));
+    assert_false(lb_retry_http_answer(400, "INVALID_PARAMETER_VALUE"));
+    assert_false(lb_retry_http_answer(400, NULL));
+    assert_false(lb_retry_http_answer(400, "request_limit_exceeded_not"));
+    assert_false(lb_retry_http_answer(200, "REQUEST_LIMIT_EXCEEDED"));
+    assert_false(lb_retry_http_answer(302, "REQUEST_LIMIT_EXCEEDED"));
+    for (long st = 401; st <= 404; st++)
+        if (st != 402)
+            assert_false(lb_retry_http_answer(st, "REQUEST_LIMIT_EXCEEDED"));
     assert_true(lb_retry_net(LB_NET_REFUSED));
     assert_true(lb_retry_net(LB_NET_DROPPED));
     assert_true(lb_retry_net(LB_NET_TIMEOUT));
@@ -44,7 +60,9 @@ static void test_backoff(void **state)
     assert_int_equal(r.attempts, 7);
 }
 
-/* Retry-After is a floor, never scaled; attempts and budget stop the retries. */
+/* Retry-After is a floor, never scaled; the HTTP policy counts no attempts, waits at most
+ * 10 s and stops only at the deadline (or 5 minutes without one); max_attempts still
+ * stops a policy that sets it. */
 static void test_retry_after_and_limits(void **state)
 {
     (void)state;
@@ -53,13 +71,58 @@ static void test_retry_after_and_limits(void **state)
     lb_retry_start(&r, &lb_retry_http, NULL);
     assert_int_equal(lb_retry_next(&r, 7000, &wait), LB_RETRY_NOW);
     assert_int_equal(wait, 7000);
-    for (int i = 2; i < lb_retry_http.max_attempts; i++)
+    for (int i = 2; i <= 40; i++) {
         assert_int_equal(lb_retry_next(&r, -1, &wait), LB_RETRY_NOW);
-    assert_int_equal(lb_retry_next(&r, -1, &wait), LB_RETRY_STOP_ATTEMPTS);
-    assert_int_equal(r.attempts, 6);
+        assert_in_range(wait, 1, 10000);
+    }
+    assert_in_range(wait, 5000, 10000); /* the cap, jittered */
+    assert_int_equal(r.attempts, 40);
 
     lb_retry_start(&r, &lb_retry_http, NULL);
-    assert_int_equal(lb_retry_next(&r, 61000, &wait), LB_RETRY_STOP_BUDGET);
+    assert_int_equal(lb_retry_next(&r, 301000, &wait), LB_RETRY_STOP_BUDGET);
+
+    /* Transport failures: 6 attempts, however many answers came before them. */
+    lb_retry_start(&r, &lb_retry_http, NULL);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(lb_retry_next(&r, 0, &wait), LB_RETRY_NOW);
+    for (int i = 1; i < 6; i++)
+        assert_int_equal(lb_retry_next_net(&r, &wait), LB_RETRY_NOW);
+    assert_int_equal(lb_retry_next_net(&r, &wait), LB_RETRY_STOP_ATTEMPTS);
+    assert_int_equal(r.attempts, 16);
+
+    lb_retry_policy two = lb_retry_http;
+    two.max_attempts = 2;
+    lb_retry_start(&r, &two, NULL);
+    assert_int_equal(lb_retry_next(&r, -1, &wait), LB_RETRY_NOW);
+    assert_int_equal(lb_retry_next(&r, -1, &wait), LB_RETRY_STOP_ATTEMPTS);
+}
+
+/* The HTTP retries run to the deadline: a backoff that would pass it is cut short so that
+ * one last attempt gets 500 ms; a Retry-After that would pass it stops at once, and so
+ * does a deadline too close for a last attempt. */
+static void test_runs_to_deadline(void **state)
+{
+    (void)state;
+    lb_deadline d;
+    lb_deadline_start(&d, 0, 3);
+    lb_retry r;
+    long long wait = 0;
+    lb_retry_start(&r, &lb_retry_http, &d);
+    r.attempts = 10; /* backoff at its 10 s cap */
+    assert_int_equal(lb_retry_next(&r, -1, &wait), LB_RETRY_NOW);
+    assert_in_range(wait, 2000, 2500);
+    assert_int_equal(lb_retry_next(&r, 2800, &wait), LB_RETRY_STOP_DEADLINE);
+
+    lb_deadline close = {.at_ms = lb_now_ms() + 400, .seconds = 5, .from_login_timeout = 0};
+    lb_retry_start(&r, &lb_retry_http, &close);
+    r.attempts = 10;
+    assert_int_equal(lb_retry_next(&r, -1, &wait), LB_RETRY_STOP_DEADLINE);
+
+    /* The wake-up policy keeps its own rule: no cut, the wait that would pass stops. */
+    lb_retry_policy wake = lb_retry_wake;
+    lb_retry_start(&r, &wake, &close);
+    r.attempts = 10;
+    assert_int_equal(lb_retry_next(&r, 300, &wait), LB_RETRY_STOP_DEADLINE);
 }
 
 /* Retry-After as the server wrote it: seconds or an HTTP date, in milliseconds. */
@@ -196,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_retryable),
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_retry_after_and_limits),
+        cmocka_unit_test(test_runs_to_deadline),
         cmocka_unit_test(test_retry_after_parse),
         cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_redact_userinfo),
