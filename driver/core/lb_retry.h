@@ -36,6 +36,8 @@ typedef struct {
 
 extern const lb_retry_policy lb_retry_http;  /* 250 ms .. 8 s, 6 attempts, 60 s */
 extern const lb_retry_policy lb_retry_wake;  /* 250 ms .. 2 s, budget: WakeTimeout */
+extern const lb_retry_policy lb_retry_instance; /* 250 ms .. 1 s, until the deadline: a Provisioned
+                                                   instance in a transient state */
 
 typedef struct {
     lb_retry_policy policy;
