@@ -313,6 +313,12 @@ int lb_plan_state_awake(const lb_plan *plan, const char *state)
     return strcmp(state, lb_settings_get(&plan->settings, LB_KEY_INSTANCE) ? "AVAILABLE" : "ACTIVE") == 0;
 }
 
+lb_result lb_plan_state_refused(const lb_plan *plan, const char *state, lb_error *err)
+{
+    const char *instance = lb_settings_get(&plan->settings, LB_KEY_INSTANCE);
+    return instance ? lb_provisioned_refused(instance, state, err) : LB_OK;
+}
+
 /* The Provisioned instance look-up as a cache fetch: the instance's read_write_dns once
  * it is AVAILABLE (lb_provisioned_await waits through transient states and refuses the
  * others), with the workspace token (a refused cached one is replaced once). */

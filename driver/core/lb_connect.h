@@ -53,6 +53,9 @@ const char *lb_plan_target_kind(const lb_plan *plan);
 const char *lb_plan_target(const lb_plan *plan);
 /* 1 when state is the target's awake state: ACTIVE for an endpoint, AVAILABLE for an instance. */
 int lb_plan_state_awake(const lb_plan *plan, const char *state);
+/* LB_ERR_UNAVAILABLE (recorded in err) when state takes no connections and waiting will not
+ * change that (a Provisioned instance STOPPED or DELETING); LB_OK otherwise. */
+lb_result lb_plan_state_refused(const lb_plan *plan, const char *state, lb_error *err);
 
 /* How long a Provisioned instance's looked-up host is reused (per process, per
  * workspace, identity and instance); a state other than AVAILABLE is never kept. */

@@ -229,6 +229,20 @@ lb_instance_class lb_provisioned_classify(const char *state)
     return LB_INSTANCE_READY;
 }
 
+lb_result lb_provisioned_refused(const char *instance, const char *state, lb_error *err)
+{
+    if (lb_provisioned_classify(state) != LB_INSTANCE_REFUSED)
+        return LB_OK;
+    if (strcmp(state, "STOPPED") == 0)
+        return lb_error_set(err, LB_ERR_UNAVAILABLE,
+                            "Lakebase instance %s is STOPPED and takes no connections: start it (in the Lakebase "
+                            "console, or set the instance's stopped to false through the API), then connect again.",
+                            instance);
+    return lb_error_set(err, LB_ERR_UNAVAILABLE,
+                        "Lakebase instance %s is %s (being deleted) and takes no connections: use another instance "
+                        "(check Instance).", instance, state);
+}
+
 static const char *what_it_does(const char *state)
 {
     return strcmp(state, "STARTING") == 0       ? "is starting"
@@ -254,14 +268,7 @@ lb_result lb_provisioned_await(const lb_http_opts *http, const char *host, const
                        instance, out->state);
             return LB_OK;
         case LB_INSTANCE_REFUSED:
-            if (strcmp(out->state, "STOPPED") == 0)
-                return lb_error_set(err, LB_ERR_UNAVAILABLE,
-                                    "Lakebase instance %s is STOPPED and takes no connections: start it (in the "
-                                    "Lakebase console, or set the instance's stopped to false through the API), "
-                                    "then connect again.", instance);
-            return lb_error_set(err, LB_ERR_UNAVAILABLE,
-                                "Lakebase instance %s is %s (being deleted) and takes no connections: use another "
-                                "instance (check Instance).", instance, out->state);
+            return lb_provisioned_refused(instance, out->state, err);
         case LB_INSTANCE_TRANSIENT:
             break;
         }

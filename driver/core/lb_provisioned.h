@@ -51,6 +51,10 @@ typedef enum {
 
 lb_instance_class lb_provisioned_classify(const char *state);
 
+/* For a refused state (STOPPED, DELETING): records LB_ERR_UNAVAILABLE naming the instance,
+ * the state and what to do, and returns it; LB_OK for any other state. */
+lb_result lb_provisioned_refused(const char *instance, const char *state, lb_error *err);
+
 /* The state policy: looks instance up until it is ready (then 0 and *out), waiting
  * between looks by lb_retry_instance while it is in a transient state, and failing with
  * LB_ERR_UNAVAILABLE for a refused state (naming it and what to do) or LB_ERR_TIMEOUT

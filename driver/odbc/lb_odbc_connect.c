@@ -290,8 +290,9 @@ static const char *refused_or_dropped(const char *msg)
 
 /* A refused or dropped connection is a compute waking only when the endpoint is asleep
  * or starting: asks the workspace (lb_plan_endpoint_state). For a Provisioned instance
- * the same question goes to the instance look-up: AVAILABLE plays ACTIVE's part, and a
- * transient state (STARTING, UPDATING, FAILING_OVER) keeps the retries. ACTIVE means nothing that
+ * the same question goes to the instance look-up: AVAILABLE plays ACTIVE's part, a
+ * transient state (STARTING, UPDATING, FAILING_OVER) keeps the retries, and STOPPED or
+ * DELETING fails at once (LB_ERR_UNAVAILABLE: nothing will wake it). ACTIVE means nothing that
  * takes PostgreSQL connections is at Servername:Port: posts that, under psqlODBC's
  * SQLSTATE, and returns 1 (the connect fails now). A state that cannot be read keeps
  * the wake-up retries (and says why in the log). A compute that turns ACTIVE while the
@@ -310,6 +311,14 @@ static int wrong_address(SQLHDBC dbc, lb_plan *plan, const char *state, const ch
         snprintf(p->seen, sizeof(p->seen), "unreadable");
         return 0;
     }
+    lb_error err;
+    lb_error_init(&err);
+    if (lb_plan_state_refused(plan, p->seen, &err) != LB_OK) {
+        /* Stopped (meanwhile: the look-up said AVAILABLE, or was cached): no wake-up to wait for. */
+        lb_log(log, LB_LOG_ERROR, "%s", err.message);
+        lb_diag_post_error(dbc, SQL_ERROR, &err, state, 1);
+        return 1;
+    }
     if (!lb_plan_state_awake(plan, p->seen)) {
         lb_log(log, LB_LOG_INFO, "connect: %s %s is %s: waiting for it to wake", kind, target, p->seen);
         p->asleep = 1;
@@ -320,8 +329,6 @@ static int wrong_address(SQLHDBC dbc, lb_plan *plan, const char *state, const ch
         p->rechecked = 1;
         return 0;
     }
-    lb_error err;
-    lb_error_init(&err);
     if (lb_settings_get(&plan->settings, LB_KEY_INSTANCE))
         lb_error_set(&err, LB_ERR_PG_ADDRESS,
                      "No PostgreSQL server took the connection at %s:%d (%s), although instance %s is AVAILABLE: "

@@ -74,6 +74,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    emulator_call("POST", "/_emulator/resume", "{}"); /* a no-op unless a case suspended the compute */
+    emulator_call("POST", "/_emulator/config",
+                  "{\"instances\": [{\"name\": \"" INSTANCE "\", \"read_write_dns\": \"localhost\"}]}");
     return setup(state);
 }
 
@@ -314,6 +317,55 @@ static void test_wrong_port(void **state)
     assert_true(took < 20);
 }
 
+/* A Servername given with Instance wins over read_write_dns; the state still decides. */
+static void test_servername_given(void **state)
+{
+    (void)state;
+    char in[4096], st[6], msg[1024];
+    SQLINTEGER native = 0;
+    /* A given Servername does not skip the state: STOPPED is refused. */
+    set_state("{\"name\": \"" INSTANCE "\", \"state\": \"STOPPED\"}");
+    instance_connstr(in, sizeof(in), "Instance=" INSTANCE ";Servername=localhost;");
+    connect_fails(in, st, &native, msg, sizeof(msg));
+    assert_int_equal(native, 30005);
+    emulator_call("POST", "/_emulator/config",
+                  "{\"instances\": [{\"name\": \"" INSTANCE "\", \"read_write_dns\": \"no-such-host.invalid\"}]}");
+    conn c = new_conn();
+    assert_connected(c.dbc, try_connect(&c, in));
+    check_identity(c.dbc);
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+    /* Without Servername, the looked-up host is used (and here cannot be resolved). */
+    instance_connstr(in, sizeof(in), "Instance=" INSTANCE ";WakeTimeout=0;");
+    connect_fails(in, st, &native, msg, sizeof(msg));
+    printf("read_write_dns no-such-host.invalid: %s: %.200s\n", st, msg);
+    assert_non_null(strstr(msg, "no-such-host.invalid"));
+}
+
+/* Stopped meanwhile: the host is cached from an earlier connect, PostgreSQL is gone; the
+ * wake-up logic asks the instance's state, sees STOPPED and fails at once (08001, native
+ * 30005) instead of retrying for WakeTimeout. */
+static void test_stopped_meanwhile(void **state)
+{
+    (void)state;
+    conn c = new_conn();
+    assert_connected(c.dbc, try_connect(&c, "DSN=lakebase-local-provisioned"));
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+    emulator_call("POST", "/_emulator/suspend", "{\"wake_delay_ms\": 60000}");
+    set_state("{\"name\": \"" INSTANCE "\", \"state\": \"STOPPED\"}");
+    char st[6], msg[1024];
+    SQLINTEGER native = 0;
+    double took = connect_fails("DSN=lakebase-local-provisioned;WakeTimeout=60;ConnectTimeout=90", st, &native, msg,
+                                sizeof(msg));
+    emulator_call("POST", "/_emulator/resume", "{}");
+    printf("stopped meanwhile: %s (native %d) in %.3f s: %s\n", st, (int)native, took, msg);
+    assert_string_equal(st, "08001");
+    assert_int_equal(native, 30005);
+    assert_non_null(strstr(msg, "STOPPED"));
+    assert_true(took < 20); /* not WakeTimeout's 60 s */
+}
+
 /* 16 threads connect at once: one token, one instance look-up, one credential request. */
 #define THREADS 16
 static pthread_barrier_t barrier;
@@ -409,10 +461,14 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_wrong_port, setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_servername_given, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stopped_meanwhile, setup, teardown),
     };
     static const char *const names[] = {"end_to_end", "stopped", "deleting", "transient_then_available",
                                         "transient_past_deadline", "both_set", "neither_set", "not_found",
-                                        "wrong_port", "single_flight", "file_cache"};
+                                        "wrong_port", "single_flight", "file_cache",
+                                        "servername_given", "stopped_meanwhile"};
+    _Static_assert(sizeof(all) / sizeof(all[0]) == sizeof(names) / sizeof(names[0]), "one name per case");
     if (argc != 2) {
         fprintf(stderr, "usage: provisioned_test <case>\n");
         return 2;
