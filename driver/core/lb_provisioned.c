@@ -119,7 +119,8 @@ lb_result lb_provisioned_credential(const lb_http_opts *http, const char *host, 
     *status = 0;
     char url[1024], request_id[37];
     snprintf(url, sizeof(url), "%s/api/2.0/database/credentials", host);
-    /* A fresh request id for every request, retries included: each asks for a new credential. */
+    /* A fresh request id for every credential request; lb_http_send's retries of a failed
+     * attempt (503, a reset) resend the same body, so the id names the request, not the try. */
     if (lb_provisioned_uuid4(request_id) != 0)
         return lb_error_set(err, LB_ERR_INTERNAL, "OpenSSL's random generator failed (RAND_bytes).");
     struct json_object *body = json_object_new_object(), *names = json_object_new_array();

@@ -22,7 +22,8 @@ int lb_provisioned_uuid4(char out[37]);
 /* Parses a credential answer {token, expiration_time} (RFC 3339) into out (exposed for tests). */
 lb_result lb_provisioned_parse_credential(const char *body, size_t len, lb_credential *out, lb_error *err);
 
-/* The database credential for instance. *status gets the HTTP status when an answer came
+/* The database credential for instance, asked with a fresh request_id (which the HTTP
+ * retries of this one request resend). *status gets the HTTP status when an answer came
  * (0 otherwise). */
 lb_result lb_provisioned_credential(const lb_http_opts *http, const char *host, const char *access_token,
                                     const char *instance, lb_credential *out, long *status, lb_error *err);

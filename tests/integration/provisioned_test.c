@@ -366,6 +366,31 @@ static void test_stopped_meanwhile(void **state)
     assert_true(took < 20); /* not WakeTimeout's 60 s */
 }
 
+/* HTTP 503 once on the credential request: retried (as for endpoints); the connect succeeds.
+ * (The emulator answers a fault before reading the request, so only the retry's body is
+ * recorded.) */
+static void test_retry(void **state)
+{
+    (void)state;
+    emulator_call("POST", "/_emulator/faults",
+                  "{\"method\": \"POST\", \"path\": \"/api/2.0/database/credentials\", \"status\": 503, \"count\": 1}");
+    conn c = new_conn();
+    double t0 = now_s();
+    assert_connected(c.dbc, try_connect(&c, "DSN=lakebase-local-provisioned"));
+    double took = now_s() - t0;
+    check_identity(c.dbc);
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+    struct json_object *req = last_database_request();
+    const char *rid = lb_json_string(req, "request_id");
+    printf("503 once: connected in %.3f s after %lld credential requests (request_id %s)\n", took,
+           emulator_count(DB_CREDENTIALS), rid ? rid : "(none)");
+    assert_int_equal(emulator_count(DB_CREDENTIALS), 2);
+    assert_non_null(rid);
+    assert_uuid4(rid);
+    json_object_put(req);
+}
+
 /* 16 threads connect at once: one token, one instance look-up, one credential request. */
 #define THREADS 16
 static pthread_barrier_t barrier;
@@ -463,11 +488,12 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_file_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_servername_given, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stopped_meanwhile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
     };
     static const char *const names[] = {"end_to_end", "stopped", "deleting", "transient_then_available",
                                         "transient_past_deadline", "both_set", "neither_set", "not_found",
                                         "wrong_port", "single_flight", "file_cache",
-                                        "servername_given", "stopped_meanwhile"};
+                                        "servername_given", "stopped_meanwhile", "retry"};
     _Static_assert(sizeof(all) / sizeof(all[0]) == sizeof(names) / sizeof(names[0]), "one name per case");
     if (argc != 2) {
         fprintf(stderr, "usage: provisioned_test <case>\n");
