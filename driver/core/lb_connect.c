@@ -386,7 +386,7 @@ static lb_result resolve_instance(lb_plan *plan, lb_error *err)
         return rc;
     }
     const char *given = lb_settings_get(&plan->settings, LB_KEY_SERVER);
-    lb_log(&plan->log, LB_LOG_INFO, "instance: %s is AVAILABLE at %s (%s, %lld ms)%s%s",
+    lb_log(&plan->log, LB_LOG_INFO, "instance: %s takes connections at %s (%s, %lld ms)%s%s",
            lb_settings_get(&plan->settings, LB_KEY_INSTANCE), host,
            origin == LB_FROM_FETCH ? "looked up" : "cached", lb_now_ms() - t0, given ? "; connecting to Servername " : "",
            given ? given : "");

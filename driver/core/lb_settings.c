@@ -32,7 +32,7 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_ENDPOINT] = {"Endpoint", {NULL}, "ENDPOINT_NAME", NULL,
                          "the Lakebase endpoint, projects/<project>/branches/<branch>/endpoints/<endpoint>", 0, 1},
     [LB_KEY_SERVER] = {"Servername", {"Server", NULL}, "PGHOST", NULL,
-                       "the endpoint's PostgreSQL host name", 0, 1},
+                       "the PostgreSQL host name of the endpoint or instance", 0, 1},
     [LB_KEY_PORT] = {"Port", {NULL}, "PGPORT", "5432", "the PostgreSQL port", 0, 0},
     [LB_KEY_DATABASE] = {"Database", {NULL}, "PGDATABASE", "databricks_postgres", "the database", 0, 0},
     [LB_KEY_UID] = {"UID", {"Username", NULL}, "PGUSER", NULL,
@@ -679,7 +679,7 @@ lb_result lb_settings_set(lb_settings *s, lb_key key, const char *value, lb_sour
     return LB_OK;
 }
 
-/* "the connection string", or "the environment (ENDPOINT_NAME)": where a key's value came from. */
+/* "the connection string", or "the environment variable ENDPOINT_NAME": where a key's value came from. */
 static void where_from(const lb_settings *s, lb_key k, char *buf, size_t size)
 {
     if (s->source[k] == LB_SRC_ENV && key_table[k].env)
