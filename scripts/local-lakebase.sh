@@ -26,6 +26,8 @@ EMULATOR=$REPO/tests/emulator/lakebase_emulator.py
 PGBIN=/usr/lib/postgresql/15/bin
 CLIENT_ID=c00f575e-d706-4f6b-b62c-e7a14850571b      # the example id from the Databricks docs
 ENDPOINT=projects/demo/branches/main/endpoints/primary
+# Lakebase Provisioned: an instance whose read_write_dns is the local PostgreSQL.
+INSTANCE=demo-instance
 DATABASE=databricks_postgres
 OAUTH_GROUP=lakebase_oauth
 DIRECT_ROLE=lakebase_direct    # password role with the SP role's grants (psqlODBC used directly)
@@ -171,7 +173,7 @@ write_emulator_config() {
     pg_isready_bin=$(command -v pg_isready)
     CFG_OUT=$STATE/emulator-config.json CFG_ID=$CLIENT_ID CFG_NOACCESS_ID=$NOACCESS_ID CFG_LONG_ID=$LONGTOKEN_ID \
     CFG_RUNTIME=$RUNTIME CFG_PSQL=$(command -v psql) \
-    CFG_ENDPOINT=$ENDPOINT CFG_PG_PORT=$PG_PORT CFG_STATE=$STATE CFG_DATA=$DATA \
+    CFG_ENDPOINT=$ENDPOINT CFG_INSTANCE=$INSTANCE CFG_PG_PORT=$PG_PORT CFG_STATE=$STATE CFG_DATA=$DATA \
     CFG_PG_CTL=$PGBIN/pg_ctl CFG_RUNUSER=$runuser_bin CFG_PG_ISREADY=$pg_isready_bin python3 - <<'EOF'
 import json, os
 e = os.environ
@@ -191,6 +193,8 @@ cfg = {
                    "-h", e["CFG_RUNTIME"], "-p", e["CFG_PG_PORT"], "-d", "postgres"],
     "endpoints": [{"name": e["CFG_ENDPOINT"], "host": "localhost",
                    "port": int(e["CFG_PG_PORT"]), "state": "ACTIVE"}],
+    # Lakebase Provisioned: the same PostgreSQL, found through the instance look-up.
+    "instances": [{"name": e["CFG_INSTANCE"], "read_write_dns": "localhost", "state": "AVAILABLE"}],
     "credential_lifetime": 3600,
     "token_lifetime": 3600,
     "compute": {
@@ -227,6 +231,7 @@ write_client_files() {
       echo "; Holds the client secret: keep this file mode 0600."
       echo "[ODBC Data Sources]"
       echo "lakebase-local=Lakebase"
+      echo "lakebase-local-provisioned=Lakebase"
       echo
       echo "[lakebase-local]"
       echo "; driver name from odbcinst.ini"
@@ -249,6 +254,22 @@ write_client_files() {
       echo "; SSLmode=verify-full, the host name). Real: leave out and set SSLmode=verify-full,"
       echo "; the driver then uses the system CA bundle"
       echo "SSLRootCert=$STATE/ca.pem"
+      echo
+      echo "[lakebase-local-provisioned]"
+      echo "; a Lakebase Provisioned instance: no Servername, the driver asks the instance look-up"
+      echo "; (GET /api/2.0/database/instances/<name>) and connects to its read_write_dns"
+      echo "Driver=Lakebase"
+      echo "Description=Local Lakebase Provisioned instance: workspace emulator + PostgreSQL 15"
+      echo "DatabricksHost=$EMU_URL"
+      echo "ClientID=$CLIENT_ID"
+      echo "ClientSecret=$CLIENT_SECRET"
+      echo "; Lakebase Provisioned instance name (instead of Endpoint)"
+      echo "Instance=$INSTANCE"
+      echo "; real: leave Port out (5432)"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "CAFile=$STATE/ca.pem"
+      echo "SSLRootCert=$STATE/ca.pem"
     } >"$sp/odbc.ini"
     chmod 0600 "$sp/odbc.ini"
 
@@ -259,6 +280,7 @@ write_client_files() {
       echo "export LAKEBASE_CA_FILE=$(sq "$STATE/ca.pem")"
       echo "export LAKEBASE_CLIENT_ID=$(sq "$CLIENT_ID")"
       echo "export LAKEBASE_ENDPOINT=$(sq "$ENDPOINT")"
+      echo "export LAKEBASE_LOCAL_INSTANCE=$(sq "$INSTANCE")"
       echo "export LAKEBASE_PG_PORT=$(sq "$PG_PORT")"
       echo "export LAKEBASE_WRONG_HOST_URL=$(sq "$WRONG_URL")"
       echo "export LAKEBASE_ISSUED_SECRETS=$(sq "$ISSUED")"

@@ -11,6 +11,7 @@
 #include "lb_buf.h"
 #include "lb_file.h"
 #include "lb_oauth.h"
+#include "lb_provisioned.h"
 #include "lb_secmem.h"
 
 char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const char *credential)
@@ -169,9 +170,10 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
         lb_log(&plan->log, LB_LOG_DEBUG, "connect: input %s", b.data ? b.data : "");
         lb_buf_free(&b);
     }
-    lb_log(&plan->log, LB_LOG_INFO, "connect: workspace %s, client id %s, endpoint %s, server %s:%d, user %s%s%s",
+    const char *server = lb_settings_get(&plan->settings, LB_KEY_SERVER);
+    lb_log(&plan->log, LB_LOG_INFO, "connect: workspace %s, client id %s, %s %s, server %s:%d, user %s%s%s",
            lb_settings_get(&plan->settings, LB_KEY_HOST), lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID),
-           lb_settings_get(&plan->settings, LB_KEY_ENDPOINT), lb_settings_get(&plan->settings, LB_KEY_SERVER),
+           lb_plan_target_kind(plan), lb_plan_target(plan), server ? server : "(from the instance look-up)",
            plan->settings.port, lb_settings_get(&plan->settings, LB_KEY_UID), plan->settings.dsn ? ", DSN " : "",
            plan->settings.dsn ? plan->settings.dsn : "");
     warn_exposed_secret(plan);
@@ -198,8 +200,9 @@ void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
     lb_sha256_hex(lb_settings_get(s, LB_KEY_CLIENT_SECRET), secret_hash);
     lb_buf_printf(key, "%s\n%s\n%s\n%s\n%s", kind, lb_settings_get(s, LB_KEY_HOST), lb_settings_get(s, LB_KEY_CLIENT_ID),
                   secret_hash, lb_settings_get(s, LB_KEY_PROXY) ? "proxy" : "");
-    if (strcmp(kind, "credential") == 0)
-        lb_buf_printf(key, "\n%s", lb_settings_get(s, LB_KEY_ENDPOINT));
+    if (strcmp(kind, "credential") == 0 || strcmp(kind, "instance host") == 0)
+        /* An endpoint and an instance of the same name are different targets. */
+        lb_buf_printf(key, "\n%s\n%s", lb_plan_target_kind(plan), lb_plan_target(plan));
     else if (lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT))
         lb_buf_printf(key, "\n%s", lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT));
     /* One URL may serve several workspaces: their values are never shared. (Last, and only
@@ -279,8 +282,12 @@ static lb_result fetch_credential(void *ctx, lb_cache_item *out, lb_error *err)
         long status = 0;
         lb_error cerr;
         lb_error_init(&cerr);
-        rc = lb_lakebase_credential(&http, lb_settings_get(s, LB_KEY_HOST), token, lb_settings_get(s, LB_KEY_ENDPOINT),
-                                    &cred, &status, &cerr);
+        if (lb_settings_get(s, LB_KEY_INSTANCE))
+            rc = lb_provisioned_credential(&http, lb_settings_get(s, LB_KEY_HOST), token,
+                                           lb_settings_get(s, LB_KEY_INSTANCE), &cred, &status, &cerr);
+        else
+            rc = lb_lakebase_credential(&http, lb_settings_get(s, LB_KEY_HOST), token,
+                                        lb_settings_get(s, LB_KEY_ENDPOINT), &cred, &status, &cerr);
         if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH && tries == 0) {
             /* The cached workspace token was refused (revoked?): fetch a new one, once. */
             lb_log(&plan->log, LB_LOG_INFO, "credential: the cached workspace token was refused; fetching a new one");
@@ -299,12 +306,114 @@ static lb_result fetch_credential(void *ctx, lb_cache_item *out, lb_error *err)
     }
 }
 
+const char *lb_plan_target_kind(const lb_plan *plan)
+{
+    return lb_settings_get(&plan->settings, LB_KEY_INSTANCE) ? "instance" : "endpoint";
+}
+
+const char *lb_plan_target(const lb_plan *plan)
+{
+    const char *inst = lb_settings_get(&plan->settings, LB_KEY_INSTANCE);
+    return inst ? inst : lb_settings_get(&plan->settings, LB_KEY_ENDPOINT);
+}
+
+int lb_plan_state_awake(const lb_plan *plan, const char *state)
+{
+    return strcmp(state, lb_settings_get(&plan->settings, LB_KEY_INSTANCE) ? "AVAILABLE" : "ACTIVE") == 0;
+}
+
+lb_result lb_plan_state_refused(const lb_plan *plan, const char *state, lb_error *err)
+{
+    const char *instance = lb_settings_get(&plan->settings, LB_KEY_INSTANCE);
+    return instance ? lb_provisioned_refused(instance, state, err) : LB_OK;
+}
+
+/* The Provisioned instance look-up as a cache fetch: the instance's read_write_dns once
+ * it is AVAILABLE (lb_provisioned_await waits through transient states and refuses the
+ * others), with the workspace token (a refused cached one is replaced once). */
+static lb_result fetch_instance_host(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    lb_plan *plan = ctx;
+    lb_http_opts http = http_opts(plan);
+    const lb_settings *s = &plan->settings;
+    const char *instance = lb_settings_get(s, LB_KEY_INSTANCE);
+    for (int tries = 0;; tries++) {
+        char *token = NULL;
+        lb_result rc = get_token(plan, &token, err);
+        if (rc != LB_OK)
+            return rc;
+        lb_instance inst;
+        long status = 0;
+        lb_error ierr;
+        lb_error_init(&ierr);
+        rc = lb_provisioned_await(&http, lb_settings_get(s, LB_KEY_HOST), token, instance, &plan->log, &inst, &status,
+                                  &ierr);
+        if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH && tries == 0) {
+            lb_log(&plan->log, LB_LOG_INFO, "instance: the cached workspace token was refused; fetching a new one");
+            forget_token(plan, token);
+            lb_secret_free(token);
+            continue;
+        }
+        lb_secret_free(token);
+        if (rc != LB_OK) {
+            *err = ierr;
+            return rc;
+        }
+        if (inst.read_write_dns[0] == '\0')
+            return lb_error_set(err, LB_ERR_PROTOCOL,
+                                "The look-up of instance %s (state %s) answered no read_write_dns: set Servername "
+                                "to the instance's host name.", instance, inst.state);
+        if ((out->value = lb_secmem_dup(inst.read_write_dns)) == NULL)
+            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+        out->lifetime_s = 2 * LB_INSTANCE_HOST_CACHE_S; /* the cache reuses a value for half its life */
+        return LB_OK;
+    }
+}
+
+/* A Provisioned instance: looks it up (through a per-process memory cache of its host,
+ * LB_INSTANCE_HOST_CACHE_S), refusing or waiting by its state, and sets Servername to its
+ * read_write_dns unless Servername was given. Does nothing for an endpoint. */
+static lb_result resolve_instance(lb_plan *plan, lb_error *err)
+{
+    if (lb_settings_get(&plan->settings, LB_KEY_INSTANCE) == NULL || plan->instance_resolved)
+        return LB_OK;
+    lb_buf key;
+    lb_buf_init(&key, 0);
+    lb_plan_cache_key(plan, "instance host", &key);
+    lb_cache_opts o = cache_opts(plan, "instance host", 0);
+    o.margin_s = 0;
+    if (o.mode == LB_CACHE_OFF)
+        o.mode = LB_CACHE_MEMORY; /* a host name is no credential: TokenCache does not govern it */
+    char *host = NULL;
+    lb_cache_origin origin;
+    long long t0 = lb_now_ms();
+    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
+                                : lb_cache_get(key.data, &o, fetch_instance_host, plan, &host, &origin, err);
+    lb_buf_free(&key);
+    if (rc != LB_OK) {
+        lb_log(&plan->log, LB_LOG_ERROR, "instance: %s", err->message);
+        return rc;
+    }
+    const char *given = lb_settings_get(&plan->settings, LB_KEY_SERVER);
+    lb_log(&plan->log, LB_LOG_INFO, "instance: %s takes connections at %s (%s, %lld ms)%s%s",
+           lb_settings_get(&plan->settings, LB_KEY_INSTANCE), host,
+           origin == LB_FROM_FETCH ? "looked up" : "cached", lb_now_ms() - t0, given ? "; connecting to Servername " : "",
+           given ? given : "");
+    if (given == NULL && lb_settings_set(&plan->settings, LB_KEY_SERVER, host, LB_SRC_LOOKUP) != LB_OK)
+        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    lb_secret_free(host);
+    plan->instance_resolved = rc == LB_OK;
+    return rc;
+}
+
 lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
 {
     lb_secret_free(plan->psql_connstr);
     lb_secret_free(plan->credential);
     free(plan->out_connstr);
     plan->psql_connstr = plan->out_connstr = plan->credential = NULL;
+    if (resolve_instance(plan, err) != LB_OK)
+        return err->code;
 
     lb_buf key;
     lb_buf_init(&key, 0);
@@ -356,7 +465,7 @@ int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, s
     const lb_settings *s = &plan->settings;
     lb_buf k;
     lb_buf_init(&k, 0);
-    lb_buf_printf(&k, "%s\n%s", lb_settings_get(s, LB_KEY_HOST), lb_settings_get(s, LB_KEY_ENDPOINT));
+    lb_buf_printf(&k, "%s\n%s\n%s", lb_settings_get(s, LB_KEY_HOST), lb_plan_target_kind(plan), lb_plan_target(plan));
     if (lb_settings_get(s, LB_KEY_WORKSPACE_ID))
         lb_buf_printf(&k, "\nworkspace %s", lb_settings_get(s, LB_KEY_WORKSPACE_ID));
     char key[65];
@@ -381,7 +490,14 @@ int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, s
     long status = 0;
     lb_http_opts http = http_opts(plan);
     lb_result rc = get_token(plan, &token, &err);
-    if (rc == LB_OK) {
+    if (rc == LB_OK && lb_settings_get(s, LB_KEY_INSTANCE)) {
+        lb_instance inst;
+        rc = lb_provisioned_instance(&http, lb_settings_get(s, LB_KEY_HOST), token, lb_settings_get(s, LB_KEY_INSTANCE),
+                                     1, &inst, &status, &err);
+        snprintf(state, size, "%s", rc == LB_OK ? inst.state : "");
+        if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH)
+            forget_token(plan, token);
+    } else if (rc == LB_OK) {
         rc = lb_lakebase_endpoint_state(&http, lb_settings_get(s, LB_KEY_HOST), token,
                                         lb_settings_get(s, LB_KEY_ENDPOINT), state, size, &status, &err);
         if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH)

@@ -13,6 +13,11 @@ const lb_retry_policy lb_retry_http = {.base_ms = 250, .cap_ms = 10000, .max_att
                                        .last_try_ms = 500, .max_net_attempts = 6};
 const lb_retry_policy lb_retry_wake = {.base_ms = 250, .cap_ms = 2000, .max_attempts = 0, .budget_ms = 0,
                                        .last_try_ms = 0, .max_net_attempts = 0};
+/* A Provisioned instance in a transient state (STARTING, UPDATING, FAILING_OVER): asked
+ * again often enough that a connect goes on within about a second of it turning AVAILABLE;
+ * the connect's deadline is the only bound. */
+const lb_retry_policy lb_retry_instance = {.base_ms = 250, .cap_ms = 1000, .max_attempts = 0, .budget_ms = 0,
+                                           .last_try_ms = 0, .max_net_attempts = 0};
 
 void lb_deadline_start(lb_deadline *d, long login_timeout_s, long connect_timeout_s)
 {

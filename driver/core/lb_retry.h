@@ -45,6 +45,8 @@ typedef struct {
  * host or port fails in seconds rather than at the deadline. */
 extern const lb_retry_policy lb_retry_http;
 extern const lb_retry_policy lb_retry_wake;  /* 250 ms .. 2 s, budget: WakeTimeout */
+extern const lb_retry_policy lb_retry_instance; /* 250 ms .. 1 s, until the deadline: a Provisioned
+                                                   instance in a transient state */
 
 typedef struct {
     lb_retry_policy policy;

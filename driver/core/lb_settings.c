@@ -28,10 +28,11 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
                               "the service principal's OAuth secret", 1, 0},
     [LB_KEY_CLIENT_SECRET_FILE] = {"ClientSecretFile", {NULL}, "LAKEBASE_CLIENT_SECRET_FILE", NULL,
                                    "a file holding the OAuth secret (owned by you, mode 0600)", 0, 1},
+    /* Endpoint or Instance, exactly one (check_target); Servername is required with Endpoint. */
     [LB_KEY_ENDPOINT] = {"Endpoint", {NULL}, "ENDPOINT_NAME", NULL,
-                         "the Lakebase endpoint, projects/<project>/branches/<branch>/endpoints/<endpoint>", 0, 0},
+                         "the Lakebase endpoint, projects/<project>/branches/<branch>/endpoints/<endpoint>", 0, 1},
     [LB_KEY_SERVER] = {"Servername", {"Server", NULL}, "PGHOST", NULL,
-                       "the endpoint's PostgreSQL host name", 0, 0},
+                       "the PostgreSQL host name of the endpoint or instance", 0, 1},
     [LB_KEY_PORT] = {"Port", {NULL}, "PGPORT", "5432", "the PostgreSQL port", 0, 0},
     [LB_KEY_DATABASE] = {"Database", {NULL}, "PGDATABASE", "databricks_postgres", "the database", 0, 0},
     [LB_KEY_UID] = {"UID", {"Username", NULL}, "PGUSER", NULL,
@@ -60,6 +61,8 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_LOG_FILE] = {"LogFile", {NULL}, "LAKEBASE_ODBC_LOG_FILE", NULL, "the log file (default: standard error)", 0, 1},
     [LB_KEY_WORKSPACE_ID] = {"WorkspaceID", {NULL}, "DATABRICKS_WORKSPACE_ID", NULL,
                              "the workspace id on a URL that serves several workspaces (the digits after ?o=)", 0, 1},
+    [LB_KEY_INSTANCE] = {"Instance", {NULL}, "LAKEBASE_INSTANCE", NULL,
+                         "the Lakebase Provisioned instance's name", 0, 1},
 };
 
 /* Keys that steer the driver manager or the driver choice: never passed on. */
@@ -107,6 +110,7 @@ const char *lb_source_name(lb_source src)
     case LB_SRC_ENV: return "the environment";
     case LB_SRC_PROFILE: return "the Databricks config profile";
     case LB_SRC_DEFAULT: return "the default";
+    case LB_SRC_LOOKUP: return "the instance look-up";
     default: return "nowhere";
     }
 }
@@ -507,6 +511,13 @@ static int endpoint_ok(const char *v)
     return *v == '\0';
 }
 
+/* A Provisioned instance name: 1 to 63 letters, digits, '-' or '_' (it goes into a URL path). */
+static int instance_ok(const char *v)
+{
+    size_t n = strlen(v);
+    return n <= 63 && is_id(v, n);
+}
+
 /* A decimal integer in [lo, hi]; 0 on success. */
 static int parse_int(const char *v, int lo, int hi, int *out)
 {
@@ -610,7 +621,7 @@ static lb_result validate(lb_settings *s, lb_error *err)
         return rc;
 
     const char *ep = s->value[LB_KEY_ENDPOINT];
-    if (!endpoint_ok(ep)) {
+    if (ep && !endpoint_ok(ep)) {
         if (strstr(ep, ".database.") != NULL)
             return bad_value(err, s, LB_KEY_ENDPOINT,
                              "looks like a host name; put the host in Servername and set Endpoint to "
@@ -619,6 +630,20 @@ static lb_result validate(lb_settings *s, lb_error *err)
                          "is not of the form projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>; "
                          "copy it from the Lakebase console (Connect) or from "
                          "`databricks postgres list-endpoints projects/<project-id>/branches/<branch-id>`");
+    }
+
+    const char *inst = s->value[LB_KEY_INSTANCE];
+    if (inst && !instance_ok(inst)) {
+        if (strncmp(inst, "projects/", 9) == 0)
+            return bad_value(err, s, LB_KEY_INSTANCE,
+                             "is a Lakebase Autoscaling endpoint: set it as Endpoint instead of Instance");
+        if (strchr(inst, '.') != NULL)
+            return bad_value(err, s, LB_KEY_INSTANCE,
+                             "looks like a host name; put the host in Servername and set Instance to the "
+                             "instance's name");
+        return bad_value(err, s, LB_KEY_INSTANCE,
+                         "is not an instance name (1 to 63 letters, digits, '-' or '_'); copy it from the "
+                         "Lakebase console or `databricks database list-database-instances`");
     }
 
     if (parse_int(s->value[LB_KEY_PORT], 1, 65535, &s->port) != 0)
@@ -745,6 +770,62 @@ static lb_result set_value(lb_settings *s, lb_key k, const char *v, lb_source sr
     return LB_OK;
 }
 
+lb_result lb_settings_set(lb_settings *s, lb_key key, const char *value, lb_source src)
+{
+    char *copy = key_table[key].secret ? lb_secmem_dup(value) : strdup(value);
+    if (copy == NULL)
+        return LB_ERR_NOMEM;
+    if (key_table[key].secret)
+        lb_secret_free(s->value[key]);
+    else
+        free(s->value[key]);
+    s->value[key] = copy;
+    s->source[key] = src;
+    return LB_OK;
+}
+
+/* "the connection string", or "the environment variable ENDPOINT_NAME": where a key's value came from. */
+static void where_from(const lb_settings *s, lb_key k, char *buf, size_t size)
+{
+    if (s->source[k] == LB_SRC_ENV && key_table[k].env)
+        snprintf(buf, size, "the environment variable %s", key_table[k].env);
+    else
+        snprintf(buf, size, "%s", lb_source_name(s->source[k]));
+}
+
+/* Where the connection goes: exactly one of Endpoint (a Lakebase Autoscaling endpoint) and
+ * Instance (a Lakebase Provisioned instance); Servername is required with Endpoint (with
+ * Instance, the instance look-up gives it). */
+static lb_result check_target(const lb_settings *s, lb_error *err)
+{
+    const char *ep = s->value[LB_KEY_ENDPOINT], *inst = s->value[LB_KEY_INSTANCE];
+    if (ep && inst) {
+        char a[64], b[64];
+        where_from(s, LB_KEY_ENDPOINT, a, sizeof(a));
+        where_from(s, LB_KEY_INSTANCE, b, sizeof(b));
+        return lb_error_set(err, LB_ERR_SETTINGS,
+                            "Both Endpoint \"%.200s\" (from %s) and Instance \"%.100s\" (from %s) are set: a "
+                            "connection goes to a Lakebase Autoscaling endpoint (Endpoint) or to a Lakebase "
+                            "Provisioned instance (Instance), not both. Remove one of them.", ep, a, inst, b);
+    }
+    if (ep == NULL && inst == NULL)
+        return lb_error_set(err, LB_ERR_SETTINGS,
+                            "Missing setting Endpoint or Instance: set Endpoint (a Lakebase Autoscaling endpoint, "
+                            "projects/<project>/branches/<branch>/endpoints/<endpoint>; or export ENDPOINT_NAME) "
+                            "or Instance (a Lakebase Provisioned instance's name; or export LAKEBASE_INSTANCE) in "
+                            "the connection string or in the DSN's section of odbc.ini%s; find them with "
+                            "`databricks postgres list-endpoints` or `databricks database "
+                            "list-database-instances`.", s->dsn ? "" : " (no DSN was named)");
+    if (ep && s->value[LB_KEY_SERVER] == NULL) {
+        const lb_key_def *def = &key_table[LB_KEY_SERVER];
+        char where[256];
+        where_to_set(def, where, sizeof(where));
+        return lb_error_set(err, LB_ERR_SETTINGS, "Missing setting %s (%s): %s%s.", def->name, def->what, where,
+                            s->dsn ? "" : " (no DSN was named)");
+    }
+    return LB_OK;
+}
+
 lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *sources,
                               lb_settings *out, lb_error *err)
 {
@@ -862,7 +943,9 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
             return rc;
         }
     }
-    lb_result rc = validate(out, err);
+    lb_result rc = check_target(out, err);
+    if (rc == LB_OK)
+        rc = validate(out, err);
     if (rc != LB_OK)
         lb_settings_free(out);
     return rc;

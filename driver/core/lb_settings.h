@@ -38,11 +38,13 @@ typedef enum {
     LB_KEY_LOG_FILE,       /* LogFile */
     LB_KEY_WORKSPACE_ID,   /* WorkspaceID: the workspace on a URL that serves several (digits); also
                               DatabricksHost's ?o= or ?workspace_id= */
+    LB_KEY_INSTANCE,       /* Instance: a Lakebase Provisioned instance (exactly one of Endpoint, Instance) */
     LB_KEY_COUNT
 } lb_key;
 
 /* In order of precedence: the first source that has a key wins. */
-typedef enum { LB_SRC_NONE, LB_SRC_CONNSTR, LB_SRC_DSN, LB_SRC_ENV, LB_SRC_PROFILE, LB_SRC_DEFAULT } lb_source;
+typedef enum { LB_SRC_NONE, LB_SRC_CONNSTR, LB_SRC_DSN, LB_SRC_ENV, LB_SRC_PROFILE, LB_SRC_DEFAULT,
+               LB_SRC_LOOKUP /* the workspace's answer (a Provisioned instance's read_write_dns) */ } lb_source;
 
 typedef struct {
     const char *name;        /* canonical spelling */
@@ -93,7 +95,9 @@ typedef struct {
     int workspace_id_in_host;   /* WorkspaceID came from DatabricksHost's ?o= / ?workspace_id= */
 } lb_settings;
 
-/* Merges and validates. On success every required key is set and normalized
+/* Merges and validates. Exactly one of Endpoint (Autoscaling) and Instance (Provisioned)
+ * is set; Servername is required with Endpoint, optional with Instance (then the instance
+ * look-up gives it: lb_settings_set). On success every required key is set and normalized
  * (DatabricksHost to "https://host[:port]", SSLmode to lower case, SSLRootCert to the
  * system CA bundle when SSLmode is verify-ca or verify-full and none was named). On failure err
  * names the key, what is wrong and where it can be set. Free with lb_settings_free. */
@@ -107,6 +111,10 @@ static inline const char *lb_settings_get(const lb_settings *s, lb_key key)
 }
 
 const char *lb_source_name(lb_source src);
+
+/* Replaces the value of key (a value the driver learnt after resolving, such as the host of
+ * a Provisioned instance); LB_ERR_NOMEM when it cannot be copied. */
+lb_result lb_settings_set(lb_settings *s, lb_key key, const char *value, lb_source src);
 
 /* Adds the keys of [section] of an INI file's text (~/.databrickscfg, odbc.ini) to out;
  * 1 when the section exists. */

@@ -289,7 +289,10 @@ static const char *refused_or_dropped(const char *msg)
 }
 
 /* A refused or dropped connection is a compute waking only when the endpoint is asleep
- * or starting: asks the workspace (lb_plan_endpoint_state). ACTIVE means nothing that
+ * or starting: asks the workspace (lb_plan_endpoint_state). For a Provisioned instance
+ * the same question goes to the instance look-up: AVAILABLE plays ACTIVE's part, a
+ * transient state (STARTING, UPDATING, FAILING_OVER) keeps the retries, and STOPPED or
+ * DELETING fails at once (LB_ERR_UNAVAILABLE: nothing will wake it). ACTIVE means nothing that
  * takes PostgreSQL connections is at Servername:Port: posts that, under psqlODBC's
  * SQLSTATE, and returns 1 (the connect fails now). A state that cannot be read keeps
  * the wake-up retries (and says why in the log). A compute that turns ACTIVE while the
@@ -300,30 +303,44 @@ static int wrong_address(SQLHDBC dbc, lb_plan *plan, const char *state, const ch
     if (how == NULL)
         return 0;
     const lb_logger *log = &plan->log;
-    const char *endpoint = lb_settings_get(&plan->settings, LB_KEY_ENDPOINT);
+    const char *kind = lb_plan_target_kind(plan), *target = lb_plan_target(plan);
     char why[600];
     if (lb_plan_endpoint_state(plan, p->seen, sizeof(p->seen), why, sizeof(why)) != 0) {
-        lb_log(log, LB_LOG_ERROR, "connect: the state of endpoint %s could not be read (%s); taking \"%s\" for a "
-               "compute waking from scale-to-zero", endpoint, why, how);
+        lb_log(log, LB_LOG_ERROR, "connect: the state of %s %s could not be read (%s); taking \"%s\" for a "
+               "compute waking from scale-to-zero", kind, target, why, how);
         snprintf(p->seen, sizeof(p->seen), "unreadable");
-        return 0;
-    }
-    if (strcmp(p->seen, "ACTIVE") != 0) {
-        lb_log(log, LB_LOG_INFO, "connect: endpoint %s is %s: waiting for it to wake", endpoint, p->seen);
-        p->asleep = 1;
-        return 0;
-    }
-    if (p->asleep && !p->rechecked) {
-        lb_log(log, LB_LOG_INFO, "connect: endpoint %s is ACTIVE now: one more attempt", endpoint);
-        p->rechecked = 1;
         return 0;
     }
     lb_error err;
     lb_error_init(&err);
-    lb_error_set(&err, LB_ERR_PG_ADDRESS,
-                 "No PostgreSQL server took the connection at %s:%d (%s), although endpoint %s is ACTIVE "
-                 "(awake, not scaled to zero): check Servername and Port (the endpoint's host name and 5432 on "
-                 "Lakebase).", lb_settings_get(&plan->settings, LB_KEY_SERVER), plan->settings.port, how, endpoint);
+    if (lb_plan_state_refused(plan, p->seen, &err) != LB_OK) {
+        /* Stopped (meanwhile: the look-up said AVAILABLE, or was cached): no wake-up to wait for. */
+        lb_log(log, LB_LOG_ERROR, "%s", err.message);
+        lb_diag_post_error(dbc, SQL_ERROR, &err, state, 1);
+        return 1;
+    }
+    if (!lb_plan_state_awake(plan, p->seen)) {
+        lb_log(log, LB_LOG_INFO, "connect: %s %s is %s: waiting for it to wake", kind, target, p->seen);
+        p->asleep = 1;
+        return 0;
+    }
+    if (p->asleep && !p->rechecked) {
+        lb_log(log, LB_LOG_INFO, "connect: %s %s is %s now: one more attempt", kind, target, p->seen);
+        p->rechecked = 1;
+        return 0;
+    }
+    if (lb_settings_get(&plan->settings, LB_KEY_INSTANCE))
+        lb_error_set(&err, LB_ERR_PG_ADDRESS,
+                     "No PostgreSQL server took the connection at %s:%d (%s), although instance %s is AVAILABLE: "
+                     "check Servername (%s; leave it out to use the instance's read_write_dns) and Port (5432 on "
+                     "Lakebase).", lb_settings_get(&plan->settings, LB_KEY_SERVER), plan->settings.port, how, target,
+                     plan->settings.source[LB_KEY_SERVER] == LB_SRC_LOOKUP ? "from the instance look-up"
+                                                                           : "given by you");
+    else
+        lb_error_set(&err, LB_ERR_PG_ADDRESS,
+                     "No PostgreSQL server took the connection at %s:%d (%s), although endpoint %s is ACTIVE "
+                     "(awake, not scaled to zero): check Servername and Port (the endpoint's host name and 5432 on "
+                     "Lakebase).", lb_settings_get(&plan->settings, LB_KEY_SERVER), plan->settings.port, how, target);
     lb_log(log, LB_LOG_ERROR, "%s", err.message);
     lb_diag_post_error(dbc, SQL_ERROR, &err, state, 1);
     return 1;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Databricks workspace emulator for the lakebase-odbc tests (Python 3.11, stdlib only).
 Owns: the OAuth M2M token endpoint, the Lakebase `postgres` credential and endpoint APIs,
+the Lakebase Provisioned `database` credential and instance APIs,
 the live-credentials file that the local PostgreSQL's PAM check reads, scale-to-zero of the
 local PostgreSQL (suspend / wake on first use), and a control API (/_emulator/...) for stats,
 fault injection and run-time settings.
@@ -14,6 +15,8 @@ Usage:
   --config     JSON: {"service_principals": [{"client_id", "client_secret", "workspace_access"}],
                "endpoints": [{"name", "host", "port", "state"}], "credential_lifetime": s,
                "token_lifetime": s}  (optional per endpoint: "endpoint_type", "read_only_host";
+               optional top level: "instances": [{"name", "read_write_dns", "read_only_dns",
+               "state"}] for Lakebase Provisioned;
                optional top level: "fractional_seconds": 0, 3, 6 or 9 (digits of expire_time's
                fraction; true = 6, false = 0; default 9), "error_details": bool (default true),
                "retry_after": s (default 1; 0: none), and "compute": {"port": N,
@@ -64,6 +67,11 @@ import uuid
 ENDPOINT_RE = re.compile(r"^projects/([^/]+)/branches/([^/]+)/endpoints/([^/]+)$")
 ENDPOINT_PATH_RE = re.compile(r"^/api/2\.0/postgres/(projects/[^/]+/branches/[^/]+/endpoints/[^/]+)$")
 ENDPOINT_LIST_RE = re.compile(r"^/api/2\.0/postgres/(projects/[^/]+/branches/[^/]+)/endpoints$")
+# Lakebase Provisioned (the `database` service): instances by name.
+INSTANCE_PATH_RE = re.compile(r"^/api/2\.0/database/instances/([^/]+)$")
+INSTANCE_LIST_RE = re.compile(r"^/api/2\.0/database/instances$")
+INSTANCE_STATES = ("AVAILABLE", "STARTING", "STOPPED", "UPDATING", "FAILING_OVER", "DELETING")
+UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 MAX_BODY = 1 << 20          # largest request body accepted
 MAX_TOKEN_BYTES = 400       # pam_exec passes at most 512 bytes of password; stay well under
 HANDSHAKE_TIMEOUT = 10      # seconds for the TLS handshake of a new connection
@@ -306,7 +314,7 @@ class State:
     """Configuration, issued tokens, live credentials, stats and faults; one lock guards all."""
 
     SETTABLE = ("credential_lifetime", "token_lifetime", "fractional_seconds", "endpoints", "token_suffix",
-                "error_details", "retry_after")
+                "error_details", "retry_after", "instances")
 
     def __init__(self, config, live_file, record_issued=None):
         self.lock = threading.Lock()
@@ -328,7 +336,8 @@ class State:
         self.admin_psql = config.get("admin_psql")  # argv running SQL from stdin as a superuser
         self.settings = {"credential_lifetime": 3600, "token_lifetime": 3600,
                          "fractional_seconds": 9, "endpoints": [], "token_suffix": "",
-                         "error_details": True, "retry_after": 1}
+                         "error_details": True, "retry_after": 1, "instances": []}
+        self.database_requests = []              # Provisioned credential requests seen (last 100)
         self.update_settings({k: config[k] for k in self.SETTABLE if k in config})
         self.jwt_key = secrets.token_bytes(32)   # signs the JWT-shaped credentials
         self.access_tokens = {}                  # token -> (client_id, expiry)
@@ -362,6 +371,8 @@ class State:
                     raise ValueError("retry_after must be an integer number of seconds (0..3600; 0: none)")
             elif key == "endpoints":
                 value = [self._check_endpoint(e) for e in value]
+            elif key == "instances":
+                value = [self._check_instance(i) for i in value]
             elif key == "token_suffix":
                 # Appended to every credential, so tests can issue passwords holding the
                 # characters a connection string treats specially ("}", ";", "=", ...).
@@ -391,6 +402,32 @@ class State:
         with self.lock:
             self.settings = dict(self.settings, endpoints=[
                 dict(e, state=value) if e["name"] == name else e for e in self.settings["endpoints"]])
+
+    # -- Lakebase Provisioned instances ------------------------------------------------------
+    @staticmethod
+    def _check_instance(i):
+        if not isinstance(i, dict) or not isinstance(i.get("name"), str) or \
+                not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$", i["name"]):
+            raise ValueError("each instance needs a name of 1..63 letters, digits, '-' or '_'")
+        state = i.get("state", "AVAILABLE")
+        if state not in INSTANCE_STATES:
+            raise ValueError(f"instance state must be one of {', '.join(INSTANCE_STATES)}")
+        out = {"name": i["name"], "read_write_dns": str(i.get("read_write_dns", "localhost")), "state": state}
+        if i.get("read_only_dns"):
+            out["read_only_dns"] = str(i["read_only_dns"])
+        return out
+
+    def instance(self, name):
+        return next((i for i in self.settings["instances"] if i["name"] == name), None)
+
+    def set_instance_state(self, name, value):
+        """Set the state of one instance (copy on write); False when there is no such instance."""
+        with self.lock:
+            if not any(i["name"] == name for i in self.settings["instances"]):
+                return False
+            self.settings = dict(self.settings, instances=[
+                dict(i, state=value) if i["name"] == name else i for i in self.settings["instances"]])
+            return True
 
     # -- stats and faults ----------------------------------------------------------------
     def count(self, method, path):
@@ -820,6 +857,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ("GET", re.compile(r"^/oidc/accounts/([^/]+)/\.well-known/oauth-authorization-server$"),
          "api_account_discovery"),
         ("POST", re.compile(r"^/oidc/accounts/([^/]+)/v1/token$"), "api_account_token"),
+        # Lakebase Provisioned (the `database` service)
+        ("POST", re.compile(r"^/api/2\.0/database/credentials$"), "api_database_credentials"),
+        ("GET", INSTANCE_PATH_RE, "api_get_instance"),
+        ("GET", INSTANCE_LIST_RE, "api_list_instances"),
     ]
     CONTROL = {
         ("GET", "/_emulator/stats"): "ctl_stats",
@@ -835,6 +876,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ("POST", "/_emulator/resume"): "ctl_resume",
         ("GET", "/_emulator/unified"): "ctl_unified_get",
         ("POST", "/_emulator/unified"): "ctl_unified_set",
+        ("POST", "/_emulator/instance-state"): "ctl_instance_state",
+        ("GET", "/_emulator/database/credential-requests"): "ctl_database_requests",
     }
 
     def version_string(self):
@@ -1208,6 +1251,91 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with self.state.lock:
             self.state.unified.set(payload)
             return 200, self.state.unified.report()
+
+    # -- Lakebase Provisioned (the `database` service) --------------------------------------
+    def api_database_credentials(self, body):
+        client_id = self.require_bearer()
+        try:
+            request = json.loads(body.decode("utf-8")) if body.strip() else None
+        except (ValueError, UnicodeDecodeError):
+            request = None
+        if not isinstance(request, dict):
+            raise rest_error(400, "INVALID_PARAMETER_VALUE", "Request body must be a JSON object")
+        names, request_id = request.get("instance_names"), request.get("request_id")
+        with self.state.lock:
+            self.state.database_requests = (self.state.database_requests +
+                                            [{"instance_names": names, "request_id": request_id}])[-100:]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+            raise rest_error(400, "INVALID_PARAMETER_VALUE",
+                             "Field 'instance_names' must be a non-empty list of instance names")
+        if not isinstance(request_id, str) or not UUID4_RE.match(request_id):
+            raise rest_error(400, "INVALID_PARAMETER_VALUE",
+                             f"Field 'request_id' must be a UUID (version 4), got {str(request_id)[:60]!r}")
+        for name in names:
+            if self.state.instance(name) is None:
+                raise self.not_found(f"Database instance '{name}'")
+        token, expire_time = self.state.issue_credential(client_id, self.base_url() + "/oidc")
+        return 200, {"token": token, "expiration_time": expire_time}, None
+
+    def instance_view(self, i):
+        started = rfc3339(self.server.started)
+        out = {"name": i["name"], "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, "instance/" + i["name"])),
+               "state": i["state"], "capacity": "CU_1", "pg_version": "PG_VERSION_15",
+               "creation_time": started, "creator": "emulator@example.com",
+               "read_write_dns": i["read_write_dns"]}
+        if "read_only_dns" in i:
+            out["read_only_dns"] = i["read_only_dns"]
+        return out
+
+    def api_get_instance(self, body, name):
+        self.require_bearer()
+        i = self.state.instance(urllib.parse.unquote(name))
+        if i is None:
+            raise self.not_found(f"Database instance '{urllib.parse.unquote(name)}'")
+        return 200, self.instance_view(i), None
+
+    def api_list_instances(self, body):
+        self.require_bearer()
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        try:
+            size = int(query.get("page_size", ["50"])[0])
+            start = int(query.get("page_token", ["0"])[0] or "0")
+        except ValueError:
+            raise rest_error(400, "INVALID_PARAMETER_VALUE", "page_size and page_token must be numbers")
+        if not 1 <= size <= 100 or start < 0:
+            raise rest_error(400, "INVALID_PARAMETER_VALUE", "page_size must be 1..100")
+        every = self.state.settings["instances"]
+        answer = {"database_instances": [self.instance_view(i) for i in every[start:start + size]]}
+        if start + size < len(every):
+            answer["next_page_token"] = str(start + size)
+        return 200, answer, None
+
+    def ctl_instance_state(self, payload):
+        """{"name", "state", "then": state, "after_ms": N}: set the state now and, with "then",
+        to that state after after_ms (a timer), as a starting instance becomes AVAILABLE."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("name"), str):
+            raise ValueError("body must be {\"name\", \"state\", \"then\", \"after_ms\"}")
+        unknown = set(payload) - {"name", "state", "then", "after_ms"}
+        if unknown:
+            raise ValueError(f"unknown fields: {sorted(unknown)}")
+        for key in ("state", "then"):
+            if key in payload and payload[key] not in INSTANCE_STATES:
+                raise ValueError(f"{key} must be one of {', '.join(INSTANCE_STATES)}")
+        after = payload.get("after_ms", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= 600_000:
+            raise ValueError("after_ms must be an integer in 0..600000")
+        name = payload["name"]
+        if "state" in payload and not self.state.set_instance_state(name, payload["state"]):
+            raise ValueError(f"no instance named '{name}'")
+        if "then" in payload:
+            timer = threading.Timer(after / 1000.0, self.state.set_instance_state, (name, payload["then"]))
+            timer.daemon = True
+            timer.start()
+        return 200, self.state.instance(name) or {}
+
+    def ctl_database_requests(self, payload):
+        with self.state.lock:
+            return 200, {"requests": list(self.state.database_requests)}
 
     # -- control API (no auth, loopback only, not counted) --------------------------------
     def dispatch_control(self, method, path, body):

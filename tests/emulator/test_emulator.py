@@ -779,6 +779,87 @@ class LocalLakebaseTest(unittest.TestCase):
                          {"with": {ws: 1}, "without": 0, "unknown": 0, "elsewhere": 0})
         self.emu.ctl("POST", "unified", {})
 
+    # -- Lakebase Provisioned (the `database` service) ---------------------------------------
+    def database_request(self, body, token=None):
+        token = token or self.emu.access_token(self.client_id, self.secret)
+        return self.emu.json("POST", "/api/2.0/database/credentials", body, {"Authorization": "Bearer " + token})
+
+    def test_database_credential_logs_in(self):
+        instance = self.env["LAKEBASE_LOCAL_INSTANCE"]
+        rid = "3f2b8c1e-9d4a-4b6e-8f00-1234567890ab"
+        status, answer = self.database_request({"instance_names": [instance], "request_id": rid})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(set(answer), {"token", "expiration_time"})
+        claims = b64url_json(answer["token"].split(".")[1])
+        # Whole seconds are the JWT's exp; the fraction (9 digits by default) follows them.
+        self.assertRegex(answer["expiration_time"],
+                         "^" + time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(claims["exp"])) + r"(\.\d{9})?Z$")
+        self.assertLogin(self.client_id, answer["token"])
+        seen = self.emu.ctl("GET", "database/credential-requests")["requests"][-1]
+        self.assertEqual(seen, {"instance_names": [instance], "request_id": rid})
+
+    def test_database_credential_errors(self):
+        instance = self.env["LAKEBASE_LOCAL_INSTANCE"]
+        rid = "3f2b8c1e-9d4a-4b6e-8f00-1234567890ab"
+        for body in ({}, {"instance_names": [], "request_id": rid}, {"instance_names": instance, "request_id": rid},
+                     {"instance_names": [instance]}, {"instance_names": [instance], "request_id": "not-a-uuid"},
+                     {"instance_names": [instance], "request_id": "3f2b8c1e-9d4a-1b6e-8f00-1234567890ab"},
+                     {"instance_names": [instance], "request_id": "3f2b8c1e-9d4a-4b6e-7f00-1234567890ab"}):
+            status, answer = self.database_request(body)
+            self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), body)
+        status, answer = self.database_request({"instance_names": ["nope"], "request_id": rid})
+        self.assertEqual((status, answer["error_code"]), (404, "NOT_FOUND"))
+        self.assertIn("nope", answer["message"])
+        status, answer = self.emu.json("POST", "/api/2.0/database/credentials",
+                                       {"instance_names": [instance], "request_id": rid})
+        self.assertEqual((status, answer["error_code"]), (401, "UNAUTHENTICATED"))
+
+    def test_get_and_list_instances(self):
+        instance = self.env["LAKEBASE_LOCAL_INSTANCE"]
+        token = self.emu.access_token(self.client_id, self.secret)
+        auth = {"Authorization": "Bearer " + token}
+        status, answer = self.emu.json("GET", f"/api/2.0/database/instances/{instance}", None, auth)
+        self.assertEqual(status, 200, answer)
+        self.assertEqual((answer["name"], answer["state"], answer["read_write_dns"]), (instance, "AVAILABLE", "localhost"))
+        self.assertNotIn("read_only_dns", answer)
+        status, answer = self.emu.json("GET", "/api/2.0/database/instances/nope", None, auth)
+        self.assertEqual((status, answer["error_code"]), (404, "NOT_FOUND"))
+        self.assertIn("'nope'", answer["message"])
+        # Paging: three instances, two per page.
+        more = self.saved_config["instances"] + [
+            {"name": "second", "read_write_dns": "localhost", "read_only_dns": "ro.localhost", "state": "STOPPED"},
+            {"name": "third", "read_write_dns": "localhost"}]
+        self.emu.ctl("POST", "config", {"instances": more})
+        names, token_ = [], None
+        for _ in range(3):
+            query = "?page_size=2" + (f"&page_token={token_}" if token_ else "")
+            status, answer = self.emu.json("GET", "/api/2.0/database/instances" + query, None, auth)
+            self.assertEqual(status, 200, answer)
+            names += [i["name"] for i in answer["database_instances"]]
+            token_ = answer.get("next_page_token")
+            if not token_:
+                break
+        self.assertEqual(names, [instance, "second", "third"])
+        status, answer = self.emu.json("GET", "/api/2.0/database/instances/second", None, auth)
+        self.assertEqual((answer["state"], answer["read_only_dns"]), ("STOPPED", "ro.localhost"))
+
+    def test_instance_state_control(self):
+        instance = self.env["LAKEBASE_LOCAL_INSTANCE"]
+        token = self.emu.access_token(self.client_id, self.secret)
+        get = lambda: self.emu.json("GET", f"/api/2.0/database/instances/{instance}", None,
+                                    {"Authorization": "Bearer " + token})[1]["state"]
+        self.emu.ctl("POST", "instance-state", {"name": instance, "state": "STARTING", "then": "AVAILABLE",
+                                                "after_ms": 300})
+        self.assertEqual(get(), "STARTING")
+        deadline = time.monotonic() + 10
+        while get() != "AVAILABLE" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(get(), "AVAILABLE")
+        for bad in ({"name": instance, "state": "ASLEEP"}, {"name": "nope", "state": "STOPPED"},
+                    {"name": instance, "then": "AVAILABLE", "after_ms": -1}, {"name": instance, "colour": 1}):
+            status, answer = self.emu.json("POST", "/_emulator/instance-state", bad)
+            self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), bad)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -202,7 +202,12 @@ static void check_settings(const lb_settings *s, const lb_kvlist *cs)
     const char *mode = s->value[LB_KEY_SSLMODE];
     LBF_CHECK(strcmp(mode, "require") == 0 || strcmp(mode, "verify-ca") == 0 ||
               strcmp(mode, "verify-full") == 0);
-    check_endpoint(s->value[LB_KEY_ENDPOINT]);
+    /* Exactly one of Endpoint and Instance; Servername with Endpoint. */
+    LBF_CHECK((s->value[LB_KEY_ENDPOINT] == NULL) != (s->value[LB_KEY_INSTANCE] == NULL));
+    if (s->value[LB_KEY_ENDPOINT]) {
+        check_endpoint(s->value[LB_KEY_ENDPOINT]);
+        LBF_CHECK(s->value[LB_KEY_SERVER] != NULL);
+    }
 
     const char *dsn = lb_kvlist_get(cs, "DSN");
     if (dsn && dsn[0])

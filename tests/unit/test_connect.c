@@ -100,10 +100,48 @@ static void test_cache_key(void **state)
     lb_buf_free(&kc);
 }
 
+/* A Provisioned instance's credential: keyed by the instance, and never shared with an
+ * endpoint of the same string (or with the instance's looked-up host). */
+static void test_cache_key_instance(void **state)
+{
+    (void)state;
+    static char same[] = "same-name", other[] = "other-name";
+    lb_plan a = base(), b = base();
+    a.settings.value[LB_KEY_ENDPOINT] = same;
+    b.settings.value[LB_KEY_ENDPOINT] = NULL;
+    b.settings.value[LB_KEY_INSTANCE] = same;
+    assert_true(differ(&a, &b, "credential"));
+    assert_false(differ(&a, &b, "token")); /* one workspace token serves both services */
+    lb_plan c = base();
+    c.settings.value[LB_KEY_ENDPOINT] = NULL;
+    c.settings.value[LB_KEY_INSTANCE] = other;
+    assert_true(differ(&b, &c, "credential"));
+    assert_true(differ(&b, &c, "instance host"));
+    lb_plan d = b;
+    assert_false(differ(&b, &d, "credential"));
+    assert_true(differ(&b, &b, "credential") == 0);
+    lb_buf kc, kh;
+    lb_buf_init(&kc, 0);
+    lb_buf_init(&kh, 0);
+    lb_plan_cache_key(&b, "credential", &kc);
+    lb_plan_cache_key(&b, "instance host", &kh);
+    assert_string_not_equal(kc.data, kh.data);
+    assert_non_null(strstr(kc.data, "\ninstance\nsame-name"));
+    lb_buf_free(&kc);
+    lb_buf_free(&kh);
+    assert_string_equal(lb_plan_target_kind(&b), "instance");
+    assert_string_equal(lb_plan_target_kind(&a), "endpoint");
+    assert_true(lb_plan_state_awake(&b, "AVAILABLE"));
+    assert_false(lb_plan_state_awake(&b, "ACTIVE"));
+    assert_true(lb_plan_state_awake(&a, "ACTIVE"));
+    assert_false(lb_plan_state_awake(&a, "AVAILABLE"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_key),
+        cmocka_unit_test(test_cache_key_instance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

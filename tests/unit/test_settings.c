@@ -414,6 +414,52 @@ static void test_postgres_ca(void **state)
     lb_settings_free(&s);
 }
 
+/* Endpoint (Autoscaling) or Instance (Provisioned), exactly one; Servername is optional
+ * with Instance only. */
+#define WS "DatabricksHost=https://ws.example.com;ClientID=cid;ClientSecret=sec;"
+static void test_endpoint_or_instance(void **state)
+{
+    (void)state;
+    lb_settings s;
+    lb_error err;
+    assert_int_equal(resolve(WS "Instance=my-instance_1", &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_INSTANCE), "my-instance_1");
+    assert_null(lb_settings_get(&s, LB_KEY_ENDPOINT));
+    assert_null(lb_settings_get(&s, LB_KEY_SERVER));
+    /* The look-up's host replaces nothing given, and says where it came from. */
+    assert_int_equal(lb_settings_set(&s, LB_KEY_SERVER, "instance-x.database.example.com", LB_SRC_LOOKUP), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_SERVER), "instance-x.database.example.com");
+    assert_string_equal(lb_source_name(s.source[LB_KEY_SERVER]), "the instance look-up");
+    lb_settings_free(&s);
+    assert_int_equal(resolve(WS "Instance=i;Servername=given.example", &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_SERVER), "given.example");
+    lb_settings_free(&s);
+
+    expect_error(FULL "Instance=i", "Both Endpoint \"projects/p/branches/b/endpoints/e\" (from the connection string)",
+                 "Instance \"i\" (from the connection string)");
+    static const char *const env[] = {"LAKEBASE_INSTANCE=env-instance", NULL};
+    fake_env = env;
+    assert_int_equal(resolve(WS "Servername=x", &s, &err), LB_OK); /* Instance from the environment */
+    assert_string_equal(lb_settings_get(&s, LB_KEY_INSTANCE), "env-instance");
+    lb_settings_free(&s);
+    expect_error(FULL, "Both Endpoint", "Instance \"env-instance\" (from the environment variable LAKEBASE_INSTANCE)");
+    fake_env = NULL;
+    expect_error(WS "Servername=x", "Missing setting Endpoint or Instance", "LAKEBASE_INSTANCE");
+    expect_error(WS "Servername=x", "ENDPOINT_NAME", "(no DSN was named)");
+
+    expect_error(WS "Instance=projects/p/branches/b/endpoints/e", "set it as Endpoint instead of Instance", NULL);
+    expect_error(WS "Instance=inst.database.cloud.databricks.com", "looks like a host name", NULL);
+    expect_error(WS "Instance=a/b", "is not an instance name", NULL);
+    expect_error(WS "Instance=a b", "is not an instance name", NULL);
+    expect_error(WS "Instance=a123456789b123456789c123456789d123456789e123456789f123456789g123",
+                 "is not an instance name", NULL);
+    assert_int_equal(resolve(WS "Instance=a123456789b123456789c123456789d123456789e123456789f123456789g12", &s, &err),
+                     LB_OK);
+    lb_settings_free(&s);
+    assert_true(lb_key_is_owned("instance")); /* never passed to psqlODBC */
+    assert_string_equal(lb_key_info(LB_KEY_INSTANCE)->env, "LAKEBASE_INSTANCE");
+}
+
 static void test_key_table(void **state)
 {
     (void)state;
@@ -555,6 +601,7 @@ int main(void)
         cmocka_unit_test_setup(test_workspace_id_from_host, setup),
         cmocka_unit_test_setup(test_workspace_id_key_env_profile, setup),
         cmocka_unit_test_setup(test_workspace_id_conflicts_and_bad_ids, setup),
+        cmocka_unit_test_setup(test_endpoint_or_instance, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
