@@ -31,6 +31,8 @@
 #include <sqlext.h>
 #include <sqlucode.h>
 
+#include "lb_utf16.h"
+
 static int wide;
 static SQLHENV env;
 static SQLHDBC dbc;
@@ -38,46 +40,28 @@ static char user[256];
 
 /* ---------------------------------------------------------------- text helpers -- */
 
+/* UTF-8 to a malloc'd UTF-16 string (driver/core/lb_utf16.c, the driver's own converter). */
 static SQLWCHAR *to_w(const char *s)
 {
     if (s == NULL)
         return NULL;
-    size_t n = strlen(s);
-    SQLWCHAR *w = calloc(n + 1, sizeof(SQLWCHAR));
-    if (w == NULL)
+    size_t units = 0;
+    SQLWCHAR *w = lb_utf8_to_utf16(s, &units);
+    if (w == NULL) {
+        fprintf(stderr, "differential_test: cannot convert \"%s\" to UTF-16\n", s);
         exit(2);
-    for (size_t i = 0; i < n; i++)
-        w[i] = (unsigned char)s[i]; /* the program's own SQL and names are ASCII */
+    }
     return w;
 }
 
-/* UTF-16 (units) to UTF-8 in out. */
+/* UTF-16 (units) to UTF-8 in out; invalid UTF-16 shows as <bad UTF-16>. */
 static void from_w(const SQLWCHAR *w, size_t units, char *out, size_t size)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < units && o + 5 < size; i++) {
-        uint32_t c = w[i];
-        if (c >= 0xD800 && c < 0xDC00 && i + 1 < units && w[i + 1] >= 0xDC00 && w[i + 1] < 0xE000) {
-            c = 0x10000 + ((c - 0xD800) << 10) + (w[i + 1] - 0xDC00);
-            i++;
-        }
-        if (c < 0x80) {
-            out[o++] = (char)c;
-        } else if (c < 0x800) {
-            out[o++] = (char)(0xC0 | (c >> 6));
-            out[o++] = (char)(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            out[o++] = (char)(0xE0 | (c >> 12));
-            out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            out[o++] = (char)(0x80 | (c & 0x3F));
-        } else {
-            out[o++] = (char)(0xF0 | (c >> 18));
-            out[o++] = (char)(0x80 | ((c >> 12) & 0x3F));
-            out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            out[o++] = (char)(0x80 | (c & 0x3F));
-        }
-    }
-    out[o] = '\0';
+    size_t len = 0;
+    int bad = 0;
+    char *u = lb_utf16_to_utf8(w, units, &len, &bad);
+    snprintf(out, size, "%s", u != NULL ? u : bad ? "<bad UTF-16>" : "<out of memory>");
+    free(u);
 }
 
 /* NORMALIZE: the current user's name becomes <user>; control characters are escaped. */
