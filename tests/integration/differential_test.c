@@ -15,7 +15,10 @@
  * pg_sleep and SQL_ATTR_QUERY_TIMEOUT, SQL_C_INTERVAL_* parameters and results, the other C
  * types (ODBC 2 codes, SQL_C_DEFAULT, conversions) and SQLGetData of one row into every C
  * type, descriptors (SQLSetDescRec, SQLCopyDesc, the IPD), more ODBC 2 calls (SQLSetParam,
- * SQLParamOptions, SQLSetScrollOptions). Each section's time goes to stderr.
+ * SQLParamOptions, SQLSetScrollOptions), attributes set and their effect (max rows and
+ * length, noscan, retrieve data, metadata id, read-only, catalog), row-wise column binding
+ * with a bind offset, SQLSetPos refresh and delete, SQLGetFunctions one function at a time.
+ * Each section's time goes to stderr.
  *
  * Usage: differential_test A|W   (the connection string comes from $LBDIFF_CONNSTR, never
  * argv, because it holds a secret; the DSN section reads LBDIFF_DSN, LBDIFF_DSN_NOPWD,
@@ -1992,6 +1995,157 @@ static void section_odbc2_more(void)
     free_stmt(st);
 }
 
+/* ------------------------------------------- attributes that change what happens -- */
+
+static void stmt_attr_then(const char *key, SQLINTEGER attr, SQLULEN value, const char *sql)
+{
+    SQLHSTMT st = new_stmt();
+    char k[128];
+    SQLRETURN rc = SQLSetStmtAttr(st, attr, (SQLPOINTER)value, 0);
+    snprintf(k, sizeof k, "%s set", key);
+    rcline("setattr", k, rc, SQL_HANDLE_STMT, st);
+    SQLULEN now = 0xdead;
+    rc = SQLGetStmtAttr(st, attr, &now, 0, NULL);
+    snprintf(k, sizeof k, "%s get", key);
+    emit("setattr", k, "rc=%d %lu", (int)rc, (unsigned long)now);
+    rc = exec(st, sql);
+    rcline("setattr", key, rc, SQL_HANDLE_STMT, st);
+    if (SQL_SUCCEEDED(rc))
+        dump_result("setattr", key, st);
+    free_stmt(st);
+}
+
+/* Statement and connection attributes that BI tools set, each followed by a statement
+ * that shows its effect; row-wise column binding with a bind offset; SQLSetPos refresh and
+ * delete; SQLGetFunctions one function at a time. */
+static void section_set_attrs(void)
+{
+    stmt_attr_then("max rows 2", SQL_ATTR_MAX_ROWS, 2, "SELECT g FROM generate_series(1, 5) g");
+    stmt_attr_then("max length 4", SQL_ATTR_MAX_LENGTH, 4, "SELECT 'abcdefgh'::text, '\\x0102030405'::bytea");
+    stmt_attr_then("noscan on", SQL_ATTR_NOSCAN, SQL_NOSCAN_ON, "SELECT {fn UCASE('abc')}");
+    stmt_attr_then("query timeout 7", SQL_ATTR_QUERY_TIMEOUT, 7, "SHOW statement_timeout");
+    stmt_attr_then("scrollable", SQL_ATTR_CURSOR_SCROLLABLE, SQL_SCROLLABLE, "SELECT 1");
+    stmt_attr_then("sensitive", SQL_ATTR_CURSOR_SENSITIVITY, SQL_SENSITIVE, "SELECT 1");
+    stmt_attr_then("keyset size 3", SQL_ATTR_KEYSET_SIZE, 3, "SELECT 1");
+
+    /* SQL_ATTR_RETRIEVE_DATA off: SQLFetchScroll positions without filling the bound buffer. */
+    SQLHSTMT st = new_stmt();
+    SQLSetStmtAttr(st, SQL_ATTR_CURSOR_TYPE, (SQLPOINTER)SQL_CURSOR_STATIC, 0);
+    SQLRETURN rc = SQLSetStmtAttr(st, SQL_ATTR_RETRIEVE_DATA, (SQLPOINTER)SQL_RD_OFF, 0);
+    rcline("setattr", "retrieve off set", rc, SQL_HANDLE_STMT, st);
+    SQLINTEGER v = -1;
+    SQLLEN vind = 0;
+    exec(st, "SELECT g FROM generate_series(1, 3) g ORDER BY g");
+    SQLBindCol(st, 1, SQL_C_SLONG, &v, 0, &vind);
+    rc = SQLFetchScroll(st, SQL_FETCH_NEXT, 0);
+    emit("setattr", "retrieve off fetch", "rc=%d v=%d", (int)rc, (int)v);
+    free_stmt(st);
+
+    /* SQL_ATTR_METADATA_ID on: catalog arguments are identifiers (no patterns, case folded). */
+    st = new_stmt();
+    rc = SQLSetStmtAttr(st, SQL_ATTR_METADATA_ID, (SQLPOINTER)SQL_TRUE, 0);
+    rcline("setattr", "metadata id set", rc, SQL_HANDLE_STMT, st);
+    rc = catalog(st, C_TABLES, NULL, "public", "LBDIFF_PARENT", NULL, NULL, NULL, 0, 0, 0);
+    rcline("setattr", "metadata id tables", rc, SQL_HANDLE_STMT, st);
+    if (SQL_SUCCEEDED(rc))
+        dump_result("setattr", "metadata id tables", st);
+    rc = catalog(st, C_COLUMNS, NULL, "public", "lbdiff%", NULL, NULL, NULL, 0, 0, 0);
+    rcline("setattr", "metadata id columns pattern", rc, SQL_HANDLE_STMT, st);
+    if (SQL_SUCCEEDED(rc))
+        dump_result("setattr", "metadata id columns pattern", st);
+    free_stmt(st);
+
+    /* Read-only access mode, then a write. */
+    rc = SQLSetConnectAttr(dbc, SQL_ATTR_ACCESS_MODE, (SQLPOINTER)SQL_MODE_READ_ONLY, 0);
+    rcline("setattr", "read only set", rc, SQL_HANDLE_DBC, dbc);
+    run_sql("setattr", "read only write", "UPDATE lbdiff_parent SET note = note WHERE id = 2");
+    run_sql("setattr", "read only show", "SHOW transaction_read_only");
+    SQLSetConnectAttr(dbc, SQL_ATTR_ACCESS_MODE, (SQLPOINTER)SQL_MODE_READ_WRITE, 0);
+    rc = SQLSetConnectAttr(dbc, SQL_ATTR_CURRENT_CATALOG, (SQLPOINTER) "databricks_postgres", SQL_NTS);
+    rcline("setattr", "current catalog set", rc, SQL_HANDLE_DBC, dbc);
+    rc = SQLSetConnectAttr(dbc, SQL_ATTR_CURRENT_CATALOG, (SQLPOINTER) "postgres", SQL_NTS);
+    rcline("setattr", "current catalog other", rc, SQL_HANDLE_DBC, dbc);
+
+    /* Row-wise column binding with a bind offset: a rowset of 3 into an array of structs. */
+    struct rowbuf {
+        SQLINTEGER id;
+        SQLLEN idind;
+        char name[16];
+        SQLLEN nameind;
+    } rows[6];
+    memset(rows, 0, sizeof rows);
+    SQLULEN offset = 0, fetched = 0;
+    SQLUSMALLINT status[3];
+    st = new_stmt();
+    SQLSetStmtAttr(st, SQL_ATTR_CURSOR_TYPE, (SQLPOINTER)SQL_CURSOR_STATIC, 0);
+    SQLSetStmtAttr(st, SQL_ATTR_ROW_BIND_TYPE, (SQLPOINTER)sizeof(struct rowbuf), 0);
+    SQLSetStmtAttr(st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)3, 0);
+    SQLSetStmtAttr(st, SQL_ATTR_ROW_BIND_OFFSET_PTR, &offset, 0);
+    SQLSetStmtAttr(st, SQL_ATTR_ROW_STATUS_PTR, status, 0);
+    SQLSetStmtAttr(st, SQL_ATTR_ROWS_FETCHED_PTR, &fetched, 0);
+    rc = exec(st, "SELECT id, name FROM lbdiff_parent WHERE id < 20 ORDER BY id");
+    rcline("rowwise", "exec", rc, SQL_HANDLE_STMT, st);
+    SQLBindCol(st, 1, SQL_C_SLONG, &rows[0].id, 0, &rows[0].idind);
+    SQLBindCol(st, 2, SQL_C_CHAR, rows[0].name, sizeof rows[0].name, &rows[0].nameind);
+    for (int i = 0; i < 2; i++) {
+        offset = (SQLULEN)i * 3 * sizeof(struct rowbuf);
+        rc = SQLFetchScroll(st, SQL_FETCH_NEXT, 0);
+        char k[32];
+        snprintf(k, sizeof k, "fetch%d", i);
+        rcline("rowwise", k, rc, SQL_HANDLE_STMT, st);
+        emit("rowwise", k, "fetched=%lu status=%u,%u,%u", (unsigned long)fetched, status[0], status[1], status[2]);
+    }
+    for (int i = 0; i < 6; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "row%d", i);
+        emit("rowwise", k, "id=%d/%ld name=%s/%ld", (int)rows[i].id, (long)rows[i].idind, rows[i].name,
+             (long)rows[i].nameind);
+    }
+    free_stmt(st);
+
+    /* SQLSetPos SQL_REFRESH and SQL_DELETE on a keyset cursor. */
+    st = new_stmt();
+    SQLSetStmtAttr(st, SQL_ATTR_CURSOR_TYPE, (SQLPOINTER)SQL_CURSOR_KEYSET_DRIVEN, 0);
+    SQLSetStmtAttr(st, SQL_ATTR_CONCURRENCY, (SQLPOINTER)SQL_CONCUR_ROWVER, 0);
+    rc = exec(st, "SELECT id, name FROM lbdiff_parent WHERE id >= 240 AND id < 250 ORDER BY id");
+    rcline("setpos2", "exec", rc, SQL_HANDLE_STMT, st);
+    SQLINTEGER pid = 0;
+    char pname[41] = "";
+    SQLLEN pidind = 0, pnameind = 0;
+    SQLBindCol(st, 1, SQL_C_SLONG, &pid, 0, &pidind);
+    SQLBindCol(st, 2, SQL_C_CHAR, pname, sizeof pname, &pnameind);
+    rc = SQLFetchScroll(st, SQL_FETCH_NEXT, 0);
+    rcline("setpos2", "fetch", rc, SQL_HANDLE_STMT, st);
+    run_sql("setpos2", "changed elsewhere", "UPDATE lbdiff_parent SET name = 'changed elsewhere' WHERE id = 240");
+    rc = SQLSetPos(st, 1, SQL_REFRESH, SQL_LOCK_NO_CHANGE);
+    rcline("setpos2", "refresh", rc, SQL_HANDLE_STMT, st);
+    emit("setpos2", "after refresh", "%d %s", (int)pid, pname);
+    rc = SQLSetPos(st, 1, SQL_DELETE, SQL_LOCK_NO_CHANGE);
+    rcline("setpos2", "delete", rc, SQL_HANDLE_STMT, st);
+    SQLLEN rows_affected = -2;
+    SQLRowCount(st, &rows_affected);
+    emit("setpos2", "delete rowcount", "%ld", (long)rows_affected);
+    free_stmt(st);
+    run_sql("setpos2", "readback", "SELECT id, name FROM lbdiff_parent WHERE id >= 240 AND id < 250 ORDER BY id");
+
+    /* SQLGetFunctions one function at a time (ODBC 3 ids and the ODBC 2 range). */
+    char line[1024];
+    size_t o = 0;
+    for (SQLUSMALLINT id = 1; id <= 100; id++) {
+        SQLUSMALLINT yes = 0xee;
+        SQLGetFunctions(dbc, id, &yes);
+        o += (size_t)snprintf(line + o, sizeof line - o, "%u", yes == 0xee ? 9u : (unsigned)yes);
+    }
+    emit("functions", "one by one 1-100", "%s", line);
+    o = 0;
+    for (SQLUSMALLINT id = 1001; id <= 1030; id++) {
+        SQLUSMALLINT yes = 0xee;
+        SQLGetFunctions(dbc, id, &yes);
+        o += (size_t)snprintf(line + o, sizeof line - o, "%u", yes == 0xee ? 9u : (unsigned)yes);
+    }
+    emit("functions", "one by one 1001-1030", "%s", line);
+}
+
 static const char *setup_sql[] = {
     "DROP VIEW IF EXISTS lbdiff_view",
     "DROP TABLE IF EXISTS lbdiff_child",
@@ -2129,6 +2283,7 @@ int main(int argc, char **argv)
         {"more_ctypes", section_more_ctypes},
         {"descriptors", section_descriptors},
         {"odbc2_more", section_odbc2_more},
+        {"set_attrs", section_set_attrs},
     };
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
         double t0 = now_s();
