@@ -17,7 +17,8 @@
  * type, descriptors (SQLSetDescRec, SQLCopyDesc, the IPD), more ODBC 2 calls (SQLSetParam,
  * SQLParamOptions, SQLSetScrollOptions), attributes set and their effect (max rows and
  * length, noscan, retrieve data, metadata id, read-only, catalog), row-wise column binding
- * with a bind offset, SQLSetPos refresh and delete, SQLGetFunctions one function at a time.
+ * with a bind offset, SQLSetPos refresh and delete, SQLGetFunctions one function at a time;
+ * a second connection whose environment declares ODBC 2 (SQLSTATEs and date type codes).
  * Each section's time goes to stderr.
  *
  * Usage: differential_test A|W   (the connection string comes from $LBDIFF_CONNSTR, never
@@ -2146,6 +2147,45 @@ static void section_set_attrs(void)
     emit("functions", "one by one 1001-1030", "%s", line);
 }
 
+/* An application that declares ODBC 2 (SQL_OV_ODBC2) on its environment: the driver manager
+ * and psqlODBC answer with ODBC 2 SQLSTATEs (S0002, S1xxx) and date type codes (9, 11). */
+static void section_odbc2_env(void)
+{
+    SQLHENV env2 = NULL;
+    SQLHDBC dbc2 = NULL;
+    SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env2);
+    SQLRETURN rc = SQLSetEnvAttr(env2, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC2, 0);
+    rcline("odbc2env", "set version", rc, SQL_HANDLE_ENV, env2);
+    SQLAllocHandle(SQL_HANDLE_DBC, env2, &dbc2);
+    char out[4096];
+    rc = driver_connect(dbc2, getenv("LBDIFF_CONNSTR"), out, sizeof out);
+    rcline("odbc2env", "connect", rc, SQL_HANDLE_DBC, dbc2);
+    if (SQL_SUCCEEDED(rc)) {
+        SQLHDBC saved = dbc;
+        dbc = dbc2;
+        run_sql("odbc2env", "no table", "SELECT * FROM lbdiff_nosuch");
+        run_sql("odbc2env", "syntax", "SELEC 1");
+        run_sql("odbc2env", "dates", "SELECT date '2024-02-29' AS d, time '10:11:12' AS t, timestamp '2024-12-31 13:14:15' AS ts");
+        SQLHSTMT st = new_stmt();
+        rc = wide ? SQLGetTypeInfoW(st, SQL_TIMESTAMP) : SQLGetTypeInfo(st, SQL_TIMESTAMP);
+        rcline("odbc2env", "typeinfo timestamp", rc, SQL_HANDLE_STMT, st);
+        if (SQL_SUCCEEDED(rc))
+            dump_result("odbc2env", "typeinfo timestamp", st);
+        rc = catalog(st, C_COLUMNS, NULL, "public", "lbdiff_child", "d", NULL, NULL, 0, 0, 0);
+        rcline("odbc2env", "columns date", rc, SQL_HANDLE_STMT, st);
+        if (SQL_SUCCEEDED(rc))
+            dump_result("odbc2env", "columns date", st);
+        rc = SQLFetch(st);
+        rcline("odbc2env", "fetch without result", rc, SQL_HANDLE_STMT, st);
+        free_stmt(st);
+        dbc = saved;
+        rc = SQLDisconnect(dbc2);
+        rcline("odbc2env", "disconnect", rc, SQL_HANDLE_DBC, dbc2);
+    }
+    SQLFreeHandle(SQL_HANDLE_DBC, dbc2);
+    SQLFreeHandle(SQL_HANDLE_ENV, env2);
+}
+
 static const char *setup_sql[] = {
     "DROP VIEW IF EXISTS lbdiff_view",
     "DROP TABLE IF EXISTS lbdiff_child",
@@ -2284,6 +2324,7 @@ int main(int argc, char **argv)
         {"descriptors", section_descriptors},
         {"odbc2_more", section_odbc2_more},
         {"set_attrs", section_set_attrs},
+        {"odbc2_env", section_odbc2_env},
     };
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
         double t0 = now_s();
