@@ -1,8 +1,10 @@
 """LibreOffice Base, headless, through Python-UNO (Debian's libreoffice-core-nogui,
 libreoffice-base-core, libreoffice-base-drivers and python3-uno; run with /usr/bin/python3)
 against the local Lakebase through LibreOffice's ODBC driver (sdbc:odbc:), the real unixODBC
-and the driver: a Base data source (com.sun.star.sdb.DatabaseContext) and the bare SDBC
-DriverManager, identity, a query's rows read back, and the wrong secret's fix text.
+and the driver: a Base data source (com.sun.star.sdb.DatabaseContext) on the DSN and the bare
+SDBC DriverManager, by DSN and DSN-less, identity, a table of every type written with a
+prepared statement's bound parameters and read back exactly, 100,000 rows, a SQL error's
+SQLSTATE, and the wrong secret's 28000 and fix text.
 
 The script starts its own soffice (in its own process group) with a private user profile,
 talks to it over a named pipe, and always ends it: a clean terminate() first, then SIGKILL to
@@ -13,6 +15,8 @@ even ctest's kill of this script leaves no soffice behind).
 LibreOffice on its own (the same with psqlODBC alone):
 - the ODBC driver connects with "DSN=" and the rest of the URL, so settings can follow the
   DSN's name: sdbc:odbc:my-lakebase;ClientSecretFile=/path (the wrong-secret case uses this).
+- DSN-less: an empty DSN name and the settings after it, sdbc:odbc:;Driver=Lakebase;...
+  (unixODBC takes the Driver key when DSN= is empty).
 - an SQLException's Message ends with LibreOffice's own source location
   (" at ./connectivity/source/..."); SQLState carries the driver's SQLSTATE.
 Needs the ctest fixture's environment."""
@@ -29,8 +33,13 @@ import uno
 from com.sun.star.beans import PropertyValue
 from com.sun.star.connection import NoConnectException
 from com.sun.star.sdbc import SQLException
+from com.sun.star.sdbc.DataType import VARCHAR as _VARCHAR
 
-from local_lakebase import CLIENT_ID, check, finish
+from local_lakebase import BLOB, CLIENT_ID, DSNLESS, NUMERIC_TEXT, TEXT, check, finish
+
+
+class DataType:   # com.sun.star.sdbc.DataType's constants used here
+    VARCHAR = _VARCHAR
 
 SOFFICE = "/usr/bin/soffice"
 SOFFICE_START_S = 90   # a cold start on a loaded 2-core machine takes a few seconds
@@ -124,6 +133,9 @@ def exercise(ctx):
     check("Base data source: identity", ident == [(CLIENT_ID, "databricks_postgres")], ident)
     rows = query(cn, "SELECT g, 'row ' || g FROM generate_series(1, 5) g ORDER BY g", 2)
     check("Base data source: a few rows", rows == [(str(g), "row %d" % g) for g in range(1, 6)], rows)
+    round_trip(cn)
+    many_rows(cn)
+    sql_error(cn)
     cn.close()
 
     # SDBC directly: the ODBC driver through the DriverManager.
@@ -131,6 +143,13 @@ def exercise(ctx):
     cn = dm.getConnectionWithInfo("sdbc:odbc:lakebase-local", ())
     ident = query(cn, "SELECT current_user, current_database()", 2)
     check("DriverManager: identity", ident == [(CLIENT_ID, "databricks_postgres")], ident)
+    cn.close()
+
+    # DSN-less: an empty DSN name, then the settings ("DSN=;Driver=...;..."): unixODBC takes
+    # the Driver key when the DSN is empty.
+    cn = dm.getConnectionWithInfo("sdbc:odbc:;" + DSNLESS, ())
+    ident = query(cn, "SELECT current_user, current_database()", 2)
+    check("DriverManager DSN-less (sdbc:odbc:;Driver=...): identity", ident == [(CLIENT_ID, "databricks_postgres")], ident)
     cn.close()
 
     # A wrong secret: LibreOffice's ODBC driver connects with "DSN=<the rest of the URL>",
@@ -143,6 +162,57 @@ def exercise(ctx):
         check("wrong secret: 28000 and the fix in the SQLException",
               e.SQLState == "28000" and "Check ClientID and ClientSecret" in e.Message,
               "%s %s" % (e.SQLState, e.Message))
+
+
+def round_trip(cn):
+    """A table written with a prepared statement's bound parameters, read back exactly."""
+    stmt = cn.createStatement()
+    stmt.executeUpdate("DROP TABLE IF EXISTS lo_types")
+    stmt.executeUpdate("CREATE TABLE lo_types (i integer, n numeric(40,5), t text, ts timestamp with time zone, "
+                       "bin bytea, z text)")
+    ins = cn.prepareStatement("INSERT INTO lo_types VALUES (?, ?, ?, ?, ?, ?)")
+    ins.setInt(1, -2147483648)
+    ins.setString(2, NUMERIC_TEXT)
+    ins.setString(3, TEXT)
+    ins.setString(4, "2026-11-26 14:37:51.123456+00")
+    ins.setBytes(5, uno.ByteSequence(BLOB))
+    ins.setNull(6, DataType.VARCHAR)
+    check("Base: insert with bound parameters", ins.executeUpdate() == 1)
+    ins.close()
+    stmt.executeUpdate("SET TIME ZONE 'UTC'")
+    res = stmt.executeQuery("SELECT i, CAST(n AS text), t, CAST(ts AS text), bin, z FROM lo_types")
+    res.next()
+    row = (res.getInt(1), res.getString(2), res.getString(3), res.getString(4), bytes(res.getBytes(5).value))
+    res.getString(6)
+    z_null = res.wasNull()
+    check("Base: every type read back exactly", row == (-2147483648, NUMERIC_TEXT, TEXT, "2026-11-26 14:37:51.123456+00",
+                                                       BLOB) and z_null, row[:4])
+    stmt.executeUpdate("DROP TABLE lo_types")
+    stmt.close()
+
+
+def many_rows(cn):
+    t0 = time.monotonic()
+    stmt = cn.createStatement()
+    res = stmt.executeQuery("SELECT g FROM generate_series(1, 100000) g")
+    n = total = 0
+    while res.next():
+        n += 1
+        total += res.getLong(1)
+    stmt.close()
+    # Each UNO call is a round trip to soffice: 100,000 rows take about a minute here.
+    print("     (100,000 rows through UNO in %.2f s)" % (time.monotonic() - t0))
+    check("Base: 100,000 rows", (n, total) == (100000, 5000050000), (n, total))
+
+
+def sql_error(cn):
+    stmt = cn.createStatement()
+    try:
+        stmt.executeQuery("SELECT * FROM no_such_table")
+        check("Base: a SQL error shows its SQLSTATE", False, "no error")
+    except SQLException as e:
+        check("Base: a SQL error shows its SQLSTATE", e.SQLState == "42P01", "%s %s" % (e.SQLState, e.Message))
+    stmt.close()
 
 
 def kill_group(proc):

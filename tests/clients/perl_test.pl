@@ -44,22 +44,24 @@ for my $how (['DSN', 'dbi:ODBC:lakebase-local'], ['DSN-less', "dbi:ODBC:$dsnless
 my $dbh = DBI->connect('dbi:ODBC:lakebase-local', undef, undef, { %attrs, RaiseError => 1 });
 $dbh->{LongReadLen} = 1 << 20;
 $dbh->do('DROP TABLE IF EXISTS perl_types');
-$dbh->do('CREATE TABLE perl_types (i integer, n numeric(40,5), t text, bin bytea, z text)');
-my $sth = $dbh->prepare('INSERT INTO perl_types VALUES (?, ?, ?, ?, ?)');
+$dbh->do('CREATE TABLE perl_types (i integer, n numeric(40,5), t text, ts timestamp with time zone, bin bytea, z text)');
+my $sth = $dbh->prepare('INSERT INTO perl_types VALUES (?, ?, ?, ?, ?, ?)');
 $sth->bind_param(1, -2147483648, SQL_INTEGER);
 $sth->bind_param(2, $numeric);
 $sth->bind_param(3, $text);
-$sth->bind_param(4, $blob, SQL_VARBINARY);
-$sth->bind_param(5, undef);
+$sth->bind_param(4, '2026-11-26 14:37:51.123456+00');
+$sth->bind_param(5, $blob, SQL_VARBINARY);
+$sth->bind_param(6, undef);
 $sth->execute;
+$dbh->do("SET TIME ZONE 'UTC'");
 # CAST, not ::text: DBD::ODBC reads ':text' as a named placeholder (odbc_ignore_named_placeholders).
-my $row = $dbh->selectrow_hashref('SELECT i, CAST(n AS text) AS n, t, bin, z FROM perl_types');
+my $row = $dbh->selectrow_hashref('SELECT i, CAST(n AS text) AS n, t, CAST(ts AS text) AS ts, bin, z FROM perl_types');
 check('round trip of every type', $row->{i} == -2147483648 && $row->{n} eq $numeric && $row->{t} eq $text
-      && $row->{bin} eq $blob && !defined $row->{z},
+      && $row->{ts} eq '2026-11-26 14:37:51.123456+00' && $row->{bin} eq $blob && !defined $row->{z},
       join ' ', map { "$_=" . (defined $row->{$_} ? length($row->{$_}) . ':' . substr($row->{$_}, 0, 40) : 'undef') } sort keys %$row);
 
 my $cols = $dbh->column_info(undef, undef, 'perl_types', undef)->fetchall_arrayref({});
-check('column_info', join(',', map { $_->{COLUMN_NAME} } @$cols) eq 'i,n,t,bin,z', join(',', map { $_->{COLUMN_NAME} } @$cols));
+check('column_info', join(',', map { $_->{COLUMN_NAME} } @$cols) eq 'i,n,t,ts,bin,z', join(',', map { $_->{COLUMN_NAME} } @$cols));
 my $tables = $dbh->table_info(undef, undef, 'perl_types', 'TABLE')->fetchall_arrayref({});
 check('table_info', @$tables == 1 && $tables->[0]{TABLE_NAME} eq 'perl_types', scalar @$tables);
 $dbh->do('DROP TABLE perl_types');

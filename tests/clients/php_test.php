@@ -92,17 +92,20 @@ foreach (['DSN' => 'odbc:lakebase-local', 'DSN-less' => "odbc:$dsnless"] as $how
 }
 $pdo = new PDO('odbc:lakebase-local', null, null, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
 $pdo->exec('DROP TABLE IF EXISTS pdo_types');
-$pdo->exec('CREATE TABLE pdo_types (i integer, n numeric(40,5), t text, bin bytea, z text)');
-$st = $pdo->prepare('INSERT INTO pdo_types VALUES (?, ?, ?, ?, ?)');
+$pdo->exec('CREATE TABLE pdo_types (i integer, n numeric(40,5), t text, ts timestamp with time zone, bin bytea, z text)');
+$st = $pdo->prepare('INSERT INTO pdo_types VALUES (?, ?, ?, ?, ?, ?)');
 $st->bindValue(1, 42, PDO::PARAM_INT);
 $st->bindValue(2, $numeric);
 $st->bindValue(3, $text);
-$st->bindValue(4, $blob, PDO::PARAM_LOB); // binary, as SQL_LONGVARBINARY
-$st->bindValue(5, null, PDO::PARAM_NULL);
+$st->bindValue(4, '2026-11-26 14:37:51.123456+00');
+$st->bindValue(5, $blob, PDO::PARAM_LOB); // binary, as SQL_LONGVARBINARY
+$st->bindValue(6, null, PDO::PARAM_NULL);
 $st->execute();
-$row = $pdo->query("SELECT i, n::text AS n, t, encode(bin, 'hex') AS bin, z FROM pdo_types")->fetch(PDO::FETCH_ASSOC);
+$pdo->exec("SET TIME ZONE 'UTC'");
+$row = $pdo->query("SELECT i, n::text AS n, t, ts::text AS ts, encode(bin, 'hex') AS bin, z FROM pdo_types")->fetch(PDO::FETCH_ASSOC);
 check('PDO round trip', $row['i'] == 42 && $row['n'] === $numeric && $row['t'] === $text
-      && $row['bin'] === bin2hex($blob) && $row['z'] === null, json_encode($row));
+      && $row['ts'] === '2026-11-26 14:37:51.123456+00' && $row['bin'] === bin2hex($blob) && $row['z'] === null,
+      json_encode($row));
 $pdo->exec('DROP TABLE pdo_types');
 $n = 0;
 foreach ($pdo->query('SELECT g FROM generate_series(1, 100000) g') as $r) $n++;

@@ -38,15 +38,16 @@ for how, cs in (("DSN", "lakebase-local"), ("DSN-less", DSNLESS)):
 
 db, ok = open_db("work", "lakebase-local")
 run(db, "DROP TABLE IF EXISTS qt_types")
-run(db, "CREATE TABLE qt_types (i integer, n numeric(40,5), t text, bin bytea, z text)")
-q, ok = run(db, "INSERT INTO qt_types VALUES (?, ?, ?, ?, ?)", -2147483648, NUMERIC, TEXT, QByteArray(BLOB),
-            QVariant())
+run(db, "CREATE TABLE qt_types (i integer, n numeric(40,5), t text, ts timestamp with time zone, bin bytea, z text)")
+q, ok = run(db, "INSERT INTO qt_types VALUES (?, ?, ?, ?, ?, ?)", -2147483648, NUMERIC, TEXT,
+            "2026-11-26 14:37:51.123456+00", QByteArray(BLOB), QVariant())
 check("insert with bound parameters", ok, q.lastError().text())
-q, ok = run(db, "SELECT i, CAST(n AS text), t, bin, z FROM qt_types")
+run(db, "SET TIME ZONE 'UTC'")
+q, ok = run(db, "SELECT i, CAST(n AS text), t, CAST(ts AS text), bin, z FROM qt_types")
 q.next()
-row = [q.value(i) for i in range(5)]
+row = [q.value(i) for i in range(6)]
 check("round trip of every type", row[0] == -2147483648 and row[1] == NUMERIC and row[2] == TEXT
-      and bytes(row[3]) == BLOB and q.isNull(4), row[:3])
+      and row[3] == "2026-11-26 14:37:51.123456+00" and bytes(row[4]) == BLOB and q.isNull(5), row[:4])
 run(db, "DROP TABLE qt_types")
 
 q, ok = run(db, "SELECT g FROM generate_series(1, 100000) g")

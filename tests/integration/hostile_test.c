@@ -351,13 +351,6 @@ static SQLRETURN run(const hcase *c, conn *k)
     return SQL_ERROR;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static const char *current; /* the case under way, for hung() */
 
 static void hung(int sig)

@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# isql and iusql (the real unixODBC tools) against the local Lakebase's DSN: the seed's
-# verification query must print the service principal's client id and
-# databricks_postgres, and errors must reach isql -v as readable diagnostics.
-# Needs the ctest fixture's environment (ODBCSYSINI, ODBCINI, LAKEBASE_CLIENT_ID).
+# isql and iusql (the real unixODBC tools) against the local Lakebase: by DSN and DSN-less
+# (isql -k, with ClientSecretFile), the seed's verification query must print the service
+# principal's client id and databricks_postgres; a table of every type written and read back
+# exactly; 100,000 rows; a SQL error's SQLSTATE; and errors (a wrong secret: 28000 and the fix)
+# must reach isql -v as readable diagnostics.
+# isql and iusql on their own (the same with psqlODBC alone, shown below with a psqlODBC DSN):
+# - neither binds parameters: values go in the SQL text;
+# - iusql prints an error's message without its SQLSTATE (isql prints "[42P01]...");
+# - iusql has no -k (DSN-less): use isql -k, or a DSN;
+# - a timestamp with time zone reads as SQL_TYPE_TIMESTAMP in the session's time zone, without
+#   its offset (psqlODBC's mapping): SET TIME ZONE first, or select CAST(ts AS text).
+# Needs the ctest fixture's environment (ODBCSYSINI, ODBCINI, LAKEBASE_*).
 set -u
 passed=0
 failed=0
@@ -89,6 +97,53 @@ chmod 0600 "$work/odbc.ini"
 out=$(echo "$query" | ODBCINI=$work/odbc.ini isql -v -b -3 long-value 2>&1)
 check "a 1,200-byte ClientSecret in odbc.ini is named, not cut" "$out" "[HY000]" "ClientSecret" '"long-value"' "too long"
 if grep -q "qqqq" <<<"$out"; then echo "FAIL the long value is echoed"; failed=$((failed + 1)); fi
+rm -rf "$work"
+
+# DSN-less (isql -k), the secret in a ClientSecretFile (never on the command line).
+work=$(mktemp -d)
+head -n 1 "$LAKEBASE_LOCAL_STATE/client-secret" >"$work/secret"
+chmod 0600 "$work/secret"
+dsnless="Driver=Lakebase;DatabricksHost=$LAKEBASE_EMULATOR_URL;ClientID=$LAKEBASE_CLIENT_ID;ClientSecretFile=$work/secret;\
+Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=$LAKEBASE_PG_PORT;\
+CAFile=$LAKEBASE_LOCAL_STATE/ca.pem"
+out=$(echo "$query" | isql -v -b -k "$dsnless" 2>&1)
+check "isql -k DSN-less" "$out" "$LAKEBASE_CLIENT_ID" "databricks_postgres"
+
+# A table of every type, written (values in the SQL: isql binds no parameters) and read back.
+text='Zoë 日本 🚀'
+numeric='123456789012345678901234567890.12345'
+for tool in isql iusql; do
+    out=$(printf '%s\n' "DROP TABLE IF EXISTS isql_types" \
+        "CREATE TABLE isql_types (i integer, n numeric(40,5), t text, ts timestamp with time zone, bin bytea, z text)" \
+        "INSERT INTO isql_types VALUES (-2147483648, $numeric, '$text', '2026-11-26 14:37:51.123456+00', '\\x00ff10', NULL)" \
+        "SET TIME ZONE 'UTC'" \
+        "SELECT i, n, t, ts, CAST(ts AS text), bin, z FROM isql_types" \
+        "DROP TABLE isql_types" | $tool -b -d'|' lakebase-local 2>&1)
+    check "$tool: every type read back exactly" "$out" \
+        "-2147483648|$numeric|$text|2026-11-26 14:37:51.123456|2026-11-26 14:37:51.123456+00|00ff10|"
+done
+
+out=$(echo "SELECT g FROM generate_series(1, 100000) g" | isql -b -d'|' lakebase-local 2>&1)
+rows=$(grep -cE '^[0-9]+$' <<<"$out")
+sum=$(grep -E '^[0-9]+$' <<<"$out" | awk '{ s += $1 } END { printf "%.0f", s }')
+check "isql: 100,000 rows" "rows=$rows sum=$sum" "rows=100000 sum=5000050000"
+
+out=$(echo "SELECT * FROM no_such_table" | isql -v -b lakebase-local 2>&1)
+check "isql: a SQL error shows its SQLSTATE" "$out" "[42P01]" 'relation "no_such_table" does not exist'
+out=$(echo "SELECT * FROM no_such_table" | iusql -v -b lakebase-local 2>&1)
+check "iusql: a SQL error shows its message" "$out" 'relation "no_such_table" does not exist'
+
+# iusql leaves out the SQLSTATE with psqlODBC alone too: a psqlODBC DSN for the password role.
+cp "$ODBCINI" "$work/odbc.ini"
+printf '\n[psqlodbc-direct]\nDriver=PostgreSQL Unicode\nServername=localhost\nPort=%s\nDatabase=databricks_postgres\nSSLmode=require\nUsername=lakebase_direct\nPassword=%s\n' \
+    "$LAKEBASE_PG_PORT" "$(cat "$LAKEBASE_LOCAL_STATE/direct-password")" >>"$work/odbc.ini"
+chmod 0600 "$work/odbc.ini"
+out=$(echo "SELECT * FROM no_such_table" | ODBCINI=$work/odbc.ini iusql -v -b psqlodbc-direct 2>&1)
+check "iusql with psqlODBC alone: the same message" "$out" 'relation "no_such_table" does not exist'
+if grep -qF "[42P01]" <<<"$out"; then
+    echo "FAIL iusql with psqlODBC alone shows the SQLSTATE now: update the README and this test"
+    failed=$((failed + 1))
+fi
 rm -rf "$work"
 
 echo "$passed passed, $failed failed"

@@ -25,13 +25,6 @@
 #include "lb_oauth.h"
 #include "testenv.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Connects with the DSN-less string plus extra; returns the result and leaves the
  * connection open on success. */
 static SQLRETURN try_connect(conn *c, const char *extra)
@@ -47,15 +40,6 @@ static void connect_ok(const char *extra)
     assert_connected(c.dbc, try_connect(&c, extra));
     check_identity(c.dbc);
     SQLDisconnect(c.dbc);
-    free_conn(&c);
-}
-
-/* A connect that fails; gives its first SQLSTATE and message. */
-static void connect_fails(const char *extra, char st[6], char *msg, size_t size)
-{
-    conn c = new_conn();
-    assert_int_equal(try_connect(&c, extra), SQL_ERROR);
-    first_diag(c.dbc, st, msg, size);
     free_conn(&c);
 }
 

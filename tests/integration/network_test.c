@@ -21,42 +21,10 @@ static char log_path[256];
 static char ip_url[256];    /* the emulator as https://127.0.0.1:port: the same server, another origin */
 static char other_port[256];
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Connects with extra placed first (its keys win), then the local Lakebase's string. */
-static SQLRETURN try_connect(conn *c, const char *extra)
-{
-    char base[4096], in[8192];
-    dsnless(base, sizeof(base), "");
-    snprintf(in, sizeof(in), "%s%s", extra, base);
-    return SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
-}
-
-/* A failing connect: its first SQLSTATE, every message, and how long it took. */
-static double connect_fails(const char *extra, char st[6], char *all, size_t size)
-{
-    conn c = new_conn();
-    double t0 = now_s();
-    SQLRETURN rc = try_connect(&c, extra);
-    double took = now_s() - t0;
-    all_diags(c.dbc, all, size);
-    if (rc != SQL_ERROR)
-        fail_msg("expected a failure for %s, got %d: %s", extra, rc, all);
-    memcpy(st, all + 1, 5);
-    st[5] = '\0';
-    free_conn(&c);
-    return took;
-}
-
 static void connect_ok(const char *extra)
 {
     conn c = new_conn();
-    assert_connected(c.dbc, try_connect(&c, extra));
+    assert_connected(c.dbc, connect_first(&c, extra));
     check_identity(c.dbc);
     SQLDisconnect(c.dbc);
     free_conn(&c);

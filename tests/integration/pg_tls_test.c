@@ -16,13 +16,6 @@
 #include "lb_cache.h"
 #include "testenv.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Connects DSN-less with extra settings first (their keys win); returns the return code,
  * with the records in all and the time taken printed under label. The connection is
  * left open on success (the caller checks and disconnects). */

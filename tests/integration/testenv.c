@@ -1,11 +1,13 @@
 /* Shared helpers of the integration tests: the local Lakebase's coordinates, the
- * emulator's control interface and ODBC handle chores (see testenv.h). */
+ * emulator's control interface, ODBC handle chores and the connects that must fail
+ * (see testenv.h). */
 #include "testenv.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lb_http.h"
 #include "lb_json.h"
@@ -139,6 +141,37 @@ void dsnless(char *buf, size_t size, const char *extra)
              "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};"
              "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=%s;CAFile={%s};%s",
              driver, emulator_url, client_id, secret, pg_port, ca_file, extra);
+}
+
+double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+SQLRETURN connect_first(conn *c, const char *extra)
+{
+    char base[4096], in[8192];
+    dsnless(base, sizeof(base), "");
+    size_t n = strlen(extra);
+    snprintf(in, sizeof(in), "%s%s%s", extra, n > 0 && extra[n - 1] != ';' ? ";" : "", base);
+    return SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+}
+
+double connect_fails(const char *extra, char st[6], char *all, size_t size)
+{
+    conn c = new_conn();
+    double t0 = now_s();
+    SQLRETURN rc = connect_first(&c, extra);
+    double took = now_s() - t0;
+    all_diags(c.dbc, all, size);
+    if (rc != SQL_ERROR)
+        fail_msg("expected a failure for %s, got %d: %s", extra, rc, all);
+    memcpy(st, all + 1, 5);
+    st[5] = '\0';
+    free_conn(&c);
+    return took;
 }
 
 /* POSTs (or DELETEs, with a NULL body and method "DELETE") to the emulator's

@@ -46,5 +46,13 @@ void assert_connected(SQLHDBC dbc, SQLRETURN rc);
 void check_identity(SQLHDBC dbc);
 /* A DSN-less connection string for the local Lakebase, followed by extra. */
 void dsnless(char *buf, size_t size, const char *extra);
+/* Seconds on the monotonic clock. */
+double now_s(void);
+/* Connects with extra placed first (its keys win), then the local Lakebase's DSN-less string;
+ * leaves the connection open on success. */
+SQLRETURN connect_first(conn *c, const char *extra);
+/* A connect (connect_first) that must fail: its first SQLSTATE in st, every record in all
+ * ("[state] message | ..."), and the seconds it took. Fails the test when it connects. */
+double connect_fails(const char *extra, char st[6], char *all, size_t size);
 
 #endif
