@@ -24,13 +24,6 @@
 #define DB_CREDENTIALS "POST /api/2.0/database/credentials"
 #define INSTANCE_GET "GET /api/2.0/database/instances/" INSTANCE
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* A DSN-less string for the local instance (no Servername: the look-up gives it). */
 static void instance_connstr(char *buf, size_t size, const char *extra)
 {
@@ -45,7 +38,7 @@ static SQLRETURN try_connect(conn *c, const char *in)
 }
 
 /* A connect that fails: its first SQLSTATE, native code and message, and how long it took. */
-static double connect_fails(const char *in, char st[6], SQLINTEGER *native, char *msg, size_t size)
+static double connect_fails_native(const char *in, char st[6], SQLINTEGER *native, char *msg, size_t size)
 {
     conn c = new_conn();
     double t0 = now_s();
@@ -174,7 +167,7 @@ static void refused(const char *state_name, const char *fix)
     char in[4096], st[6], msg[1024];
     SQLINTEGER native = 0;
     instance_connstr(in, sizeof(in), "Instance=" INSTANCE ";ConnectTimeout=30;");
-    double took = connect_fails(in, st, &native, msg, sizeof(msg));
+    double took = connect_fails_native(in, st, &native, msg, sizeof(msg));
     printf("%s: %s (native %d) in %.3f s: %s\n", state_name, st, (int)native, took, msg);
     assert_string_equal(st, "08001");
     assert_int_equal(native, 30005);
@@ -226,7 +219,7 @@ static void transient_past(const char *state_name)
     char in[4096], st[6], msg[1024];
     SQLINTEGER native = 0;
     instance_connstr(in, sizeof(in), "Instance=" INSTANCE ";ConnectTimeout=2;");
-    double took = connect_fails(in, st, &native, msg, sizeof(msg));
+    double took = connect_fails_native(in, st, &native, msg, sizeof(msg));
     printf("%s past ConnectTimeout=2: %s (native %d) in %.3f s: %s\n", state_name, st, (int)native, took, msg);
     assert_string_equal(st, "HYT00");
     assert_non_null(strstr(msg, "ConnectTimeout (2 s)"));
@@ -250,7 +243,7 @@ static void test_both_set(void **state)
     char in[4096], st[6], msg[1024];
     SQLINTEGER native = 0;
     dsnless(in, sizeof(in), "Instance=" INSTANCE ";");
-    connect_fails(in, st, &native, msg, sizeof(msg));
+    connect_fails_native(in, st, &native, msg, sizeof(msg));
     printf("both set: %s (native %d): %s\n", st, (int)native, msg);
     assert_string_equal(st, "HY000");
     assert_int_equal(native, 10001);
@@ -260,7 +253,7 @@ static void test_both_set(void **state)
     /* One from the environment. */
     setenv("LAKEBASE_INSTANCE", INSTANCE, 1);
     dsnless(in, sizeof(in), "");
-    connect_fails(in, st, &native, msg, sizeof(msg));
+    connect_fails_native(in, st, &native, msg, sizeof(msg));
     unsetenv("LAKEBASE_INSTANCE");
     printf("both set (Instance from the environment): %s: %s\n", st, msg);
     assert_string_equal(st, "HY000");
@@ -276,7 +269,7 @@ static void test_neither_set(void **state)
     char in[4096], st[6], msg[1024];
     SQLINTEGER native = 0;
     instance_connstr(in, sizeof(in), "Servername=localhost;");
-    connect_fails(in, st, &native, msg, sizeof(msg));
+    connect_fails_native(in, st, &native, msg, sizeof(msg));
     printf("neither set: %s (native %d): %s\n", st, (int)native, msg);
     assert_string_equal(st, "HY000");
     assert_non_null(strstr(msg, "Missing setting Endpoint or Instance"));
@@ -291,7 +284,7 @@ static void test_not_found(void **state)
     char in[4096], st[6], msg[1024];
     SQLINTEGER native = 0;
     instance_connstr(in, sizeof(in), "Instance=no-such-instance;");
-    connect_fails(in, st, &native, msg, sizeof(msg));
+    connect_fails_native(in, st, &native, msg, sizeof(msg));
     printf("not found: %s (native %d): %s\n", st, (int)native, msg);
     assert_string_equal(st, "08001");
     assert_int_equal(native, 10004);
@@ -310,7 +303,7 @@ static void test_wrong_port(void **state)
     snprintf(in, sizeof(in), "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};Port=1;CAFile={%s};"
              "Instance=" INSTANCE ";WakeTimeout=60;ConnectTimeout=60;", driver, emulator_url, client_id, secret,
              ca_file);
-    double took = connect_fails(in, st, &native, msg, sizeof(msg));
+    double took = connect_fails_native(in, st, &native, msg, sizeof(msg));
     printf("wrong port: %s (native %d) in %.3f s: %s\n", st, (int)native, took, msg);
     assert_int_equal(native, 10006);
     assert_non_null(strstr(msg, "instance " INSTANCE " is AVAILABLE"));
@@ -326,7 +319,7 @@ static void test_servername_given(void **state)
     /* A given Servername does not skip the state: STOPPED is refused. */
     set_state("{\"name\": \"" INSTANCE "\", \"state\": \"STOPPED\"}");
     instance_connstr(in, sizeof(in), "Instance=" INSTANCE ";Servername=localhost;");
-    connect_fails(in, st, &native, msg, sizeof(msg));
+    connect_fails_native(in, st, &native, msg, sizeof(msg));
     assert_int_equal(native, 30005);
     emulator_call("POST", "/_emulator/config",
                   "{\"instances\": [{\"name\": \"" INSTANCE "\", \"read_write_dns\": \"no-such-host.invalid\"}]}");
@@ -337,7 +330,7 @@ static void test_servername_given(void **state)
     free_conn(&c);
     /* Without Servername, the looked-up host is used (and here cannot be resolved). */
     instance_connstr(in, sizeof(in), "Instance=" INSTANCE ";WakeTimeout=0;");
-    connect_fails(in, st, &native, msg, sizeof(msg));
+    connect_fails_native(in, st, &native, msg, sizeof(msg));
     printf("read_write_dns no-such-host.invalid: %s: %.200s\n", st, msg);
     assert_non_null(strstr(msg, "no-such-host.invalid"));
 }
@@ -356,7 +349,7 @@ static void test_stopped_meanwhile(void **state)
     set_state("{\"name\": \"" INSTANCE "\", \"state\": \"STOPPED\"}");
     char st[6], msg[1024];
     SQLINTEGER native = 0;
-    double took = connect_fails("DSN=lakebase-local-provisioned;WakeTimeout=60;ConnectTimeout=90", st, &native, msg,
+    double took = connect_fails_native("DSN=lakebase-local-provisioned;WakeTimeout=60;ConnectTimeout=90", st, &native, msg,
                                 sizeof(msg));
     emulator_call("POST", "/_emulator/resume", "{}");
     printf("stopped meanwhile: %s (native %d) in %.3f s: %s\n", st, (int)native, took, msg);

@@ -25,13 +25,6 @@
 #define ACCOUNT_DISCOVERY "GET /oidc/accounts/" ACCOUNT "/.well-known/oauth-authorization-server"
 #define WORKSPACE_DISCOVERY "GET /oidc/.well-known/oauth-authorization-server"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void unified_on(void)
 {
     emulator_call("POST", "/_emulator/unified", "{\"workspace_ids\": [\"" WS1 "\", \"" WS2 "\"], \"account_id\": \"" ACCOUNT "\"}");
@@ -92,7 +85,7 @@ static void connect_ok(const char *in)
 }
 
 /* A connect that fails; all its diagnostics in all (printed with what), and the time taken. */
-static double connect_fails(const char *in, const char *what, char *all, size_t size)
+static double string_fails(const char *in, const char *what, char *all, size_t size)
 {
     conn c = new_conn();
     double t0 = now_s();
@@ -142,7 +135,7 @@ static void test_refused_without_id(void **state)
     reset(1);
     char in[4096], all[4096];
     conn_string(in, sizeof(in), "", "TokenCache=off");
-    double took = connect_fails(in, "unified host without the workspace id", all, sizeof(all));
+    double took = string_fails(in, "unified host without the workspace id", all, sizeof(all));
     assert_true(took < 10.0);
     expect_in(all, "[HY000]");
     expect_in(all, "HTML");
@@ -154,7 +147,7 @@ static void test_refused_without_id(void **state)
 
     /* A workspace id the host does not serve: the same page, and a message naming the id. */
     conn_string(in, sizeof(in), "?o=42", "TokenCache=off");
-    connect_fails(in, "unified host, ?o=42 (not served)", all, sizeof(all));
+    string_fails(in, "unified host, ?o=42 (not served)", all, sizeof(all));
     expect_in(all, "[HY000]");
     expect_in(all, "HTML");
     expect_in(all, "42");
@@ -205,25 +198,25 @@ static void test_conflicts(void **state)
     reset(1);
     char in[4096], all[4096];
     conn_string(in, sizeof(in), "/?o=" WS1, "WorkspaceID=" WS2);
-    connect_fails(in, "?o= and WorkspaceID disagree", all, sizeof(all));
+    string_fails(in, "?o= and WorkspaceID disagree", all, sizeof(all));
     expect_in(all, "[HY000]");
     expect_in(all, "WorkspaceID \"" WS2 "\" (from the connection string)");
     expect_in(all, "different workspaces");
 
     setenv("DATABRICKS_WORKSPACE_ID", WS2, 1);
     conn_string(in, sizeof(in), "/?o=" WS1, "");
-    connect_fails(in, "?o= and DATABRICKS_WORKSPACE_ID disagree", all, sizeof(all));
+    string_fails(in, "?o= and DATABRICKS_WORKSPACE_ID disagree", all, sizeof(all));
     unsetenv("DATABRICKS_WORKSPACE_ID");
     expect_in(all, "[HY000]");
     expect_in(all, "(from the environment)");
 
     conn_string(in, sizeof(in), "/?o=adb-123", "");
-    connect_fails(in, "?o=adb-123", all, sizeof(all));
+    string_fails(in, "?o=adb-123", all, sizeof(all));
     expect_in(all, "[HY000]");
     expect_in(all, "not a workspace id");
 
     conn_string(in, sizeof(in), "", "WorkspaceID=12ab");
-    connect_fails(in, "WorkspaceID=12ab", all, sizeof(all));
+    string_fails(in, "WorkspaceID=12ab", all, sizeof(all));
     expect_in(all, "[HY000]");
     expect_in(all, "digits");
     assert_int_equal(emulator_count(TOKENS) + emulator_count(ACCOUNT_TOKENS) + emulator_count(HOST_CONFIG), 0);
@@ -252,7 +245,7 @@ static void test_cache_separation(void **state)
     assert_int_equal(unified_count(NULL, WS2), 1);
 
     conn_string(in, sizeof(in), "/?o=777", "TokenCache=memory");
-    connect_fails(in, "?o=777 with credentials for two other workspaces cached", all, sizeof(all));
+    string_fails(in, "?o=777 with credentials for two other workspaces cached", all, sizeof(all));
     expect_in(all, "HTML");
     assert_int_equal(unified_count("unknown", NULL), 1);
     printf("credentials fetched: %lld for 3 workspaces (one refused), tokens: %lld\n", emulator_count(CREDENTIALS),
@@ -298,7 +291,7 @@ static void test_host_config_malformed(void **state)
     emulator_call("POST", "/_emulator/faults",
                   "[{\"method\": \"GET\", \"path\": \"/.well-known/databricks-config\", \"body\": \"{\\\"cloud\\\": \\\"AWS\\\"}\"},"
                   " {\"method\": \"GET\", \"path\": \"/oidc/.well-known/oauth-authorization-server\", \"status\": 404}]");
-    connect_fails(in, "databricks-config without oidc_endpoint, /oidc discovery 404", all, sizeof(all));
+    string_fails(in, "databricks-config without oidc_endpoint, /oidc discovery 404", all, sizeof(all));
     expect_in(all, "/.well-known/databricks-config");
     expect_in(all, "no oidc_endpoint");
     expect_in(all, "HTTP 404");
@@ -308,7 +301,7 @@ static void test_host_config_malformed(void **state)
                   " \"body\": \"{\\\"oidc_endpoint\\\": \\\"https://login.example.invalid/oidc\\\"}\"}");
     conn_string(in, sizeof(in), "/?o=31", "TokenCache=off");
     long long tokens = emulator_count(TOKENS) + emulator_count(ACCOUNT_TOKENS);
-    connect_fails(in, "databricks-config naming another origin", all, sizeof(all));
+    string_fails(in, "databricks-config naming another origin", all, sizeof(all));
     expect_in(all, "[08001]");
     expect_in(all, "https://login.example.invalid:443");
     expect_in(all, "TokenEndpoint");
@@ -330,7 +323,7 @@ static void test_endpoint_state_header(void **state)
              "Endpoint=projects/demo/branches/main/endpoints/primary;Servername=localhost;Port=1;CAFile={%s};"
              "TokenCache=off;WakeTimeout=20",
              driver, emulator_url, WS1, client_id, secret, ca_file);
-    double took = connect_fails(in, "unified host, wrong Port", all, sizeof(all));
+    double took = string_fails(in, "unified host, wrong Port", all, sizeof(all));
     assert_true(took < 10.0);
     expect_in(all, "ACTIVE");
     assert_int_equal(emulator_count(ENDPOINT_GET), 1);

@@ -14,13 +14,6 @@
 #include "lb_oauth.h"
 #include "testenv.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void reset(void)
 {
     emulator_call("DELETE", "/_emulator/faults", NULL);
@@ -62,7 +55,8 @@ static double connect_ok(const char *extra)
     return took;
 }
 
-static double connect_fails(const char *extra, long login_timeout, const char *sqlstate, char *msg, size_t size)
+/* A connect with this login timeout (0: none) that must fail with sqlstate; its messages in msg. */
+static double connect_fails_with(const char *extra, long login_timeout, const char *sqlstate, char *msg, size_t size)
 {
     char st[6];
     double took;
@@ -149,7 +143,7 @@ static void error_case(const char *fault, const char *sqlstate, const char *phra
     reset();
     emulator_call("POST", "/_emulator/faults", fault);
     char msg[2048];
-    connect_fails("TokenCache=off", 0, sqlstate, msg, sizeof(msg));
+    connect_fails_with("TokenCache=off", 0, sqlstate, msg, sizeof(msg));
     printf("%s -> %s %s\n", strstr(fault, "\"body\""), sqlstate, msg);
     must_hold(msg, phrase);
     if (phrase2)
@@ -244,7 +238,7 @@ static void test_retry_to_deadline(void **state)
                   "\"headers\": {\"Retry-After\": \"1\"}, \"body\": \"{\\\"error_code\\\": \\\"TEMPORARILY_UNAVAILABLE\\\", "
                   "\\\"message\\\": \\\"The service is busy\\\"}\"}");
     char msg[2048];
-    double took = connect_fails("TokenCache=off;ConnectTimeout=10", 0, "HYT00", msg, sizeof(msg));
+    double took = connect_fails_with("TokenCache=off;ConnectTimeout=10", 0, "HYT00", msg, sizeof(msg));
     long long creds = emulator_count(CREDENTIALS);
     emulator_call("DELETE", "/_emulator/faults", NULL);
     printf("503 for good, ConnectTimeout=10: %lld attempts over %.2f s, then HYT00: %s\n", creds, took, msg);
@@ -265,7 +259,7 @@ static void test_retry_to_login_timeout(void **state)
                   "{\"method\": \"POST\", \"path\": \"/oidc/v1/token\", \"count\": -1, \"status\": 429, "
                   "\"body\": \"{\\\"error_code\\\": \\\"REQUEST_LIMIT_EXCEEDED\\\", \\\"message\\\": \\\"slow down\\\"}\"}");
     char msg[2048];
-    double took = connect_fails("TokenCache=off", 5, "HYT00", msg, sizeof(msg));
+    double took = connect_fails_with("TokenCache=off", 5, "HYT00", msg, sizeof(msg));
     long long tokens = emulator_count(TOKENS);
     emulator_call("DELETE", "/_emulator/faults", NULL);
     printf("429 for good, login timeout 5 s: %lld attempts over %.2f s, then HYT00: %s\n", tokens, took, msg);
@@ -297,7 +291,7 @@ static void test_retry_after_shapes(void **state)
     emulator_call("POST", "/_emulator/faults",
                   "{\"method\": \"POST\", \"path\": \"/oidc/v1/token\", \"status\": 429, \"headers\": {\"Retry-After\": \"30\"}}");
     char msg[2048];
-    took = connect_fails("TokenCache=off;ConnectTimeout=5", 0, "HYT00", msg, sizeof(msg));
+    took = connect_fails_with("TokenCache=off;ConnectTimeout=5", 0, "HYT00", msg, sizeof(msg));
     printf("429 with Retry-After: 30, ConnectTimeout=5 -> HYT00 after %.2f s: %s\n", took, msg);
     must_hold(msg, "HTTP 429, Retry-After 30");
     assert_true(took < 3.0);
@@ -314,7 +308,7 @@ static void private_link_case(const char *method, const char *path, const char *
              "{\"method\": \"%s\", \"path\": \"%s\", \"status\": 302, \"headers\": {\"Location\": "
              "\"%s\"}, \"body\": \"\"}", method, path, location);
     emulator_call("POST", "/_emulator/faults", fault);
-    connect_fails("TokenCache=off", 0, "08001", msg, sizeof(msg));
+    connect_fails_with("TokenCache=off", 0, "08001", msg, sizeof(msg));
     printf("%s %s -> 302 to %s: %s\n", method, path, location, msg);
     must_hold(msg, "Private Link");
     must_hold(msg, "network");
@@ -336,7 +330,7 @@ static void test_private_link(void **state)
                   "{\"method\": \"POST\", \"path\": \"/api/2.0/postgres/credentials\", \"status\": 302, \"headers\": "
                   "{\"Location\": \"https://elsewhere.example/login.html?error=other\"}, \"body\": \"\"}");
     char msg[2048];
-    connect_fails("TokenCache=off", 0, "08001", msg, sizeof(msg));
+    connect_fails_with("TokenCache=off", 0, "08001", msg, sizeof(msg));
     must_hold(msg, "follows no redirect");
     assert_null(strstr(msg, "Private Link"));
 }
