@@ -38,10 +38,8 @@ void lb_setup_keys_help(lb_key key, char *buf, size_t size)
         buf[0] = '\0';
         return;
     }
-    snprintf(buf, size, "%c%s.%s%s%s%s%s%s", def->what[0] >= 'a' && def->what[0] <= 'z' ? def->what[0] - 'a' + 'A' : def->what[0],
-             def->what + 1, def->env ? " Environment: " : "", def->env ? def->env : "", def->env ? "." : "",
-             def->def ? " Default: " : (!def->optional ? " Required." : ""), def->def ? def->def : "",
-             def->def ? "." : "");
+    snprintf(buf, size, "%s.%s%s%s%s%s%s", def->what, def->env ? " Environment: " : "", def->env ? def->env : "",
+             def->env ? "." : "", def->def ? " Default: " : "", def->def ? def->def : "", def->def ? "." : "");
 }
 
 /* Values that satisfy the required keys without a default, so that resolving the DSN's
@@ -78,10 +76,16 @@ int lb_setup_keys_check(const lb_kvlist *attrs, int system_dsn, char *msg, size_
     for (size_t i = 0; i < attrs->count && rc == 0; i++) {
         const char *k = attrs->items[i].key, *v = attrs->items[i].value;
         if (system_dsn && is_secret_value(k, v)) {
-            snprintf(msg, size,
-                     "%s may not be written to the system-wide odbc.ini (every user can use a system DSN): give it as "
-                     "ClientSecretFile in a user DSN, or in DATABRICKS_CLIENT_SECRET",
-                     k);
+            if (strcasecmp(k, "Proxy") == 0)
+                snprintf(msg, size,
+                         "Proxy with a user and password may not be written to the system-wide odbc.ini (every user "
+                         "can read it): give the proxy without them there, and its credentials in each user's "
+                         "https_proxy or in a user DSN");
+            else
+                snprintf(msg, size,
+                         "%s may not be written to the system-wide odbc.ini (every user can use a system DSN): give "
+                         "the secret as ClientSecretFile in a user DSN, or in DATABRICKS_CLIENT_SECRET",
+                         k);
             rc = -1;
         } else if (strcasecmp(k, "DSN") != 0 && strcasecmp(k, "Driver") != 0 && strcasecmp(k, "Description") != 0 &&
                    v[0] != '\0' && lb_kvlist_add(&kv, k, v) != 0) {
