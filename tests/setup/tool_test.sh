@@ -137,6 +137,14 @@ out=$(ODBCINI=$work/odbc.ini "$tool" list --json 2>&1)
 json_ok "list --json parses" "$out" \
     'd["ok"] and {e["name"] for e in d["dsns"]} >= {"lakebase-local","wrong-secret","proxied"} and all(e["settings"].get("ClientSecret","********")=="********" for e in d["dsns"])'
 
+# --- colours: on a terminal (script gives the tool a pseudo-terminal), never in a pipe or with NO_COLOR.
+esc=$'\033['
+out=$(script -qec "'$tool' list" /dev/null 2>&1)
+check "colours on a terminal" "$out" "${esc}1mlakebase-local"
+out=$(NO_COLOR=1 script -qec "'$tool' list" /dev/null 2>&1)
+lacks "no colours with NO_COLOR" "$out" "$esc"
+lacks "no colours in a pipe" "$("$tool" test lakebase-local 2>&1)" "$esc"
+
 # --- version, help, usage errors, the man page.
 out=$("$tool" --version 2>&1)
 status "--version" 0 $?
