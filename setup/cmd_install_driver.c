@@ -62,7 +62,7 @@ int lb_tool_cmd_install_driver(lb_tool_out *out, int argc, char **argv)
         lb_tool_fail(out, "%s", msg);
         return TOOL_EXIT_FAIL;
     }
-    const char *sysdir = getenv("ODBCSYSINI");
+    const char *sysdir = secure_getenv("ODBCSYSINI");
     if (out->json) {
         json_object_object_add(out->doc, "name", json_object_new_string(name));
         json_object_object_add(out->doc, "driver", json_object_new_string(drv));

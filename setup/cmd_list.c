@@ -55,7 +55,7 @@ static int list_scope(lb_tool_out *out, int system, json_object *arr)
 static int same_file(void)
 {
     char user[PATH_MAX], sys[PATH_MAX], ru[PATH_MAX], rs[PATH_MAX];
-    const char *ini = getenv("ODBCINI"), *home = getenv("HOME"), *sysdir = getenv("ODBCSYSINI");
+    const char *ini = secure_getenv("ODBCINI"), *home = secure_getenv("HOME"), *sysdir = secure_getenv("ODBCSYSINI");
     snprintf(user, sizeof(user), "%s%s", ini ? ini : home ? home : "", ini ? "" : "/.odbc.ini");
     snprintf(sys, sizeof(sys), "%s/odbc.ini", sysdir ? sysdir : "/etc");
     return realpath(user, ru) && realpath(sys, rs) && strcmp(ru, rs) == 0;

@@ -13,7 +13,7 @@ void lb_tool_out_init(lb_tool_out *out, int json)
 {
     memset(out, 0, sizeof(*out));
     out->json = json;
-    const char *no_color = getenv("NO_COLOR");
+    const char *no_color = secure_getenv("NO_COLOR");
     out->color = !json && isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0');
     if (json)
         out->doc = json_object_new_object();
