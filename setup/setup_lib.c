@@ -161,7 +161,14 @@ BOOL INSTAPI ConfigDSN(HWND parent, WORD request, LPCSTR driver, LPCSTR attribut
         goto done;
     }
     if (request == ODBC_ADD_DSN && !SQLWriteDSNToIni(dsn, driver)) {
-        ok = fail(ODBC_ERROR_REQUEST_FAILED, "could not write the DSN to odbc.ini");
+        /* unixODBC writes a system DSN only into an odbc.ini that exists. */
+        const char *sysdir = secure_getenv("ODBCSYSINI");
+        if (system_dsn)
+            snprintf(msg, sizeof(msg), "could not write the DSN to %s/odbc.ini: it must exist and be writable by you",
+                     sysdir ? sysdir : "/etc");
+        else
+            snprintf(msg, sizeof(msg), "could not write the DSN to the user's odbc.ini (ODBCINI, else ~/.odbc.ini)");
+        ok = fail(ODBC_ERROR_REQUEST_FAILED, msg);
         goto done;
     }
     ok = TRUE;

@@ -119,6 +119,12 @@ static void system_dsn_never_holds_a_secret(void **state)
     assert_null(strstr(slurp(path), "sys-secret-123"));
     assert_true(config(ODBC_REMOVE_SYS_DSN, "DSN=setup-sys", NULL));
     assert_null(strstr(slurp(path), "[setup-sys]"));
+    /* Without a system odbc.ini unixODBC cannot add one: a refusal, not a crash. */
+    char moved[PATH_MAX + 32];
+    snprintf(moved, sizeof(moved), "%s.away", path);
+    assert_int_equal(rename(path, moved), 0);
+    assert_false(config(ODBC_ADD_SYS_DSN, "DSN=setup-sys", "Port=5432", NULL));
+    assert_int_equal(rename(moved, path), 0);
 }
 
 static void properties_list_every_key(void **state)
