@@ -56,7 +56,7 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
         goto done;
     }
     lb_tool_step(out, 1, "token", lb_now_ms() - t0, "workspace OAuth token from %s, valid %lld s",
-                 lb_settings_get(s, LB_KEY_HOST), tok.expires_in);
+                 lb_tool_setting(s, LB_KEY_HOST), tok.expires_in);
     t0 = lb_now_ms();
     long http_status = 0;
     if (lb_lakebase_credential(&http, lb_settings_get(s, LB_KEY_HOST), tok.access_token,
@@ -65,7 +65,7 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
         lb_tool_fail(out, "%s", err.message);
         goto done;
     }
-    lb_tool_step(out, 1, "credential", lb_now_ms() - t0, "database credential for %s", lb_settings_get(s, LB_KEY_ENDPOINT));
+    lb_tool_step(out, 1, "credential", lb_now_ms() - t0, "database credential for %s", lb_tool_setting(s, LB_KEY_ENDPOINT));
 
     char expires[64] = "unknown";
     if (cred.expire_time) {
@@ -74,8 +74,8 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
         strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
     long long left = cred.expire_time ? (long long)(cred.expire_time - time(NULL)) : -1;
-    const char *id = lb_settings_get(s, LB_KEY_CLIENT_ID), *endpoint = lb_settings_get(s, LB_KEY_ENDPOINT),
-               *host = lb_settings_get(s, LB_KEY_SERVER), *user = lb_settings_get(s, LB_KEY_UID);
+    const char *id = lb_tool_setting(s, LB_KEY_CLIENT_ID), *endpoint = lb_tool_setting(s, LB_KEY_ENDPOINT),
+               *host = lb_tool_setting(s, LB_KEY_SERVER), *user = lb_tool_setting(s, LB_KEY_UID);
     if (out->json) {
         json_object_object_add(out->doc, "identity", json_object_new_string(id));
         json_object_object_add(out->doc, "user", json_object_new_string(user));

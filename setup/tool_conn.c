@@ -134,6 +134,12 @@ const char *lb_tool_shown_value(const char *key, const char *value)
     return lb_key_is_secret(key) && value[0] ? "********" : value;
 }
 
+const char *lb_tool_setting(const lb_settings *s, lb_key key)
+{
+    const char *v = lb_settings_get(s, key);
+    return v ? v : "(not set)";
+}
+
 void lb_tool_conn_print_settings(lb_tool_out *out, const lb_settings *s)
 {
     json_object *obj = out->json ? json_object_new_object() : NULL;

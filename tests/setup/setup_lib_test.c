@@ -195,6 +195,22 @@ static void config_driver_sets_psqlodbc(void **state)
     dlclose(lib);
 }
 
+/* The library exports the three entry points and nothing of lbcore or its own helpers, so
+ * it cannot clash with a driver or another copy of lbcore in the same process. */
+static void exports_only_the_entry_points(void **state)
+{
+    (void)state;
+    void *lib = dlopen(setup_lib, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(lib);
+    assert_non_null(dlsym(lib, "ODBCINSTGetProperties"));
+    assert_non_null(dlsym(lib, "ConfigDSN"));
+    assert_non_null(dlsym(lib, "ConfigDriver"));
+    assert_null(dlsym(lib, "lb_settings_resolve"));
+    assert_null(dlsym(lib, "lb_key_info"));
+    assert_null(dlsym(lib, "lb_setup_keys_check"));
+    dlclose(lib);
+}
+
 int main(int argc, char **argv)
 {
     const char *driver = getenv("LAKEBASE_DRIVER");
@@ -219,7 +235,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(user_dsn_add_change_remove),  cmocka_unit_test(bad_values_are_refused),
         cmocka_unit_test(system_dsn_never_holds_a_secret), cmocka_unit_test(properties_list_every_key),
-        cmocka_unit_test(config_driver_sets_psqlodbc),
+        cmocka_unit_test(config_driver_sets_psqlodbc), cmocka_unit_test(exports_only_the_entry_points),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[PATH_MAX + 16];
