@@ -75,8 +75,8 @@ int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv)
     lb_tool_conn_print_settings(out, s);
     lb_key secret_key = lb_settings_get(s, LB_KEY_CLIENT_SECRET_FILE) ? LB_KEY_CLIENT_SECRET_FILE : LB_KEY_CLIENT_SECRET;
     lb_tool_step(out, 1, "auth", -1, "OAuth machine-to-machine (client credentials) as %s (ClientID from %s, secret from %s)",
-                 lb_tool_setting(s, LB_KEY_CLIENT_ID), lb_source_name(s->source[LB_KEY_CLIENT_ID]),
-                 lb_source_name(s->source[secret_key]));
+                 lb_tool_setting(s, LB_KEY_CLIENT_ID), lb_tool_source_name(s->source[LB_KEY_CLIENT_ID]),
+                 lb_tool_source_name(s->source[secret_key]));
 
     if (lb_plan_credential(&plan, &err) != LB_OK) {
         lb_tool_step(out, 0, "credential", plan.token_ms + plan.credential_ms,
@@ -91,7 +91,7 @@ int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv)
     lb_tool_step(out, 1, "credential", plan.credential_ms, "database credential %s for %s",
                  origin_name(plan.credential_origin), lb_tool_setting(s, LB_KEY_ENDPOINT));
     lb_tool_step(out, 1, "host", -1, "PostgreSQL at %s:%d (Servername from %s), database %s, user %s, SSLmode %s",
-                 lb_tool_setting(s, LB_KEY_SERVER), s->port, lb_source_name(s->source[LB_KEY_SERVER]),
+                 lb_tool_setting(s, LB_KEY_SERVER), s->port, lb_tool_source_name(s->source[LB_KEY_SERVER]),
                  lb_tool_setting(s, LB_KEY_DATABASE), lb_tool_setting(s, LB_KEY_UID), lb_tool_setting(s, LB_KEY_SSLMODE));
 
     lb_tool_dm dm;

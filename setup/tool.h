@@ -81,6 +81,9 @@ lb_sources lb_tool_conn_sources(void);
 void lb_tool_conn_warn_args(const lb_tool_out *out, const lb_tool_conn_opts *o);
 /* The value to show for a key: "********" for a secret, else the value. */
 const char *lb_tool_shown_value(const char *key, const char *value);
+/* Where a setting came from, for display: the core's names, with "the command line" for
+ * the tool's connection string (--set, --profile, --connection-string). */
+const char *lb_tool_source_name(lb_source src);
 /* A resolved setting for display: "(not set)" rather than NULL (Endpoint and Servername may
  * become optional with Provisioned instances and host discovery). Not for secret keys. */
 const char *lb_tool_setting(const lb_settings *s, lb_key key);

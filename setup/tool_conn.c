@@ -134,6 +134,12 @@ const char *lb_tool_shown_value(const char *key, const char *value)
     return lb_key_is_secret(key) && value[0] ? "********" : value;
 }
 
+const char *lb_tool_source_name(lb_source src)
+{
+    /* The tool's connection string is its command line. */
+    return src == LB_SRC_CONNSTR ? "the command line" : lb_source_name(src);
+}
+
 const char *lb_tool_setting(const lb_settings *s, lb_key key)
 {
     const char *v = lb_settings_get(s, key);
@@ -148,7 +154,7 @@ void lb_tool_conn_print_settings(lb_tool_out *out, const lb_settings *s)
         if (s->value[k] == NULL)
             continue;
         const char *shown = lb_tool_shown_value(def->name, s->value[k]);
-        const char *src = lb_source_name(s->source[k]);
+        const char *src = lb_tool_source_name(s->source[k]);
         if (obj) {
             json_object *e = json_object_new_object();
             json_object_object_add(e, "value", json_object_new_string(shown));

@@ -70,8 +70,9 @@ echo "    measured: $(grep -E '^ok +(token|credential|connect|query)' <<<"$out" 
 out=$("$tool" test --json --dsn lakebase-local 2>/dev/null)
 json_ok "test --json parses and has the steps" "$out" \
     'd["ok"] and d["current_user"]=="'"$LAKEBASE_CLIENT_ID"'" and [s["step"] for s in d["steps"]][:3]==["settings","auth","token"] and d["settings"]["ClientSecret"]["value"]=="********"'
-out=$("$tool" test --connection-string "DSN=lakebase-local;UseDeclareFetch=1" 2>&1)
-status "test --connection-string" 0 $?
+out=$("$tool" test --connection-string "DSN=lakebase-local;UseDeclareFetch=1" --set WakeTimeout=30 2>&1)
+status "test --connection-string with --set" 0 $?
+check "a --set value wins and is shown as from the command line" "$out" "WakeTimeout          30 " "(the command line)"
 
 # --- test with a wrong secret: non-zero, the failing step and the fix, never the secret.
 { cat "$ODBCINI"; echo; sed -n '/^\[lakebase-local\]/,/^$/p' "$ODBCINI" | sed -e 's/^\[lakebase-local\]/[wrong-secret]/' \
