@@ -37,6 +37,7 @@ json_ok() { # name, json text, python expression on d that must be true
 }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+: "${LAKEBASE_DRIVER:?run through ctest (the fixture sets it)}" "${LAKEBASE_LOCAL_STATE:?run through ctest}"
 secret=$(cat "$LAKEBASE_LOCAL_STATE/client-secret")
 LAKEBASE_ISSUED_SECRETS=${LAKEBASE_ISSUED_SECRETS:-$LAKEBASE_LOCAL_STATE/issued-secrets} # the emulator's record
 
@@ -64,9 +65,9 @@ status "test lakebase-local" 0 $?
 check "test prints the steps and the identity" "$out" "settings" "auth" "token" "credential" "host" "connect" \
     "query" "current_user       $LAKEBASE_CLIENT_ID" "databricks_postgres" "ClientID             $LAKEBASE_CLIENT_ID"
 check "test says where settings came from" "$out" "(the DSN)" "(the default)"
-check "test times each step" "$out" " ms  "
+check "test times each step, PostgreSQL's part of the connect too" "$out" " ms  " "the driver: settings" "PostgreSQL "
 lacks "test never prints the client secret" "$out" "$secret"
-echo "    measured: $(grep -E '^ok +(token|credential|connect|query)' <<<"$out" | awk '{printf "%s %s ms; ", $2, $3}')"
+echo "    measured: $(grep -E '^ok +(token|credential|connect|query)' <<<"$out" | awk '{printf "%s %s ms; ", $2, $3}')within the connect, $(grep -o 'PostgreSQL [0-9]* ms' <<<"$out")"
 out=$("$tool" test --json --dsn lakebase-local 2>/dev/null)
 json_ok "test --json parses and has the steps" "$out" \
     'd["ok"] and d["current_user"]=="'"$LAKEBASE_CLIENT_ID"'" and [s["step"] for s in d["steps"]][:3]==["settings","auth","token"] and d["settings"]["ClientSecret"]["value"]=="********"'
@@ -85,6 +86,11 @@ check "names the failing step, the fix and the application's diagnostic" "$out" 
 lacks "and never echoes the wrong secret" "$out" "not-the-secret-4711"
 out=$(ODBCINI=$work/odbc.ini "$tool" test wrong-secret --json 2>/dev/null)
 json_ok "its --json says why" "$out" 'not d["ok"] and "Check ClientID and ClientSecret" in d["error"] and d["diagnostics"][0]["sqlstate"]=="28000"'
+cp "$ODBCINI" "$work/readable.ini"
+chmod 0644 "$work/readable.ini"
+out=$(ODBCINI=$work/readable.ini "$tool" test lakebase-local 2>&1)
+status "test with the secret in an odbc.ini others can read" 0 $?
+check "passes on the driver's warning" "$out" "the driver says: DSN lakebase-local holds ClientSecret" "chmod 600"
 out=$("$tool" test no-such-dsn 2>&1)
 status "test on a DSN that does not exist" 1 $?
 check "says so" "$out" 'DSN "no-such-dsn" is in neither'
