@@ -1,0 +1,111 @@
+/* lakebase-odbc token: obtains a workspace token and a fresh database credential (no
+ * cache: the expiry shown is the workspace's answer) with the driver's settings and
+ * HTTPS code, and prints the identity, the endpoint, the PostgreSQL host and the expiry.
+ * The credential itself only with --show-token, and then with a warning on standard error. */
+#include "tool.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "lb_buf.h"
+#include "lb_connect.h"
+#include "lb_lakebase.h"
+#include "lb_log.h"
+#include "lb_oauth.h"
+
+int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
+{
+    lb_tool_conn_opts o;
+    int show = 0;
+    if (lb_tool_conn_args(out, &o, argc, argv, "--show-token", &show) != 0)
+        return TOOL_EXIT_USAGE;
+    lb_tool_conn_warn_args(out, &o);
+
+    lb_buf connstr;
+    lb_buf_init(&connstr, 0);
+    lb_kvlist kv;
+    lb_kvlist_init(&kv);
+    lb_error err;
+    lb_error_init(&err);
+    lb_plan plan;
+    memset(&plan, 0, sizeof(plan));
+    lb_token tok = {0};
+    lb_credential cred = {0};
+    int status = TOOL_EXIT_FAIL;
+    lb_sources sources = lb_tool_conn_sources();
+    if (lb_tool_conn_prepare(&o, &connstr, &kv, &err) != LB_OK || lb_plan_settings(&plan, &kv, &sources, 0, &err) != LB_OK) {
+        lb_tool_step(out, 0, "settings", -1, "%s", err.message);
+        lb_tool_fail(out, "%s", err.message);
+        goto done;
+    }
+    const lb_settings *s = &plan.settings;
+    lb_tool_step(out, 1, "settings", plan.settings_ms, "resolved%s%s", s->dsn ? " with DSN " : "", s->dsn ? s->dsn : "");
+    lb_http_opts http = {.cafile = lb_settings_get(s, LB_KEY_CAFILE),
+                         .proxy = lb_settings_get(s, LB_KEY_PROXY),
+                         .deadline = &plan.deadline,
+                         .log = &plan.log};
+    lb_oauth_client client = {.host = lb_settings_get(s, LB_KEY_HOST),
+                              .token_endpoint = lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT),
+                              .client_id = lb_settings_get(s, LB_KEY_CLIENT_ID),
+                              .client_secret = lb_settings_get(s, LB_KEY_CLIENT_SECRET)};
+    long long t0 = lb_now_ms();
+    if (lb_oauth_m2m_token(&http, &client, &tok, &err) != LB_OK) {
+        lb_tool_step(out, 0, "token", lb_now_ms() - t0, "%s", err.message);
+        lb_tool_fail(out, "%s", err.message);
+        goto done;
+    }
+    lb_tool_step(out, 1, "token", lb_now_ms() - t0, "workspace OAuth token from %s, valid %lld s",
+                 lb_tool_setting(s, LB_KEY_HOST), tok.expires_in);
+    t0 = lb_now_ms();
+    long http_status = 0;
+    if (lb_lakebase_credential(&http, lb_settings_get(s, LB_KEY_HOST), tok.access_token,
+                               lb_settings_get(s, LB_KEY_ENDPOINT), &cred, &http_status, &err) != LB_OK) {
+        lb_tool_step(out, 0, "credential", lb_now_ms() - t0, "%s", err.message);
+        lb_tool_fail(out, "%s", err.message);
+        goto done;
+    }
+    lb_tool_step(out, 1, "credential", lb_now_ms() - t0, "database credential for %s", lb_tool_setting(s, LB_KEY_ENDPOINT));
+
+    char expires[64] = "unknown";
+    if (cred.expire_time) {
+        struct tm tm;
+        gmtime_r(&cred.expire_time, &tm);
+        strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    long long left = cred.expire_time ? (long long)(cred.expire_time - time(NULL)) : -1;
+    const char *id = lb_tool_setting(s, LB_KEY_CLIENT_ID), *endpoint = lb_tool_setting(s, LB_KEY_ENDPOINT),
+               *host = lb_tool_setting(s, LB_KEY_SERVER), *user = lb_tool_setting(s, LB_KEY_UID);
+    if (out->json) {
+        json_object_object_add(out->doc, "identity", json_object_new_string(id));
+        json_object_object_add(out->doc, "user", json_object_new_string(user));
+        json_object_object_add(out->doc, "endpoint", json_object_new_string(endpoint));
+        json_object_object_add(out->doc, "host", json_object_new_string(host));
+        json_object_object_add(out->doc, "port", json_object_new_int(s->port));
+        json_object_object_add(out->doc, "expires", cred.expire_time ? json_object_new_string(expires) : NULL);
+        json_object_object_add(out->doc, "expires_in", left >= 0 ? json_object_new_int64(left) : NULL);
+    } else {
+        lb_tool_say(out, "identity   %s (PostgreSQL user %s)", id, user);
+        lb_tool_say(out, "endpoint   %s", endpoint);
+        lb_tool_say(out, "host       %s:%d", host, s->port);
+        lb_tool_say(out, "expires    %s (in %lld s)", expires, left);
+    }
+    if (show) {
+        lb_tool_warn(out, "printing the database credential: it logs in as %s until %s; do not paste it anywhere", user,
+                     expires);
+        if (out->json)
+            json_object_object_add(out->doc, "token", json_object_new_string(cred.token));
+        else
+            lb_tool_say(out, "token      %s", cred.token);
+    } else {
+        lb_tool_say(out, "(the credential is not shown: add --show-token to print it)");
+    }
+    status = TOOL_EXIT_OK;
+done:
+    lb_credential_clear(&cred);
+    lb_token_clear(&tok);
+    lb_plan_free(&plan);
+    lb_kvlist_free(&kv);
+    lb_buf_free_secret(&connstr);
+    return status;
+}

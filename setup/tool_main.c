@@ -1,0 +1,130 @@
+/* lakebase-odbc: the command-line tool's entry point. Global options (--help,
+ * --version, --json), the command table and the dispatch to cmd_<name>.c. A command
+ * slots in by adding its line to the table below and its file to setup/CMakeLists.txt. */
+#include "tool.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int lb_tool_cmd_version(lb_tool_out *out, int argc, char **argv);
+int lb_tool_cmd_install_driver(lb_tool_out *out, int argc, char **argv);
+int lb_tool_cmd_list(lb_tool_out *out, int argc, char **argv);
+int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv);
+int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv);
+
+#define WORKSPACE_OPTIONS                                                                                           \
+    "Settings are read as the driver reads them: the connection string (from --set, --profile,\n"                   \
+    "--connection-string), then the DSN's odbc.ini section, the environment, a ~/.databrickscfg\n"                  \
+    "profile and the defaults; the first one found wins.\n"                                                         \
+    "  --dsn NAME                start from the DSN NAME of odbc.ini\n"                                             \
+    "  --profile P               the ~/.databrickscfg profile (Profile=)\n"                                         \
+    "  --connection-string S     a connection string (Driver=Lakebase;DatabricksHost=...;...)\n"                    \
+    "  --set KEY=VALUE           any driver key (CAFile, Proxy, Endpoint, ...); repeatable, wins over the DSN\n"   \
+    "  --json                    one JSON document on standard output, for scripts\n"
+
+const lb_tool_command lb_tool_commands[] = {
+    {"install-driver", "register the driver and its setup library in odbcinst.ini",
+     "install-driver [--name NAME] [--driver PATH] [--setup PATH] [--json]",
+     "Registers the driver as [NAME] (default Lakebase) in odbcinst.ini (ODBCSYSINI, else /etc)\n"
+     "through the ODBC installer API, with Driver= and Setup= (the setup library,\n"
+     "liblakebase-odbcS.so). Without --driver/--setup, the libraries of this build or\n"
+     "installation are used. Running it again updates the entry: there is always one.\n",
+     lb_tool_cmd_install_driver},
+    {"list", "the DSNs that use this driver, secrets masked", "list [--json]",
+     "Lists the user (ODBCINI, else ~/.odbc.ini) and system (ODBCSYSINI/odbc.ini) DSNs whose\n"
+     "driver is this driver, with every key; the values of secret keys (ClientSecret, PWD,\n"
+     "Password, Proxy) are shown as ********.\n",
+     lb_tool_cmd_list},
+    {"test", "connect through the driver manager and run the verification query",
+     "test [DSN] [--dsn NAME] [--connection-string S] [--profile P] [--set KEY=VALUE]... [--json]",
+     "Resolves the settings (printing where each came from), gets a workspace token and a\n"
+     "database credential as the driver does, timing each step, then connects through the\n"
+     "driver manager and the driver exactly as an application does (the driver obtains its own\n"
+     "credential) and runs SELECT current_user, current_database(). On failure it prints the\n"
+     "failing step, the driver's diagnostics (SQLSTATE, native code) and the fix.\n"
+     "Exit status 0 only when the query ran.\n" WORKSPACE_OPTIONS,
+     lb_tool_cmd_test},
+    {"token", "obtain a database credential and show what it is for",
+     "token [DSN] [--dsn NAME] [--connection-string S] [--profile P] [--set KEY=VALUE]... [--show-token] [--json]",
+     "Obtains a workspace token and a fresh database credential and prints the identity, the\n"
+     "endpoint, the PostgreSQL host and the credential's expiry. The credential itself only with\n"
+     "--show-token (then a warning on standard error): it is a password for the next hour.\n"
+     "  --show-token              print the credential too\n" WORKSPACE_OPTIONS,
+     lb_tool_cmd_token},
+    /* Planned (issue 11): endpoints, add-dsn, doctor: each one more line here. */
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+const lb_tool_command *lb_tool_find_command(const char *name)
+{
+    for (const lb_tool_command *c = lb_tool_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+void lb_tool_print_help(const lb_tool_command *cmd)
+{
+    printf("Usage: lakebase-odbc %s\n\n%s\n%s", cmd->usage, cmd->summary, cmd->help);
+}
+
+static void overview(FILE *f)
+{
+    fputs("Usage: lakebase-odbc [--version | --help] COMMAND [OPTIONS]\n\n"
+          "Configure and check ODBC access to Databricks Lakebase with the lakebase-odbc driver.\n\n"
+          "Commands:\n",
+          f);
+    for (const lb_tool_command *c = lb_tool_commands; c->name; c++)
+        fprintf(f, "  %-16s %s\n", c->name, c->summary);
+    fputs("\n  --version        the tool's, the driver's and psqlODBC's versions (--json too)\n"
+          "  --help           this overview; COMMAND --help: the command's own\n\n"
+          "Exit status: 0 on success, 1 when the command failed, 2 for bad arguments.\n"
+          "See lakebase-odbc(1).\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    int json = 0, i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            overview(stdout);
+            return TOOL_EXIT_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            lb_tool_out out;
+            lb_tool_out_init(&out, json);
+            /* --version --json as well as --json --version */
+            for (int j = i + 1; j < argc; j++)
+                if (strcmp(argv[j], "--json") == 0 && !out.json)
+                    lb_tool_out_init(&out, 1);
+            return lb_tool_out_finish(&out, lb_tool_cmd_version(&out, argc - i, argv + i));
+        } else {
+            fprintf(stderr, "lakebase-odbc: unknown option %s\n\n", argv[i]);
+            overview(stderr);
+            return TOOL_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        overview(stderr);
+        return TOOL_EXIT_USAGE;
+    }
+    const lb_tool_command *cmd = lb_tool_find_command(argv[i]);
+    if (cmd == NULL) {
+        fprintf(stderr, "lakebase-odbc: unknown command \"%s\"\n\n", argv[i]);
+        overview(stderr);
+        return TOOL_EXIT_USAGE;
+    }
+    for (int j = i + 1; j < argc; j++) {
+        if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
+            lb_tool_print_help(cmd);
+            return TOOL_EXIT_OK;
+        }
+        if (strcmp(argv[j], "--json") == 0)
+            json = 1;
+    }
+    lb_tool_out out;
+    lb_tool_out_init(&out, json);
+    return lb_tool_out_finish(&out, cmd->run(&out, argc - i, argv + i));
+}
