@@ -83,6 +83,7 @@ void lb_plan_free(lb_plan *plan)
     lb_secret_free(plan->psql_connstr);
     free(plan->out_connstr);
     lb_secret_free(plan->credential);
+    free(plan->branch);
     lb_settings_free(&plan->settings);
     memset(plan, 0, sizeof(*plan));
 }
@@ -169,9 +170,10 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
         lb_log(&plan->log, LB_LOG_DEBUG, "connect: input %s", b.data ? b.data : "");
         lb_buf_free(&b);
     }
+    const char *server = lb_settings_get(&plan->settings, LB_KEY_SERVER);
     lb_log(&plan->log, LB_LOG_INFO, "connect: workspace %s, client id %s, endpoint %s, server %s:%d, user %s%s%s",
            lb_settings_get(&plan->settings, LB_KEY_HOST), lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID),
-           lb_settings_get(&plan->settings, LB_KEY_ENDPOINT), lb_settings_get(&plan->settings, LB_KEY_SERVER),
+           lb_settings_get(&plan->settings, LB_KEY_ENDPOINT), server ? server : "(to be looked up)",
            plan->settings.port, lb_settings_get(&plan->settings, LB_KEY_UID), plan->settings.dsn ? ", DSN " : "",
            plan->settings.dsn ? plan->settings.dsn : "");
     warn_exposed_secret(plan);
@@ -197,9 +199,12 @@ void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
     lb_sha256_hex(lb_settings_get(s, LB_KEY_CLIENT_SECRET), secret_hash);
     lb_buf_printf(key, "%s\n%s\n%s\n%s\n%s", kind, lb_settings_get(s, LB_KEY_HOST), lb_settings_get(s, LB_KEY_CLIENT_ID),
                   secret_hash, lb_settings_get(s, LB_KEY_PROXY) ? "proxy" : "");
-    if (strcmp(kind, "credential") == 0)
+    if (strcmp(kind, "credential") == 0 || strcmp(kind, "host") == 0 || strcmp(kind, "replica host") == 0 ||
+        strcmp(kind, "branch endpoint") == 0)
         lb_buf_printf(key, "\n%s", lb_settings_get(s, LB_KEY_ENDPOINT));
-    else if (lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT))
+    if (strcmp(kind, "credential") == 0 && s->credential_lifetime > 0)
+        lb_buf_printf(key, "\nttl=%d", s->credential_lifetime); /* a shorter life asked for is not given a longer one */
+    else if (strcmp(kind, "token") == 0 && lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT))
         lb_buf_printf(key, "\n%s", lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT));
 }
 
@@ -271,7 +276,7 @@ static lb_result fetch_credential(void *ctx, lb_cache_item *out, lb_error *err)
         lb_error cerr;
         lb_error_init(&cerr);
         rc = lb_lakebase_credential(&http, lb_settings_get(s, LB_KEY_HOST), token, lb_settings_get(s, LB_KEY_ENDPOINT),
-                                    &cred, &status, &cerr);
+                                    s->credential_lifetime, &cred, &status, &cerr);
         if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH && tries == 0) {
             /* The cached workspace token was refused (revoked?): fetch a new one, once. */
             lb_log(&plan->log, LB_LOG_INFO, "credential: the cached workspace token was refused; fetching a new one");
@@ -332,17 +337,17 @@ void lb_plan_forget_credential(lb_plan *plan)
     lb_buf_free(&key);
 }
 
-/* The endpoint-state cache: a few entries keyed by workspace and endpoint, each kept
+/* The endpoint-info cache: a few entries keyed by workspace and endpoint, each kept
  * for LB_ENDPOINT_STATE_CACHE_MS; the oldest is replaced when full. Failures are not kept. */
 #define STATE_CACHE_SIZE 32
 static struct {
     char key[64]; /* SHA-256 hex of "host\nendpoint", truncated */
-    char state[32];
+    lb_endpoint_info info;
     long long at_ms;
 } state_cache[STATE_CACHE_SIZE];
 static pthread_mutex_t state_mu = PTHREAD_MUTEX_INITIALIZER;
 
-int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, size_t why_size)
+lb_result lb_plan_endpoint_info(lb_plan *plan, int quick, lb_endpoint_info *info, lb_error *err)
 {
     const lb_settings *s = &plan->settings;
     lb_buf k;
@@ -357,30 +362,37 @@ int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, s
     pthread_mutex_lock(&state_mu);
     for (int i = 0; i < STATE_CACHE_SIZE && !found; i++)
         if (strcmp(state_cache[i].key, key) == 0 && now - state_cache[i].at_ms < LB_ENDPOINT_STATE_CACHE_MS) {
-            snprintf(state, size, "%s", state_cache[i].state);
+            *info = state_cache[i].info;
             found = 1;
         }
     pthread_mutex_unlock(&state_mu);
     if (found)
-        return 0;
+        return LB_OK;
 
-    lb_error err;
-    lb_error_init(&err);
-    char *token = NULL;
-    long status = 0;
     lb_http_opts http = http_opts(plan);
-    lb_result rc = get_token(plan, &token, &err);
-    if (rc == LB_OK) {
-        rc = lb_lakebase_endpoint_state(&http, lb_settings_get(s, LB_KEY_HOST), token,
-                                        lb_settings_get(s, LB_KEY_ENDPOINT), state, size, &status, &err);
-        if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH)
-            forget_token(plan, token); /* refused (revoked?): the next connect fetches a new one */
+    lb_result rc;
+    for (int tries = 0;; tries++) {
+        char *token = NULL;
+        long status = 0;
+        lb_error lerr;
+        lb_error_init(&lerr);
+        rc = get_token(plan, &token, &lerr);
+        if (rc == LB_OK)
+            rc = lb_discovery_endpoint(&http, lb_settings_get(s, LB_KEY_HOST), token,
+                                       lb_settings_get(s, LB_KEY_ENDPOINT), quick, info, &status, &lerr);
+        int refused = rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH;
+        if (refused)
+            forget_token(plan, token); /* refused (revoked?): fetch a new one */
+        lb_secret_free(token);
+        if (refused && !quick && tries == 0)
+            continue;
+        if (rc != LB_OK) {
+            *err = lerr;
+            return rc;
+        }
+        break;
     }
-    lb_secret_free(token);
-    if (rc != LB_OK) {
-        snprintf(why, why_size, "%s", err.message); /* for the log */
-        return -1;
-    }
+    now = lb_now_ms();
     pthread_mutex_lock(&state_mu);
     int slot = 0;
     for (int i = 0; i < STATE_CACHE_SIZE; i++) {
@@ -392,10 +404,188 @@ int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, s
             slot = i;
     }
     memcpy(state_cache[slot].key, key, sizeof(state_cache[slot].key)); /* 63 characters and the NUL */
-    size_t n = strlen(state) < sizeof(state_cache[slot].state) ? strlen(state) : sizeof(state_cache[slot].state) - 1;
-    memcpy(state_cache[slot].state, state, n);
-    state_cache[slot].state[n] = '\0';
+    state_cache[slot].info = *info;
     state_cache[slot].at_ms = now;
     pthread_mutex_unlock(&state_mu);
-    return 0;
+    return LB_OK;
+}
+
+/* -- The plan's target: which endpoint, which host ------------------------------------ */
+
+/* How long a branch's read-write endpoint and an endpoint's host, once looked up, are
+ * reused (lb_cache's window: half of this). They change only when the endpoint is
+ * replaced; a connection refused at a discovered host forgets it (lb_plan_forget_host). */
+#define LB_DISCOVERY_LIFETIME_S (2 * 3600)
+#define LB_DISCOVERY_PAGE_SIZE 100 /* the most the API gives per page */
+
+static lb_cache_opts discovery_cache_opts(const lb_plan *plan, const char *what)
+{
+    lb_cache_opts o = cache_opts(plan, what, 1); /* no secret: the file cache may keep it */
+    o.margin_s = 0;
+    return o;
+}
+
+static lb_result fetch_branch_endpoint(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    lb_plan *plan = ctx;
+    lb_http_opts http = http_opts(plan);
+    const lb_settings *s = &plan->settings;
+    char name[LB_DISCOVERY_NAME_MAX];
+    for (int tries = 0;; tries++) {
+        char *token = NULL;
+        lb_result rc = get_token(plan, &token, err);
+        if (rc != LB_OK)
+            return rc;
+        long status = 0;
+        lb_error lerr;
+        lb_error_init(&lerr);
+        rc = lb_discovery_branch_endpoint(&http, lb_settings_get(s, LB_KEY_HOST), token, plan->branch,
+                                          LB_DISCOVERY_PAGE_SIZE, name,
+                                          sizeof(name), &status, &lerr);
+        int refused = rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH;
+        if (refused)
+            forget_token(plan, token);
+        lb_secret_free(token);
+        if (refused && tries == 0)
+            continue;
+        if (rc != LB_OK) {
+            *err = lerr;
+            return rc;
+        }
+        break;
+    }
+    if ((out->value = strdup(name)) == NULL)
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    out->lifetime_s = LB_DISCOVERY_LIFETIME_S;
+    return LB_OK;
+}
+
+static lb_result fetch_host(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    lb_plan *plan = ctx;
+    const lb_settings *s = &plan->settings;
+    const char *endpoint = lb_settings_get(s, LB_KEY_ENDPOINT);
+    lb_endpoint_info info;
+    lb_result rc = lb_plan_endpoint_info(plan, 0, &info, err);
+    if (rc != LB_OK)
+        return rc;
+    lb_log(&plan->log, LB_LOG_INFO, "target: endpoint %s is %s%s", endpoint, info.state[0] ? info.state : "(no state)",
+           info.disabled ? ", disabled" : "");
+    if ((rc = lb_discovery_check_state(&info, endpoint, err)) != LB_OK)
+        return rc;
+    const char *host = s->read_replica ? info.read_only_host : info.host;
+    if (host[0] == '\0' && s->read_replica)
+        return lb_error_set(err, LB_ERR_NOT_FOUND,
+                            "ReadReplica=yes, but endpoint %s has no read-only host (status.hosts.read_only_host: "
+                            "no readable secondaries). Enable readable secondaries on the endpoint, set Servername "
+                            "to a read-only host, or leave ReadReplica out.", endpoint);
+    if (host[0] == '\0')
+        return lb_error_set(err, LB_ERR_PROTOCOL,
+                            "The endpoint look-up for %s answered no status.hosts.host: set Servername to the "
+                            "endpoint's host name.", endpoint);
+    if ((out->value = strdup(host)) == NULL)
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    out->lifetime_s = LB_DISCOVERY_LIFETIME_S;
+    return LB_OK;
+}
+
+/* A value through the cache under the plan's key of kind (branch endpoint, host), as a
+ * malloc'd string. */
+static lb_result cached(lb_plan *plan, const char *kind, lb_fetch_fn fetch, char **value, lb_cache_origin *origin,
+                        lb_error *err)
+{
+    lb_buf key;
+    lb_buf_init(&key, 0);
+    lb_plan_cache_key(plan, kind, &key);
+    lb_cache_opts o = discovery_cache_opts(plan, kind);
+    char *copy = NULL;
+    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
+                                : lb_cache_get(key.data, &o, fetch, plan, &copy, origin, err);
+    lb_buf_free(&key);
+    /* The cache hands out copies of its own kind (lb_secret_free); the settings free() theirs. */
+    if (rc == LB_OK && (*value = strdup(copy)) == NULL)
+        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    lb_secret_free(copy);
+    return rc;
+}
+
+lb_result lb_plan_target(lb_plan *plan, lb_error *err)
+{
+    lb_settings *s = &plan->settings;
+    long long t0 = lb_now_ms(), token_before = plan->token_ms;
+    lb_result rc = LB_OK;
+    char *value = NULL;
+    lb_cache_origin origin = LB_FROM_FETCH;
+    /* Which endpoint: a branch stands for its read-write endpoint, whose full name the
+     * credential request needs. */
+    if (lb_discovery_is_branch(lb_settings_get(s, LB_KEY_ENDPOINT))) {
+        if ((plan->branch = strdup(lb_settings_get(s, LB_KEY_ENDPOINT))) == NULL)
+            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+        if ((rc = cached(plan, "branch endpoint", fetch_branch_endpoint, &value, &origin, err)) != LB_OK)
+            goto out;
+        free(s->value[LB_KEY_ENDPOINT]);
+        s->value[LB_KEY_ENDPOINT] = value;
+        lb_log(&plan->log, LB_LOG_INFO, "target: branch %s -> read-write endpoint %s (%s)", plan->branch,
+               lb_settings_get(s, LB_KEY_ENDPOINT), origin == LB_FROM_FETCH ? "listed" : "cached");
+    }
+    /* Which host: the user's Servername wins (no look-up); else the endpoint's own. */
+    if (lb_settings_get(s, LB_KEY_SERVER) != NULL) {
+        if (s->read_replica)
+            lb_log(&plan->log, LB_LOG_INFO, "target: ReadReplica=yes has no effect: Servername (from %s) is used",
+                   lb_source_name(s->source[LB_KEY_SERVER]));
+        goto out;
+    }
+    const char *kind = s->read_replica ? "replica host" : "host";
+    if ((rc = cached(plan, kind, fetch_host, &value, &origin, err)) != LB_OK)
+        goto out;
+    s->value[LB_KEY_SERVER] = value;
+    s->source[LB_KEY_SERVER] = LB_SRC_DISCOVERED;
+    plan->host_origin = origin;
+    lb_log(&plan->log, LB_LOG_INFO, "target: %s of endpoint %s is %s (%s)", kind, lb_settings_get(s, LB_KEY_ENDPOINT),
+           value, origin == LB_FROM_FETCH ? "looked up" : origin == LB_FROM_MEMORY ? "cache hit (memory)"
+                                                                                  : "cache hit (file)");
+out:
+    plan->target_ms += lb_now_ms() - t0 - (plan->token_ms - token_before);
+    if (rc != LB_OK)
+        lb_log(&plan->log, LB_LOG_ERROR, "target: %s", err->message);
+    return rc;
+}
+
+void lb_plan_forget_host(lb_plan *plan)
+{
+    const lb_settings *s = &plan->settings;
+    if (s->source[LB_KEY_SERVER] != LB_SRC_DISCOVERED)
+        return;
+    lb_buf key;
+    lb_buf_init(&key, 0);
+    lb_plan_cache_key(plan, s->read_replica ? "replica host" : "host", &key);
+    lb_cache_opts o = discovery_cache_opts(plan, "host");
+    if (!key.overflow)
+        lb_cache_invalidate(key.data, lb_settings_get(s, LB_KEY_SERVER), &o);
+    lb_buf_free(&key);
+}
+
+int lb_plan_pooled_host(lb_plan *plan, char *direct, size_t size)
+{
+    const lb_settings *s = &plan->settings;
+    const char *server = lb_settings_get(s, LB_KEY_SERVER);
+    if (server == NULL || s->source[LB_KEY_SERVER] == LB_SRC_DISCOVERED)
+        return 0;
+    lb_endpoint_info info;
+    lb_error err;
+    lb_error_init(&err);
+    if (lb_plan_endpoint_info(plan, 1, &info, &err) != LB_OK) {
+        lb_log(&plan->log, LB_LOG_INFO, "connect: could not tell whether %s is a pooled host (%s)", server,
+               err.message);
+        return 0;
+    }
+    const char *match = NULL;
+    if (info.rw_pooled_host[0] && strcasecmp(server, info.rw_pooled_host) == 0)
+        match = info.host;
+    else if (info.ro_pooled_host[0] && strcasecmp(server, info.ro_pooled_host) == 0)
+        match = info.read_only_host[0] ? info.read_only_host : info.host;
+    if (match == NULL)
+        return 0;
+    snprintf(direct, size, "%s", match[0] ? match : "(not given)");
+    return 1;
 }

@@ -8,6 +8,7 @@
 
 #include "lb_cache.h"
 #include "lb_connstr.h"
+#include "lb_discovery.h"
 #include "lb_error.h"
 #include "lb_lakebase.h"
 #include "lb_log.h"
@@ -25,13 +26,32 @@ typedef struct {
     char *credential;           /* the credential in use (to forget it if the server refuses it) */
     lb_cache_origin token_origin, credential_origin;
     long long settings_ms, token_ms, credential_ms; /* time spent in each step */
+    char *branch;               /* the branch Endpoint named, when it stopped there (the setting then
+                                   holds the read-write endpoint chosen) */
+    lb_cache_origin host_origin; /* where a discovered host came from */
+    long long target_ms;        /* time spent choosing the endpoint and host (token excluded) */
 } lb_plan;
 
 /* Step 1: resolves settings from input and sources; login_timeout_s (0: none, then
  * ConnectTimeout) bounds everything after. input must outlive the plan. */
 lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sources *sources, long login_timeout_s,
                            lb_error *err);
-/* Step 2: obtains a credential (from the cache when one is usable) and builds both
+/* Step 2, the target: which endpoint and which host to connect to. An Endpoint that
+ * stops at a branch becomes the branch's read-write endpoint (listed, paged). A
+ * Servername the user gives wins and costs no look-up; without one, the endpoint's
+ * status.hosts.host (or, with ReadReplica=yes, read_only_host) is looked up. Both are
+ * cached (lb_cache, the file cache too), so a cached host costs no look-up either. An
+ * endpoint found INIT, DEGRADED or disabled by that look-up is refused
+ * (LB_ERR_UNAVAILABLE); its state is not read again on connects that use a cached host
+ * (the wake-up logic reads it when PostgreSQL refuses the connection). */
+lb_result lb_plan_target(lb_plan *plan, lb_error *err);
+/* Drops a discovered host from the cache (nothing answered there). */
+void lb_plan_forget_host(lb_plan *plan);
+/* 1 when the user's Servername is one of the endpoint's pooled hosts (PgBouncer, which
+ * takes native passwords, not OAuth credentials), with the direct host in direct; 0
+ * otherwise or when the endpoint cannot be read (a quick look-up, see below). */
+int lb_plan_pooled_host(lb_plan *plan, char *direct, size_t size);
+/* Step 3: obtains a credential (from the cache when one is usable) and builds both
  * connection strings. May be called again after lb_plan_forget_credential. */
 lb_result lb_plan_credential(lb_plan *plan, lb_error *err);
 /* The cache key of the plan's "token" or "credential" (kind): everything that changes
@@ -42,15 +62,16 @@ void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key);
 void lb_plan_forget_credential(lb_plan *plan);
 void lb_plan_free(lb_plan *plan);
 
-/* How long an endpoint's state read from the workspace is reused (per process, per
+/* How long what the workspace said about an endpoint (its state) is reused (per process, per
  * workspace and endpoint): long enough that the wake-up retries of many connects ask
  * once, short enough that a compute suspended meanwhile is seen. */
 #define LB_ENDPOINT_STATE_CACHE_MS 3000
 
-/* The endpoint's status.current_state ("ACTIVE", "IDLE", ...), with the plan's workspace
- * token, from the cache above or the workspace; bounded by the connect's deadline. 0 and
- * state, or -1 and why (for the log: the state could not be read). */
-int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, size_t why_size);
+/* What the workspace says about the plan's endpoint (state, hosts, disabled), with the
+ * plan's workspace token, from the cache above or the workspace; bounded by the
+ * connect's deadline. quick: the short look-up of lb_discovery_endpoint (for the wake-up
+ * logic); otherwise the usual retries, and a refused cached token is replaced once. */
+lb_result lb_plan_endpoint_info(lb_plan *plan, int quick, lb_endpoint_info *info, lb_error *err);
 
 /* The psqlODBC connection string: DSN (so psqlODBC applies the user's options from
  * odbc.ini), every occurrence of every key the driver does not own, unchanged and in

@@ -36,11 +36,14 @@ typedef enum {
     LB_KEY_TOKEN_ENDPOINT, /* TokenEndpoint: the OAuth token URL, when not the workspace's own */
     LB_KEY_LOG_LEVEL,      /* LogLevel: off, error, info, debug */
     LB_KEY_LOG_FILE,       /* LogFile */
+    LB_KEY_READ_REPLICA,   /* ReadReplica: yes connects to the endpoint's read-only host (discovered) */
+    LB_KEY_CREDENTIAL_LIFETIME, /* CredentialLifetime, seconds (300 to 3600): the credential request's ttl */
     LB_KEY_COUNT
 } lb_key;
 
 /* In order of precedence: the first source that has a key wins. */
-typedef enum { LB_SRC_NONE, LB_SRC_CONNSTR, LB_SRC_DSN, LB_SRC_ENV, LB_SRC_PROFILE, LB_SRC_DEFAULT } lb_source;
+typedef enum { LB_SRC_NONE, LB_SRC_CONNSTR, LB_SRC_DSN, LB_SRC_ENV, LB_SRC_PROFILE, LB_SRC_DEFAULT,
+               LB_SRC_DISCOVERED /* set by the connect from the workspace's endpoint look-up */ } lb_source;
 
 typedef struct {
     const char *name;        /* canonical spelling */
@@ -88,9 +91,13 @@ typedef struct {
     const char *proxy_env;      /* the variable the proxy came from, when from the environment */
     lb_cache_mode cache_mode;   /* TokenCache */
     lb_log_level log_level;     /* LogLevel */
+    int read_replica;           /* ReadReplica: 1 for yes */
+    int credential_lifetime;    /* CredentialLifetime, seconds; 0: not set (the server's default) */
 } lb_settings;
 
-/* Merges and validates. On success every required key is set and normalized
+/* Merges and validates. Servername may stay unset (the connect then looks the host up),
+ * and Endpoint may name a branch (projects/<p>/branches/<b>: the connect picks its
+ * read-write endpoint). On success every required key is set and normalized
  * (DatabricksHost to "https://host[:port]", SSLmode to lower case, SSLRootCert to the
  * system CA bundle when SSLmode is verify-ca or verify-full and none was named). On failure err
  * names the key, what is wrong and where it can be set. Free with lb_settings_free. */

@@ -157,8 +157,6 @@ static void test_missing_keys_are_named(void **state)
                  "Missing setting ClientSecret", "DATABRICKS_CLIENT_SECRET");
     expect_error("DatabricksHost=https://h;ClientSecret=s;Servername=x;Endpoint=projects/p/branches/b/endpoints/e",
                  "Missing setting ClientID", "odbc.ini");
-    expect_error("DatabricksHost=https://h;ClientID=c;ClientSecret=s;Endpoint=projects/p/branches/b/endpoints/e",
-                 "Missing setting Servername", "PGHOST");
 }
 
 static void test_validation(void **state)
@@ -418,6 +416,49 @@ static void test_key_table(void **state)
     assert_string_equal(lb_key_info(LB_KEY_ENDPOINT)->env, "ENDPOINT_NAME");
 }
 
+/* Connect by name: Servername optional, Endpoint may stop at the branch, ReadReplica,
+ * CredentialLifetime. */
+static void test_discovery_keys(void **state)
+{
+    (void)state;
+    lb_settings s;
+    lb_error err;
+    const char *id = "DatabricksHost=https://h;ClientID=c;ClientSecret=s;";
+    char cs[512];
+    snprintf(cs, sizeof(cs), "%sEndpoint=projects/p/branches/b/endpoints/e", id);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_null(lb_settings_get(&s, LB_KEY_SERVER)); /* looked up at connect */
+    assert_int_equal(s.read_replica, 0);
+    assert_int_equal(s.credential_lifetime, 0);
+    lb_settings_free(&s);
+    snprintf(cs, sizeof(cs), "%sEndpoint=projects/p/branches/b;ReadReplica=YES;CredentialLifetime=300", id);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_ENDPOINT), "projects/p/branches/b");
+    assert_int_equal(s.read_replica, 1);
+    assert_int_equal(s.credential_lifetime, 300);
+    lb_settings_free(&s);
+    snprintf(cs, sizeof(cs), "%sEndpoint=projects/p/branches/b;CredentialLifetime=3600", id);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_int_equal(s.credential_lifetime, 3600);
+    lb_settings_free(&s);
+    static const char *const bad_endpoints[] = {"projects/p/branches/b/", "projects/p/branches", "projects/p",
+                                                "projects/p/branches/b/endpoints", "projects/p/branches/b/endpoints/",
+                                                "projects/p/branches/b/endpoints/e/", "projects//branches/b"};
+    for (size_t i = 0; i < sizeof(bad_endpoints) / sizeof(bad_endpoints[0]); i++) {
+        snprintf(cs, sizeof(cs), "%sEndpoint=%s", id, bad_endpoints[i]);
+        expect_error(cs, "Endpoint", "is not of the form");
+    }
+    static const char *const bad_lifetimes[] = {"299", "3601", "0", "-300", "5m", "300s", ""};
+    for (size_t i = 0; i < sizeof(bad_lifetimes) / sizeof(bad_lifetimes[0]); i++) {
+        if (bad_lifetimes[i][0] == '\0')
+            continue; /* empty: unset */
+        snprintf(cs, sizeof(cs), "%sEndpoint=projects/p/branches/b;CredentialLifetime=%s", id, bad_lifetimes[i]);
+        expect_error(cs, "CredentialLifetime", "between 300 and 3600");
+    }
+    snprintf(cs, sizeof(cs), "%sEndpoint=projects/p/branches/b;ReadReplica=maybe", id);
+    expect_error(cs, "ReadReplica", "yes or no");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +474,7 @@ int main(void)
         cmocka_unit_test_setup(test_long_dsn_value, setup),
         cmocka_unit_test_setup(test_postgres_ca, setup),
         cmocka_unit_test_setup(test_key_table, setup),
+        cmocka_unit_test_setup(test_discovery_keys, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
