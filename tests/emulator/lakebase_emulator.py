@@ -13,7 +13,8 @@ Usage:
 
   --config     JSON: {"service_principals": [{"client_id", "client_secret", "workspace_access"}],
                "endpoints": [{"name", "host", "port", "state"}], "credential_lifetime": s,
-               "token_lifetime": s}  (optional per endpoint: "endpoint_type", "read_only_host";
+               "token_lifetime": s}  (optional per endpoint: "endpoint_type", "read_only_host",
+               "read_write_pooled_host", "read_only_pooled_host", "disabled"; top level "max_page_size";
                optional top level: "fractional_seconds": bool, and "compute": {"port": N,
                "start": [argv], "stop": [argv], "ready": [argv], "endpoint": name (default the
                first), "log": file for the commands' output, "hosts": [addresses to hold while

@@ -25,13 +25,13 @@ static double now_s(void)
 }
 
 /* The emulator's endpoints: the primary (as scripts/local-lakebase.sh configures it,
- * with extra JSON fields) plus more. */
+ * with extra JSON fields, which may override its own) plus more. */
 static void set_endpoints(const char *primary_extra, const char *more)
 {
     char json[4096];
     snprintf(json, sizeof(json),
              "{\"max_page_size\": 100, \"endpoints\": [{\"name\": \"" PRIMARY "\", \"host\": \"localhost\", "
-             "\"port\": %s, \"state\": \"ACTIVE\"%s%s}%s%s]}",
+             "\"port\": %s, \"state\": \"ACTIVE\", \"read_only_host\": \"127.0.0.1\"%s%s}%s%s]}",
              pg_port, primary_extra[0] ? ", " : "", primary_extra, more[0] ? ", " : "", more);
     emulator_call("POST", "/_emulator/config", json);
 }
@@ -313,7 +313,6 @@ static void test_replica(void **state)
 {
     (void)state;
     reset();
-    set_endpoints("\"read_only_host\": \"127.0.0.1\"", "");
     char server[256];
     connect_ok("Endpoint=" PRIMARY ";ReadReplica=yes;ReadOnly=1;", server, sizeof(server));
     printf("ReadReplica=yes -> connected to %s\n", server);
