@@ -301,6 +301,8 @@ lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
     lb_secret_free(plan->credential);
     free(plan->out_connstr);
     plan->psql_connstr = plan->out_connstr = plan->credential = NULL;
+    if (lb_settings_get(&plan->settings, LB_KEY_SERVER) == NULL)
+        return lb_error_set(err, LB_ERR_INTERNAL, "No PostgreSQL host: lb_plan_target must run before the credential.");
 
     lb_buf key;
     lb_buf_init(&key, 0);
