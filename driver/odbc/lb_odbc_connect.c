@@ -354,8 +354,11 @@ static int wrong_address(SQLHDBC dbc, lb_plan *plan, const char *state, const ch
     lb_error_init(&err);
     lb_error_set(&err, LB_ERR_PG_ADDRESS,
                  "No PostgreSQL server took the connection at %s:%d (%s), although endpoint %s is ACTIVE "
-                 "(awake, not scaled to zero): check Servername and Port (the endpoint's host name and 5432 on "
-                 "Lakebase).", lb_settings_get(&plan->settings, LB_KEY_SERVER), plan->settings.port, how, endpoint);
+                 "(awake, not scaled to zero): check %s.",
+                 lb_settings_get(&plan->settings, LB_KEY_SERVER), plan->settings.port, how, endpoint,
+                 plan->settings.source[LB_KEY_SERVER] == LB_SRC_DISCOVERED
+                     ? "Port (5432 on Lakebase; the host is the one the workspace gave for the endpoint)"
+                     : "Servername and Port (the endpoint's host name and 5432 on Lakebase)");
     lb_log(log, LB_LOG_ERROR, "%s", err.message);
     lb_diag_post_error(dbc, SQL_ERROR, &err, state, 1);
     return 1;

@@ -5,9 +5,12 @@
  * own process (an empty in-process cache) against the emulator and the real PostgreSQL,
  * and counts requests through the emulator's stats.
  * Usage: discovery_test <case>   (see main for the cases) */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,6 +114,49 @@ static void test_memory(void **state)
     connect_ok("Endpoint=" PRIMARY ";Servername=127.0.0.1;", server, sizeof(server));
     assert_string_equal(server, "127.0.0.1");
     assert_int_equal(emulator_count(GET_PRIMARY), 0);
+}
+
+/* A port on 127.0.0.1 that nothing listens on. */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(addr);
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
+
+/* A looked-up host where nothing answers (a wrong Port) while the endpoint is ACTIVE:
+ * fails at once, blames Port rather than a Servername nobody gave, and forgets the host,
+ * so that the next connect looks it up again. */
+static void test_wrong_port(void **state)
+{
+    (void)state;
+    reset();
+    char server[256], extra[256], in[4096], all[4096];
+    connect_ok("Endpoint=" PRIMARY ";", server, sizeof(server)); /* host cached */
+    int port = free_port();
+    snprintf(in, sizeof(in), "Driver={%s};DatabricksHost=%s;ClientID=%s;ClientSecret={%s};Port=%d;CAFile={%s};"
+             "Endpoint=" PRIMARY, driver, emulator_url, client_id, secret, port, ca_file);
+    conn c = new_conn();
+    double t0 = now_s();
+    assert_int_equal(SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT),
+                     SQL_ERROR);
+    double took = now_s() - t0;
+    all_diags(c.dbc, all, sizeof(all));
+    free_conn(&c);
+    printf("looked-up host, wrong Port %d -> failed in %.2f s: %s\n", port, took, all);
+    assert_true(took < 5.0);
+    assert_non_null(strstr(all, "check Port (5432 on Lakebase; the host is the one the workspace gave"));
+    usleep(3100 * 1000); /* past the 3 s endpoint cache */
+    long long before = emulator_count(GET_PRIMARY);
+    snprintf(extra, sizeof(extra), "Endpoint=" PRIMARY ";");
+    connect_ok(extra, server, sizeof(server));
+    printf("next connect: %lld look-up(s) more (the host was forgotten)\n", emulator_count(GET_PRIMARY) - before);
+    assert_int_equal(emulator_count(GET_PRIMARY) - before, 1);
 }
 
 /* Runs this program's --connect in a new process; its exit status. */
@@ -494,6 +540,7 @@ int main(int argc, char **argv)
     } cases[] = {
         {"memory", cmocka_unit_test_teardown(test_memory, restore)},
         {"file", cmocka_unit_test_teardown(test_file, restore)},
+        {"wrong_port", cmocka_unit_test_teardown(test_wrong_port, restore)},
         {"branch_one", cmocka_unit_test_teardown(test_branch_one, restore)},
         {"branch_none", cmocka_unit_test_teardown(test_branch_none, restore)},
         {"branch_several", cmocka_unit_test_teardown(test_branch_several, restore)},
