@@ -15,7 +15,8 @@ echo
 echo "== isql -v lakebase-local   ($query)"
 echo "$query" | isql -v -b lakebase-local
 echo
-echo "The driver fetched a fresh database credential from the emulator for that connection:"
+echo "The driver looked the endpoint's host up and fetched a fresh database credential from the"
+echo "emulator for that connection:"
 python3 - <<'PY'
 import json, os, ssl, urllib.request
 ctx = ssl.create_default_context(cafile=os.environ["LAKEBASE_CA_FILE"])

@@ -191,8 +191,10 @@ cfg = {
     # How the emulator sets a password role's credential (SQL on stdin).
     "admin_psql": [e["CFG_RUNUSER"], "-u", "postgres", "--", e["CFG_PSQL"], "-X", "-q", "-v", "ON_ERROR_STOP=1",
                    "-h", e["CFG_RUNTIME"], "-p", e["CFG_PG_PORT"], "-d", "postgres"],
+    # The same PostgreSQL serves as the endpoint's read-only host under another loopback
+    # name (127.0.0.1), so a client can tell which host the driver looked up.
     "endpoints": [{"name": e["CFG_ENDPOINT"], "host": "localhost",
-                   "port": int(e["CFG_PG_PORT"]), "state": "ACTIVE"}],
+                   "port": int(e["CFG_PG_PORT"]), "state": "ACTIVE", "read_only_host": "127.0.0.1"}],
     # Lakebase Provisioned: the same PostgreSQL, found through the instance look-up.
     "instances": [{"name": e["CFG_INSTANCE"], "read_write_dns": "localhost", "state": "AVAILABLE"}],
     "credential_lifetime": 3600,
@@ -232,6 +234,7 @@ write_client_files() {
       echo "[ODBC Data Sources]"
       echo "lakebase-local=Lakebase"
       echo "lakebase-local-provisioned=Lakebase"
+      echo "lakebase-local-replica=Lakebase"
       echo
       echo "[lakebase-local]"
       echo "; driver name from odbcinst.ini"
@@ -244,8 +247,8 @@ write_client_files() {
       echo "ClientSecret=$CLIENT_SECRET"
       echo "; Lakebase endpoint resource name"
       echo "Endpoint=$ENDPOINT"
-      echo "; PostgreSQL host and port (real: <endpoint-id>.database.<region>.cloud.databricks.com, 5432)"
-      echo "Servername=localhost"
+      echo "; No Servername: the driver looks the endpoint's host up (status.hosts.host) and caches it."
+      echo "; PostgreSQL port (real: 5432, the default)"
       echo "Port=$PG_PORT"
       echo "Database=$DATABASE"
       echo "; CA that signed the emulator's certificate (real: leave out, the system CAs apply)"
@@ -266,6 +269,21 @@ write_client_files() {
       echo "; Lakebase Provisioned instance name (instead of Endpoint)"
       echo "Instance=$INSTANCE"
       echo "; real: leave Port out (5432)"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "CAFile=$STATE/ca.pem"
+      echo "SSLRootCert=$STATE/ca.pem"
+      echo
+      echo "[lakebase-local-replica]"
+      echo "; The same endpoint's read-only host (status.hosts.read_only_host; here 127.0.0.1)."
+      echo "; Add ReadOnly=1 (psqlODBC's own key, passed on) to refuse writes in the driver too."
+      echo "Driver=Lakebase"
+      echo "Description=Local Lakebase, read replica"
+      echo "DatabricksHost=$EMU_URL"
+      echo "ClientID=$CLIENT_ID"
+      echo "ClientSecret=$CLIENT_SECRET"
+      echo "Endpoint=$ENDPOINT"
+      echo "ReadReplica=yes"
       echo "Port=$PG_PORT"
       echo "Database=$DATABASE"
       echo "CAFile=$STATE/ca.pem"

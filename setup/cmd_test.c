@@ -105,9 +105,19 @@ int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv)
                  lb_tool_setting(s, LB_KEY_CLIENT_ID), lb_tool_source_name(s->source[LB_KEY_CLIENT_ID]),
                  lb_tool_source_name(s->source[secret_key]));
 
+    if (lb_plan_target(&plan, &err) != LB_OK) {
+        lb_tool_step(out, 0, "target", plan.target_ms, "%s %s: %s", lb_plan_target_kind(&plan),
+                     lb_plan_target_name(&plan), err.message);
+        lb_tool_fail(out, "%s", err.message);
+        application_view(out, connstr.data);
+        goto done;
+    }
+    lb_tool_step(out, 1, "target", plan.target_ms, "%s %s at %s (Servername from %s)", lb_plan_target_kind(&plan),
+                 lb_plan_target_name(&plan), lb_tool_setting(s, LB_KEY_SERVER),
+                 lb_tool_source_name(s->source[LB_KEY_SERVER]));
     if (lb_plan_credential(&plan, &err) != LB_OK) {
         lb_tool_step(out, 0, "credential", plan.token_ms + plan.credential_ms,
-                     "workspace token and database credential for %s: %s", lb_tool_setting(s, LB_KEY_ENDPOINT),
+                     "workspace token and database credential for %s: %s", lb_plan_target_name(&plan),
                      err.message);
         lb_tool_fail(out, "%s", err.message);
         application_view(out, connstr.data);
@@ -116,7 +126,7 @@ int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv)
     lb_tool_step(out, 1, "token", plan.token_ms, "workspace OAuth token %s (%s)", origin_name(plan.token_origin),
                  lb_tool_setting(s, LB_KEY_HOST));
     lb_tool_step(out, 1, "credential", plan.credential_ms, "database credential %s for %s",
-                 origin_name(plan.credential_origin), lb_tool_setting(s, LB_KEY_ENDPOINT));
+                 origin_name(plan.credential_origin), lb_plan_target_name(&plan));
     lb_tool_step(out, 1, "host", -1, "PostgreSQL at %s:%d (Servername from %s), database %s, user %s, SSLmode %s",
                  lb_tool_setting(s, LB_KEY_SERVER), s->port, lb_tool_source_name(s->source[LB_KEY_SERVER]),
                  lb_tool_setting(s, LB_KEY_DATABASE), lb_tool_setting(s, LB_KEY_UID), lb_tool_setting(s, LB_KEY_SSLMODE));

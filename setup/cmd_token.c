@@ -1,6 +1,6 @@
-/* lakebase-odbc token: obtains a workspace token and a fresh database credential (no
- * cache: the expiry shown is the workspace's answer) with the driver's settings and
- * HTTPS code, and prints the identity, the endpoint, the PostgreSQL host and the expiry.
+/* lakebase-odbc token: finds the target and obtains a fresh database credential (no
+ * credential cache: the expiry shown is the workspace's answer) with the driver's own
+ * connect plan (lb_connect.h), and prints the identity, the endpoint, the PostgreSQL host and the expiry.
  * The credential itself only with --show-token, and then with a warning on standard error. */
 #include "tool.h"
 
@@ -30,7 +30,6 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
     lb_error_init(&err);
     lb_plan plan;
     memset(&plan, 0, sizeof(plan));
-    lb_token tok = {0};
     lb_credential cred = {0};
     int status = TOOL_EXIT_FAIL;
     lb_sources sources = lb_tool_conn_sources();
@@ -41,31 +40,25 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
     }
     const lb_settings *s = &plan.settings;
     lb_tool_step(out, 1, "settings", plan.settings_ms, "resolved%s%s", s->dsn ? " with DSN " : "", s->dsn ? s->dsn : "");
-    lb_http_opts http = {.cafile = lb_settings_get(s, LB_KEY_CAFILE),
-                         .proxy = lb_settings_get(s, LB_KEY_PROXY),
-                         .deadline = &plan.deadline,
-                         .log = &plan.log};
-    lb_oauth_client client = {.host = lb_settings_get(s, LB_KEY_HOST),
-                              .token_endpoint = lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT),
-                              .client_id = lb_settings_get(s, LB_KEY_CLIENT_ID),
-                              .client_secret = lb_settings_get(s, LB_KEY_CLIENT_SECRET)};
     long long t0 = lb_now_ms();
-    if (lb_oauth_m2m_token(&http, &client, &tok, &err) != LB_OK) {
-        lb_tool_step(out, 0, "token", lb_now_ms() - t0, "%s", err.message);
+    if (lb_plan_target(&plan, &err) != LB_OK) {
+        lb_tool_step(out, 0, "target", lb_now_ms() - t0, "%s", err.message);
         lb_tool_fail(out, "%s", err.message);
         goto done;
     }
-    lb_tool_step(out, 1, "token", lb_now_ms() - t0, "workspace OAuth token from %s, valid %lld s",
-                 lb_tool_setting(s, LB_KEY_HOST), tok.expires_in);
+    lb_tool_step(out, 1, "target", plan.target_ms, "%s %s at %s (Servername from %s)", lb_plan_target_kind(&plan),
+                 lb_plan_target_name(&plan), lb_tool_setting(s, LB_KEY_SERVER),
+                 lb_tool_source_name(s->source[LB_KEY_SERVER]));
+    long long token_before = plan.token_ms;
     t0 = lb_now_ms();
-    long http_status = 0;
-    if (lb_lakebase_credential(&http, lb_settings_get(s, LB_KEY_HOST), tok.access_token,
-                               lb_settings_get(s, LB_KEY_ENDPOINT), &cred, &http_status, &err) != LB_OK) {
+    if (lb_plan_fetch_credential(&plan, &cred, &err) != LB_OK) {
         lb_tool_step(out, 0, "credential", lb_now_ms() - t0, "%s", err.message);
         lb_tool_fail(out, "%s", err.message);
         goto done;
     }
-    lb_tool_step(out, 1, "credential", lb_now_ms() - t0, "database credential for %s", lb_tool_setting(s, LB_KEY_ENDPOINT));
+    lb_tool_step(out, 1, "credential", lb_now_ms() - t0 - (plan.token_ms - token_before),
+                 "database credential for %s %s (workspace token %lld ms)", lb_plan_target_kind(&plan),
+                 lb_plan_target_name(&plan), plan.token_ms);
 
     char expires[64] = "unknown";
     if (cred.expire_time) {
@@ -74,7 +67,7 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
         strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
     long long left = cred.expire_time ? (long long)(cred.expire_time - time(NULL)) : -1;
-    const char *id = lb_tool_setting(s, LB_KEY_CLIENT_ID), *endpoint = lb_tool_setting(s, LB_KEY_ENDPOINT),
+    const char *id = lb_tool_setting(s, LB_KEY_CLIENT_ID), *endpoint = lb_plan_target_name(&plan),
                *host = lb_tool_setting(s, LB_KEY_SERVER), *user = lb_tool_setting(s, LB_KEY_UID);
     if (out->json) {
         json_object_object_add(out->doc, "identity", json_object_new_string(id));
@@ -86,7 +79,7 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
         json_object_object_add(out->doc, "expires_in", left >= 0 ? json_object_new_int64(left) : NULL);
     } else {
         lb_tool_say(out, "identity   %s (PostgreSQL user %s)", id, user);
-        lb_tool_say(out, "endpoint   %s", endpoint);
+        lb_tool_say(out, "%-10s %s", lb_plan_target_kind(&plan), endpoint);
         lb_tool_say(out, "host       %s:%d", host, s->port);
         lb_tool_say(out, "expires    %s (in %lld s)", expires, left);
     }
@@ -103,7 +96,6 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
     status = TOOL_EXIT_OK;
 done:
     lb_credential_clear(&cred);
-    lb_token_clear(&tok);
     lb_plan_free(&plan);
     lb_kvlist_free(&kv);
     lb_buf_free_secret(&connstr);

@@ -16,6 +16,8 @@
 
 char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const char *credential)
 {
+    if (lb_settings_get(s, LB_KEY_SERVER) == NULL)
+        return NULL; /* the host is not known yet (lb_plan_target) */
     lb_buf b;
     lb_buf_init(&b, 0);
     if (s->dsn)
@@ -84,6 +86,7 @@ void lb_plan_free(lb_plan *plan)
     lb_secret_free(plan->psql_connstr);
     free(plan->out_connstr);
     lb_secret_free(plan->credential);
+    free(plan->branch);
     lb_settings_free(&plan->settings);
     memset(plan, 0, sizeof(*plan));
 }
@@ -173,7 +176,7 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
     const char *server = lb_settings_get(&plan->settings, LB_KEY_SERVER);
     lb_log(&plan->log, LB_LOG_INFO, "connect: workspace %s, client id %s, %s %s, server %s:%d, user %s%s%s",
            lb_settings_get(&plan->settings, LB_KEY_HOST), lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID),
-           lb_plan_target_kind(plan), lb_plan_target(plan), server ? server : "(from the instance look-up)",
+           lb_plan_target_kind(plan), lb_plan_target_name(plan), server ? server : "(to be looked up)",
            plan->settings.port, lb_settings_get(&plan->settings, LB_KEY_UID), plan->settings.dsn ? ", DSN " : "",
            plan->settings.dsn ? plan->settings.dsn : "");
     warn_exposed_secret(plan);
@@ -200,10 +203,13 @@ void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
     lb_sha256_hex(lb_settings_get(s, LB_KEY_CLIENT_SECRET), secret_hash);
     lb_buf_printf(key, "%s\n%s\n%s\n%s\n%s", kind, lb_settings_get(s, LB_KEY_HOST), lb_settings_get(s, LB_KEY_CLIENT_ID),
                   secret_hash, lb_settings_get(s, LB_KEY_PROXY) ? "proxy" : "");
-    if (strcmp(kind, "credential") == 0 || strcmp(kind, "instance host") == 0)
+    if (strcmp(kind, "credential") == 0 || strcmp(kind, "host") == 0 || strcmp(kind, "replica host") == 0 ||
+        strcmp(kind, "branch endpoint") == 0)
         /* An endpoint and an instance of the same name are different targets. */
-        lb_buf_printf(key, "\n%s\n%s", lb_plan_target_kind(plan), lb_plan_target(plan));
-    else if (lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT))
+        lb_buf_printf(key, "\n%s\n%s", lb_plan_target_kind(plan), lb_plan_target_name(plan));
+    if (strcmp(kind, "credential") == 0 && s->credential_lifetime > 0)
+        lb_buf_printf(key, "\nttl=%d", s->credential_lifetime); /* a shorter life asked for is not given a longer one */
+    else if (strcmp(kind, "token") == 0 && lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT))
         lb_buf_printf(key, "\n%s", lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT));
     /* One URL may serve several workspaces: their values are never shared. (Last, and only
      * when set, so that the keys of a workspace without one stay as they were.) */
@@ -268,9 +274,8 @@ static void forget_token(lb_plan *plan, const char *token)
     lb_buf_free(&key);
 }
 
-static lb_result fetch_credential(void *ctx, lb_cache_item *out, lb_error *err)
+lb_result lb_plan_fetch_credential(lb_plan *plan, lb_credential *out, lb_error *err)
 {
-    lb_plan *plan = ctx;
     lb_http_opts http = http_opts(plan);
     const lb_settings *s = &plan->settings;
     for (int tries = 0;; tries++) {
@@ -278,16 +283,16 @@ static lb_result fetch_credential(void *ctx, lb_cache_item *out, lb_error *err)
         lb_result rc = get_token(plan, &token, err);
         if (rc != LB_OK)
             return rc;
-        lb_credential cred;
         long status = 0;
         lb_error cerr;
         lb_error_init(&cerr);
         if (lb_settings_get(s, LB_KEY_INSTANCE))
             rc = lb_provisioned_credential(&http, lb_settings_get(s, LB_KEY_HOST), token,
-                                           lb_settings_get(s, LB_KEY_INSTANCE), &cred, &status, &cerr);
+                                           lb_settings_get(s, LB_KEY_INSTANCE), out, &status, &cerr);
         else
             rc = lb_lakebase_credential(&http, lb_settings_get(s, LB_KEY_HOST), token,
-                                        lb_settings_get(s, LB_KEY_ENDPOINT), &cred, &status, &cerr);
+                                        lb_settings_get(s, LB_KEY_ENDPOINT), s->credential_lifetime, out, &status,
+                                        &cerr);
         if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH && tries == 0) {
             /* The cached workspace token was refused (revoked?): fetch a new one, once. */
             lb_log(&plan->log, LB_LOG_INFO, "credential: the cached workspace token was refused; fetching a new one");
@@ -296,14 +301,21 @@ static lb_result fetch_credential(void *ctx, lb_cache_item *out, lb_error *err)
             continue;
         }
         lb_secret_free(token);
-        if (rc != LB_OK) {
+        if (rc != LB_OK)
             *err = cerr;
-            return rc;
-        }
+        return rc;
+    }
+}
+
+static lb_result fetch_credential(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    lb_credential cred;
+    lb_result rc = lb_plan_fetch_credential(ctx, &cred, err);
+    if (rc == LB_OK) {
         out->value = cred.token;
         out->lifetime_s = cred.expire_time ? (long long)(cred.expire_time - time(NULL)) : 0;
-        return LB_OK;
     }
+    return rc;
 }
 
 const char *lb_plan_target_kind(const lb_plan *plan)
@@ -311,7 +323,7 @@ const char *lb_plan_target_kind(const lb_plan *plan)
     return lb_settings_get(&plan->settings, LB_KEY_INSTANCE) ? "instance" : "endpoint";
 }
 
-const char *lb_plan_target(const lb_plan *plan)
+const char *lb_plan_target_name(const lb_plan *plan)
 {
     const char *inst = lb_settings_get(&plan->settings, LB_KEY_INSTANCE);
     return inst ? inst : lb_settings_get(&plan->settings, LB_KEY_ENDPOINT);
@@ -322,88 +334,11 @@ int lb_plan_state_awake(const lb_plan *plan, const char *state)
     return strcmp(state, lb_settings_get(&plan->settings, LB_KEY_INSTANCE) ? "AVAILABLE" : "ACTIVE") == 0;
 }
 
-lb_result lb_plan_state_refused(const lb_plan *plan, const char *state, lb_error *err)
+lb_result lb_plan_check_state(const lb_plan *plan, const lb_endpoint_info *info, lb_error *err)
 {
     const char *instance = lb_settings_get(&plan->settings, LB_KEY_INSTANCE);
-    return instance ? lb_provisioned_refused(instance, state, err) : LB_OK;
-}
-
-/* The Provisioned instance look-up as a cache fetch: the instance's read_write_dns once
- * it is AVAILABLE (lb_provisioned_await waits through transient states and refuses the
- * others), with the workspace token (a refused cached one is replaced once). */
-static lb_result fetch_instance_host(void *ctx, lb_cache_item *out, lb_error *err)
-{
-    lb_plan *plan = ctx;
-    lb_http_opts http = http_opts(plan);
-    const lb_settings *s = &plan->settings;
-    const char *instance = lb_settings_get(s, LB_KEY_INSTANCE);
-    for (int tries = 0;; tries++) {
-        char *token = NULL;
-        lb_result rc = get_token(plan, &token, err);
-        if (rc != LB_OK)
-            return rc;
-        lb_instance inst;
-        long status = 0;
-        lb_error ierr;
-        lb_error_init(&ierr);
-        rc = lb_provisioned_await(&http, lb_settings_get(s, LB_KEY_HOST), token, instance, &plan->log, &inst, &status,
-                                  &ierr);
-        if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH && tries == 0) {
-            lb_log(&plan->log, LB_LOG_INFO, "instance: the cached workspace token was refused; fetching a new one");
-            forget_token(plan, token);
-            lb_secret_free(token);
-            continue;
-        }
-        lb_secret_free(token);
-        if (rc != LB_OK) {
-            *err = ierr;
-            return rc;
-        }
-        if (inst.read_write_dns[0] == '\0')
-            return lb_error_set(err, LB_ERR_PROTOCOL,
-                                "The look-up of instance %s (state %s) answered no read_write_dns: set Servername "
-                                "to the instance's host name.", instance, inst.state);
-        if ((out->value = lb_secmem_dup(inst.read_write_dns)) == NULL)
-            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-        out->lifetime_s = 2 * LB_INSTANCE_HOST_CACHE_S; /* the cache reuses a value for half its life */
-        return LB_OK;
-    }
-}
-
-/* A Provisioned instance: looks it up (through a per-process memory cache of its host,
- * LB_INSTANCE_HOST_CACHE_S), refusing or waiting by its state, and sets Servername to its
- * read_write_dns unless Servername was given. Does nothing for an endpoint. */
-static lb_result resolve_instance(lb_plan *plan, lb_error *err)
-{
-    if (lb_settings_get(&plan->settings, LB_KEY_INSTANCE) == NULL || plan->instance_resolved)
-        return LB_OK;
-    lb_buf key;
-    lb_buf_init(&key, 0);
-    lb_plan_cache_key(plan, "instance host", &key);
-    lb_cache_opts o = cache_opts(plan, "instance host", 0);
-    o.margin_s = 0;
-    if (o.mode == LB_CACHE_OFF)
-        o.mode = LB_CACHE_MEMORY; /* a host name is no credential: TokenCache does not govern it */
-    char *host = NULL;
-    lb_cache_origin origin;
-    long long t0 = lb_now_ms();
-    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
-                                : lb_cache_get(key.data, &o, fetch_instance_host, plan, &host, &origin, err);
-    lb_buf_free(&key);
-    if (rc != LB_OK) {
-        lb_log(&plan->log, LB_LOG_ERROR, "instance: %s", err->message);
-        return rc;
-    }
-    const char *given = lb_settings_get(&plan->settings, LB_KEY_SERVER);
-    lb_log(&plan->log, LB_LOG_INFO, "instance: %s takes connections at %s (%s, %lld ms)%s%s",
-           lb_settings_get(&plan->settings, LB_KEY_INSTANCE), host,
-           origin == LB_FROM_FETCH ? "looked up" : "cached", lb_now_ms() - t0, given ? "; connecting to Servername " : "",
-           given ? given : "");
-    if (given == NULL && lb_settings_set(&plan->settings, LB_KEY_SERVER, host, LB_SRC_LOOKUP) != LB_OK)
-        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-    lb_secret_free(host);
-    plan->instance_resolved = rc == LB_OK;
-    return rc;
+    return instance ? lb_provisioned_refused(instance, info->state, err)
+                    : lb_discovery_check_state(info, lb_settings_get(&plan->settings, LB_KEY_ENDPOINT), err);
 }
 
 lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
@@ -412,8 +347,8 @@ lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
     lb_secret_free(plan->credential);
     free(plan->out_connstr);
     plan->psql_connstr = plan->out_connstr = plan->credential = NULL;
-    if (resolve_instance(plan, err) != LB_OK)
-        return err->code;
+    if (lb_settings_get(&plan->settings, LB_KEY_SERVER) == NULL)
+        return lb_error_set(err, LB_ERR_INTERNAL, "No PostgreSQL host: lb_plan_target must run before the credential.");
 
     lb_buf key;
     lb_buf_init(&key, 0);
@@ -450,22 +385,22 @@ void lb_plan_forget_credential(lb_plan *plan)
     lb_buf_free(&key);
 }
 
-/* The endpoint-state cache: a few entries keyed by workspace and endpoint, each kept
+/* The endpoint-info cache: a few entries keyed by workspace and endpoint, each kept
  * for LB_ENDPOINT_STATE_CACHE_MS; the oldest is replaced when full. Failures are not kept. */
 #define STATE_CACHE_SIZE 32
 static struct {
     char key[64]; /* SHA-256 hex of "host\nendpoint", truncated */
-    char state[32];
+    lb_endpoint_info info;
     long long at_ms;
 } state_cache[STATE_CACHE_SIZE];
 static pthread_mutex_t state_mu = PTHREAD_MUTEX_INITIALIZER;
 
-int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, size_t why_size)
+lb_result lb_plan_endpoint_info(lb_plan *plan, int quick, lb_endpoint_info *info, lb_error *err)
 {
     const lb_settings *s = &plan->settings;
     lb_buf k;
     lb_buf_init(&k, 0);
-    lb_buf_printf(&k, "%s\n%s\n%s", lb_settings_get(s, LB_KEY_HOST), lb_plan_target_kind(plan), lb_plan_target(plan));
+    lb_buf_printf(&k, "%s\n%s\n%s", lb_settings_get(s, LB_KEY_HOST), lb_plan_target_kind(plan), lb_plan_target_name(plan));
     if (lb_settings_get(s, LB_KEY_WORKSPACE_ID))
         lb_buf_printf(&k, "\nworkspace %s", lb_settings_get(s, LB_KEY_WORKSPACE_ID));
     char key[65];
@@ -477,37 +412,49 @@ int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, s
     pthread_mutex_lock(&state_mu);
     for (int i = 0; i < STATE_CACHE_SIZE && !found; i++)
         if (strcmp(state_cache[i].key, key) == 0 && now - state_cache[i].at_ms < LB_ENDPOINT_STATE_CACHE_MS) {
-            snprintf(state, size, "%s", state_cache[i].state);
+            *info = state_cache[i].info;
             found = 1;
         }
     pthread_mutex_unlock(&state_mu);
     if (found)
-        return 0;
+        return LB_OK;
 
-    lb_error err;
-    lb_error_init(&err);
-    char *token = NULL;
-    long status = 0;
     lb_http_opts http = http_opts(plan);
-    lb_result rc = get_token(plan, &token, &err);
-    if (rc == LB_OK && lb_settings_get(s, LB_KEY_INSTANCE)) {
-        lb_instance inst;
-        rc = lb_provisioned_instance(&http, lb_settings_get(s, LB_KEY_HOST), token, lb_settings_get(s, LB_KEY_INSTANCE),
-                                     1, &inst, &status, &err);
-        snprintf(state, size, "%s", rc == LB_OK ? inst.state : "");
-        if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH)
-            forget_token(plan, token);
-    } else if (rc == LB_OK) {
-        rc = lb_lakebase_endpoint_state(&http, lb_settings_get(s, LB_KEY_HOST), token,
-                                        lb_settings_get(s, LB_KEY_ENDPOINT), state, size, &status, &err);
-        if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH)
-            forget_token(plan, token); /* refused (revoked?): the next connect fetches a new one */
+    lb_result rc;
+    for (int tries = 0;; tries++) {
+        char *token = NULL;
+        long status = 0;
+        lb_error lerr;
+        lb_error_init(&lerr);
+        rc = get_token(plan, &token, &lerr);
+        if (rc == LB_OK && lb_settings_get(s, LB_KEY_INSTANCE)) {
+            /* A Provisioned instance, in the same terms: its state and host names. */
+            lb_instance inst;
+            rc = lb_provisioned_instance(&http, lb_settings_get(s, LB_KEY_HOST), token,
+                                         lb_settings_get(s, LB_KEY_INSTANCE), quick, &inst, &status, &lerr);
+            if (rc == LB_OK) {
+                memset(info, 0, sizeof(*info));
+                snprintf(info->state, sizeof(info->state), "%s", inst.state);
+                snprintf(info->host, sizeof(info->host), "%s", inst.read_write_dns);
+                snprintf(info->read_only_host, sizeof(info->read_only_host), "%s", inst.read_only_dns);
+            }
+        } else if (rc == LB_OK) {
+            rc = lb_discovery_endpoint(&http, lb_settings_get(s, LB_KEY_HOST), token,
+                                       lb_settings_get(s, LB_KEY_ENDPOINT), quick, info, &status, &lerr);
+        }
+        int refused = rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH;
+        if (refused)
+            forget_token(plan, token); /* refused (revoked?): fetch a new one */
+        lb_secret_free(token);
+        if (refused && !quick && tries == 0)
+            continue;
+        if (rc != LB_OK) {
+            *err = lerr;
+            return rc;
+        }
+        break;
     }
-    lb_secret_free(token);
-    if (rc != LB_OK) {
-        snprintf(why, why_size, "%s", err.message); /* for the log */
-        return -1;
-    }
+    now = lb_now_ms();
     pthread_mutex_lock(&state_mu);
     int slot = 0;
     for (int i = 0; i < STATE_CACHE_SIZE; i++) {
@@ -519,10 +466,233 @@ int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, s
             slot = i;
     }
     memcpy(state_cache[slot].key, key, sizeof(state_cache[slot].key)); /* 63 characters and the NUL */
-    size_t n = strlen(state) < sizeof(state_cache[slot].state) ? strlen(state) : sizeof(state_cache[slot].state) - 1;
-    memcpy(state_cache[slot].state, state, n);
-    state_cache[slot].state[n] = '\0';
+    state_cache[slot].info = *info;
     state_cache[slot].at_ms = now;
     pthread_mutex_unlock(&state_mu);
-    return 0;
+    return LB_OK;
+}
+
+/* -- The plan's target: which endpoint, which host ------------------------------------ */
+
+/* How long a branch's read-write endpoint and an endpoint's host, once looked up, are
+ * reused (lb_cache's window: half of this). They change only when the endpoint is
+ * replaced; a connection refused at a discovered host forgets it (lb_plan_forget_host). */
+#define LB_DISCOVERY_LIFETIME_S (2 * 3600)
+#define LB_DISCOVERY_PAGE_SIZE 100 /* the most the API gives per page */
+
+static lb_cache_opts discovery_cache_opts(const lb_plan *plan, const char *what)
+{
+    lb_cache_opts o = cache_opts(plan, what, 1); /* no secret: the file cache may keep it */
+    o.margin_s = 0;
+    if (o.mode == LB_CACHE_OFF)
+        o.mode = LB_CACHE_MEMORY; /* a host name is no credential: TokenCache=off does not govern it */
+    return o;
+}
+
+static lb_result fetch_branch_endpoint(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    lb_plan *plan = ctx;
+    lb_http_opts http = http_opts(plan);
+    const lb_settings *s = &plan->settings;
+    char name[LB_DISCOVERY_NAME_MAX];
+    for (int tries = 0;; tries++) {
+        char *token = NULL;
+        lb_result rc = get_token(plan, &token, err);
+        if (rc != LB_OK)
+            return rc;
+        long status = 0;
+        lb_error lerr;
+        lb_error_init(&lerr);
+        rc = lb_discovery_branch_endpoint(&http, lb_settings_get(s, LB_KEY_HOST), token, plan->branch,
+                                          LB_DISCOVERY_PAGE_SIZE, name,
+                                          sizeof(name), &status, &lerr);
+        int refused = rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH;
+        if (refused)
+            forget_token(plan, token);
+        lb_secret_free(token);
+        if (refused && tries == 0)
+            continue;
+        if (rc != LB_OK) {
+            *err = lerr;
+            return rc;
+        }
+        break;
+    }
+    if ((out->value = strdup(name)) == NULL)
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    out->lifetime_s = LB_DISCOVERY_LIFETIME_S;
+    return LB_OK;
+}
+
+/* A Provisioned instance's look-up, in the endpoint's terms (state, host names), once it
+ * takes connections: lb_provisioned_await waits through its transient states and refuses
+ * the others; a refused cached workspace token is replaced once. */
+static lb_result instance_info(lb_plan *plan, lb_endpoint_info *info, lb_error *err)
+{
+    lb_http_opts http = http_opts(plan);
+    const lb_settings *s = &plan->settings;
+    for (int tries = 0;; tries++) {
+        char *token = NULL;
+        lb_result rc = get_token(plan, &token, err);
+        if (rc != LB_OK)
+            return rc;
+        lb_instance inst;
+        long status = 0;
+        lb_error ierr;
+        lb_error_init(&ierr);
+        rc = lb_provisioned_await(&http, lb_settings_get(s, LB_KEY_HOST), token, lb_settings_get(s, LB_KEY_INSTANCE),
+                                  &plan->log, &inst, &status, &ierr);
+        int refused = rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH;
+        if (refused)
+            forget_token(plan, token);
+        lb_secret_free(token);
+        if (refused && tries == 0)
+            continue;
+        if (rc != LB_OK) {
+            *err = ierr;
+            return rc;
+        }
+        memset(info, 0, sizeof(*info));
+        snprintf(info->state, sizeof(info->state), "%s", inst.state);
+        snprintf(info->host, sizeof(info->host), "%s", inst.read_write_dns);
+        snprintf(info->read_only_host, sizeof(info->read_only_host), "%s", inst.read_only_dns);
+        return LB_OK;
+    }
+}
+
+static lb_result fetch_host(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    lb_plan *plan = ctx;
+    const lb_settings *s = &plan->settings;
+    const char *kind = lb_plan_target_kind(plan), *name = lb_plan_target_name(plan);
+    int instance = lb_settings_get(s, LB_KEY_INSTANCE) != NULL;
+    lb_endpoint_info info;
+    lb_result rc = instance ? instance_info(plan, &info, err) : lb_plan_endpoint_info(plan, 0, &info, err);
+    if (rc != LB_OK)
+        return rc;
+    lb_log(&plan->log, LB_LOG_INFO, "target: %s %s is %s%s", kind, name, info.state[0] ? info.state : "(no state)",
+           info.disabled ? ", disabled" : "");
+    if ((rc = lb_plan_check_state(plan, &info, err)) != LB_OK)
+        return rc;
+    const char *host = s->read_replica ? info.read_only_host : info.host;
+    if (host[0] == '\0' && s->read_replica)
+        return lb_error_set(err, LB_ERR_NOT_FOUND,
+                            "ReadReplica=yes, but %s %s has no read-only host (%s: no readable secondaries). Enable "
+                            "readable secondaries on the %s, set Servername to a read-only host, or leave ReadReplica "
+                            "out.", kind, name, instance ? "read_only_dns" : "status.hosts.read_only_host", kind);
+    if (host[0] == '\0')
+        return lb_error_set(err, LB_ERR_PROTOCOL, "The look-up of %s %s (state %s) answered no %s: set Servername to "
+                            "the %s's host name.", kind, name, info.state[0] ? info.state : "unknown",
+                            instance ? "read_write_dns" : "status.hosts.host", kind);
+    if ((out->value = strdup(host)) == NULL)
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    out->lifetime_s = LB_DISCOVERY_LIFETIME_S;
+    return LB_OK;
+}
+
+/* A value through the cache under the plan's key of kind (branch endpoint, host), as a
+ * malloc'd string. */
+static lb_result cached(lb_plan *plan, const char *kind, lb_fetch_fn fetch, char **value, lb_cache_origin *origin,
+                        lb_error *err)
+{
+    lb_buf key;
+    lb_buf_init(&key, 0);
+    lb_plan_cache_key(plan, kind, &key);
+    lb_cache_opts o = discovery_cache_opts(plan, kind);
+    char *copy = NULL;
+    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
+                                : lb_cache_get(key.data, &o, fetch, plan, &copy, origin, err);
+    lb_buf_free(&key);
+    /* The cache hands out copies of its own kind (lb_secret_free); the settings free() theirs. */
+    if (rc == LB_OK && (*value = strdup(copy)) == NULL)
+        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    lb_secret_free(copy);
+    return rc;
+}
+
+lb_result lb_plan_target(lb_plan *plan, lb_error *err)
+{
+    lb_settings *s = &plan->settings;
+    long long t0 = lb_now_ms(), token_before = plan->token_ms;
+    lb_result rc = LB_OK;
+    char *value = NULL;
+    lb_cache_origin origin = LB_FROM_FETCH;
+    /* Which endpoint: a branch stands for its read-write endpoint, whose full name the
+     * credential request needs. */
+    const char *endpoint = lb_settings_get(s, LB_KEY_ENDPOINT); /* NULL for an Instance */
+    if (endpoint && lb_discovery_is_branch(endpoint)) {
+        if ((plan->branch = strdup(lb_settings_get(s, LB_KEY_ENDPOINT))) == NULL)
+            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+        if ((rc = cached(plan, "branch endpoint", fetch_branch_endpoint, &value, &origin, err)) != LB_OK)
+            goto out;
+        free(s->value[LB_KEY_ENDPOINT]);
+        s->value[LB_KEY_ENDPOINT] = value;
+        lb_log(&plan->log, LB_LOG_INFO, "target: branch %s -> read-write endpoint %s (%s)", plan->branch,
+               lb_settings_get(s, LB_KEY_ENDPOINT), origin == LB_FROM_FETCH ? "listed" : "cached");
+    }
+    /* Which host: the user's Servername wins (no look-up); else the endpoint's or the
+     * instance's own. */
+    if (lb_settings_get(s, LB_KEY_SERVER) != NULL) {
+        if (s->read_replica)
+            lb_log(&plan->log, LB_LOG_INFO, "target: ReadReplica=yes has no effect: Servername (from %s) is used",
+                   lb_source_name(s->source[LB_KEY_SERVER]));
+        goto out;
+    }
+    const char *kind = s->read_replica ? "replica host" : "host";
+    if ((rc = cached(plan, kind, fetch_host, &value, &origin, err)) != LB_OK)
+        goto out;
+    if ((rc = lb_settings_set(s, LB_KEY_SERVER, value, LB_SRC_DISCOVERED)) != LB_OK) {
+        free(value);
+        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+        goto out;
+    }
+    plan->host_origin = origin;
+    lb_log(&plan->log, LB_LOG_INFO, "target: %s of %s %s is %s (%s)", kind, lb_plan_target_kind(plan),
+           lb_plan_target_name(plan), value,
+           origin == LB_FROM_FETCH ? "looked up" : origin == LB_FROM_MEMORY ? "cache hit (memory)" : "cache hit (file)");
+    free(value);
+out:
+    plan->target_ms += lb_now_ms() - t0 - (plan->token_ms - token_before);
+    if (rc != LB_OK)
+        lb_log(&plan->log, LB_LOG_ERROR, "target: %s", err->message);
+    return rc;
+}
+
+void lb_plan_forget_host(lb_plan *plan)
+{
+    const lb_settings *s = &plan->settings;
+    if (s->source[LB_KEY_SERVER] != LB_SRC_DISCOVERED)
+        return;
+    lb_buf key;
+    lb_buf_init(&key, 0);
+    lb_plan_cache_key(plan, s->read_replica ? "replica host" : "host", &key);
+    lb_cache_opts o = discovery_cache_opts(plan, "host");
+    if (!key.overflow)
+        lb_cache_invalidate(key.data, lb_settings_get(s, LB_KEY_SERVER), &o);
+    lb_buf_free(&key);
+}
+
+int lb_plan_pooled_host(lb_plan *plan, char *direct, size_t size)
+{
+    const lb_settings *s = &plan->settings;
+    const char *server = lb_settings_get(s, LB_KEY_SERVER);
+    if (server == NULL || s->source[LB_KEY_SERVER] == LB_SRC_DISCOVERED || lb_settings_get(s, LB_KEY_INSTANCE))
+        return 0; /* Provisioned instances have no pooled host names */
+    lb_endpoint_info info;
+    lb_error err;
+    lb_error_init(&err);
+    if (lb_plan_endpoint_info(plan, 1, &info, &err) != LB_OK) {
+        lb_log(&plan->log, LB_LOG_INFO, "connect: could not tell whether %s is a pooled host (%s)", server,
+               err.message);
+        return 0;
+    }
+    const char *match = NULL;
+    if (info.rw_pooled_host[0] && strcasecmp(server, info.rw_pooled_host) == 0)
+        match = info.host;
+    else if (info.ro_pooled_host[0] && strcasecmp(server, info.ro_pooled_host) == 0)
+        match = info.read_only_host[0] ? info.read_only_host : info.host;
+    if (match == NULL)
+        return 0;
+    snprintf(direct, size, "%s", match[0] ? match : "(not given)");
+    return 1;
 }

@@ -1,14 +1,16 @@
-/* The connect flow up to psqlODBC: settings -> workspace OAuth token -> for a Lakebase
- * Provisioned instance, its look-up (host and state, lb_provisioned.h) -> database
- * credential (through the cache) -> the connection string for psqlODBC, plus the
- * output connection string for the caller, and the endpoint's state (cached briefly) for
- * telling a waking compute from a wrong address. ODBC-free, so the tests and the setup
+/* The connect flow up to psqlODBC: settings -> workspace OAuth token -> the target
+ * (which Autoscaling endpoint or Provisioned instance, and its host: given, or looked up
+ * through lb_discovery.h / lb_provisioned.h, cached) -> database credential (through the
+ * cache) -> the connection string for psqlODBC, plus the output connection string for the
+ * caller, and the target's state (cached briefly) for telling a waking compute from a
+ * wrong address. ODBC-free, so the tests and the setup
  * tool can drive it; the driver adds the psqlODBC call and its retries. */
 #ifndef LB_CONNECT_H
 #define LB_CONNECT_H
 
 #include "lb_cache.h"
 #include "lb_connstr.h"
+#include "lb_discovery.h"
 #include "lb_error.h"
 #include "lb_lakebase.h"
 #include "lb_log.h"
@@ -26,23 +28,45 @@ typedef struct {
     char *credential;           /* the credential in use (to forget it if the server refuses it) */
     lb_cache_origin token_origin, credential_origin;
     long long settings_ms, token_ms, credential_ms; /* time spent in each step */
-    int instance_resolved;      /* a Provisioned instance was looked up (and Servername set) */
+    char *branch;               /* the branch Endpoint named, when it stopped there (the setting then
+                                   holds the read-write endpoint chosen) */
+    lb_cache_origin host_origin; /* where a discovered host came from */
+    long long target_ms;        /* time spent choosing the endpoint and host (token excluded) */
 } lb_plan;
 
 /* Step 1: resolves settings from input and sources; login_timeout_s (0: none, then
  * ConnectTimeout) bounds everything after. input must outlive the plan. */
 lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sources *sources, long login_timeout_s,
                            lb_error *err);
-/* Step 2: for an Instance, looks it up once (its state may refuse the connect, or make
- * it wait within the deadline; its read_write_dns becomes Servername unless one was
- * given); then obtains a credential (from the cache when one is usable) and builds both
+/* Step 2, the target: which endpoint or instance and which host to connect to. An
+ * Endpoint that stops at a branch becomes the branch's read-write endpoint (listed,
+ * paged). A Servername the user gives wins and costs no look-up; without one, the
+ * endpoint's status.hosts.host (or, with ReadReplica=yes, read_only_host) is looked up,
+ * or the instance's read_write_dns (read_only_dns), waiting through an instance's
+ * transient states (STARTING, UPDATING, FAILING_OVER) within the deadline. Both are
+ * cached (lb_cache, the file cache too), so a cached host costs no look-up either. An
+ * endpoint found INIT, DEGRADED or disabled, or an instance STOPPED or DELETING, by that
+ * look-up is refused (LB_ERR_UNAVAILABLE); its state is not read again on connects that
+ * use a cached host (the wake-up logic reads it when PostgreSQL refuses the connection). */
+lb_result lb_plan_target(lb_plan *plan, lb_error *err);
+/* Drops a discovered host from the cache (nothing answered there). */
+void lb_plan_forget_host(lb_plan *plan);
+/* 1 when the user's Servername is one of the endpoint's pooled hosts (PgBouncer, which
+ * takes native passwords, not OAuth credentials), with the direct host in direct; 0
+ * otherwise, for an instance, or when the endpoint cannot be read (a quick look-up). */
+int lb_plan_pooled_host(lb_plan *plan, char *direct, size_t size);
+/* Step 3: obtains a credential (from the cache when one is usable) and builds both
  * connection strings. May be called again after lb_plan_forget_credential. */
 lb_result lb_plan_credential(lb_plan *plan, lb_error *err);
-/* The cache key of the plan's "token", "credential" or "instance host" (kind): everything
- * that changes what the value grants: workspace host, client id, the SHA-256 of the
- * secret, whether a proxy is used, the target (credentials, instance hosts: "endpoint"
- * or "instance" and its name, so an endpoint and an instance never share a value) or
- * TokenEndpoint (tokens), and WorkspaceID. */
+/* A fresh database credential for the plan's target (no credential cache: for
+ * lakebase-odbc token, which shows the server's expiry), with the workspace token from
+ * the cache (a refused cached one is replaced once). Clear it with lb_credential_clear. */
+lb_result lb_plan_fetch_credential(lb_plan *plan, lb_credential *out, lb_error *err);
+/* The cache key of the plan's "token", "credential", "host", "replica host" or "branch
+ * endpoint" (kind): everything that changes what the value grants: workspace host, client
+ * id, the SHA-256 of the secret, whether a proxy is used, the target (all but tokens:
+ * "endpoint" or "instance" and its name, so an endpoint and an instance never share a
+ * value; for credentials also CredentialLifetime) or TokenEndpoint (tokens), and WorkspaceID. */
 void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key);
 /* Drops the plan's credential from the cache (the server refused it). */
 void lb_plan_forget_credential(lb_plan *plan);
@@ -50,27 +74,26 @@ void lb_plan_free(lb_plan *plan);
 
 /* "endpoint" or "instance", and its name: where the plan connects. */
 const char *lb_plan_target_kind(const lb_plan *plan);
-const char *lb_plan_target(const lb_plan *plan);
+const char *lb_plan_target_name(const lb_plan *plan);
 /* 1 when state is the target's awake state: ACTIVE for an endpoint, AVAILABLE for an instance. */
 int lb_plan_state_awake(const lb_plan *plan, const char *state);
-/* LB_ERR_UNAVAILABLE (recorded in err) when state takes no connections and waiting will not
- * change that (a Provisioned instance STOPPED or DELETING); LB_OK otherwise. */
-lb_result lb_plan_state_refused(const lb_plan *plan, const char *state, lb_error *err);
+/* LB_ERR_UNAVAILABLE (recorded in err, naming the state and what to do) when what the
+ * workspace said takes no connections and waiting will not change that: an endpoint INIT,
+ * DEGRADED or disabled (lb_discovery_check_state), an instance STOPPED or DELETING
+ * (lb_provisioned_refused); LB_OK otherwise. */
+lb_result lb_plan_check_state(const lb_plan *plan, const lb_endpoint_info *info, lb_error *err);
 
-/* How long a Provisioned instance's looked-up host is reused (per process, per
- * workspace, identity and instance); a state other than AVAILABLE is never kept. */
-#define LB_INSTANCE_HOST_CACHE_S 60
-
-/* How long an endpoint's state read from the workspace is reused (per process, per
+/* How long what the workspace said about an endpoint or instance (its state) is reused (per process, per
  * workspace and endpoint): long enough that the wake-up retries of many connects ask
  * once, short enough that a compute suspended meanwhile is seen. */
 #define LB_ENDPOINT_STATE_CACHE_MS 3000
 
-/* The endpoint's status.current_state ("ACTIVE", "IDLE", ...), or the Provisioned
- * instance's state ("AVAILABLE", "STARTING", ...), with the plan's workspace
- * token, from the cache above or the workspace; bounded by the connect's deadline. 0 and
- * state, or -1 and why (for the log: the state could not be read). */
-int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, size_t why_size);
+/* What the workspace says about the plan's endpoint (state, hosts, disabled) or instance
+ * (its state, read_write_dns as host, read_only_dns as read_only_host), with the plan's
+ * workspace token, from the cache above or the workspace; bounded by the connect's
+ * deadline. quick: one short look-up (for the wake-up logic); otherwise the usual
+ * retries, and a refused cached token is replaced once. */
+lb_result lb_plan_endpoint_info(lb_plan *plan, int quick, lb_endpoint_info *info, lb_error *err);
 
 /* The psqlODBC connection string: DSN (so psqlODBC applies the user's options from
  * odbc.ini), every occurrence of every key the driver does not own, unchanged and in
@@ -78,7 +101,8 @@ int lb_plan_endpoint_state(lb_plan *plan, char *state, size_t size, char *why, s
  * (Debug=0, CommLog=0: it would log the password), then host, port, database, user,
  * sslmode, pqopt (the user's, plus sslrootcert when SSLRootCert is set) and the
  * credential as a braced PWD. The string lives in pages kept out of core dumps
- * (lb_secmem_dup): free it with lb_secret_free. */
+ * (lb_secmem_dup): free it with lb_secret_free. NULL when out of memory, or when
+ * Servername is not set yet (lb_plan_target sets it). */
 char *lb_build_psql_connstr(const lb_settings *s, const lb_kvlist *input, const char *credential);
 
 /* The caller's input with every secret key left out. */

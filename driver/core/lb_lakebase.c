@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lb_buf.h"
+#include "lb_discovery.h"
 #include "lb_json.h"
 #include "lb_secmem.h"
 
@@ -136,7 +137,7 @@ static lb_result credential_failure(long status, const char *why, const char *en
 }
 
 lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, const char *access_token,
-                                 const char *endpoint, lb_credential *out, long *status, lb_error *err)
+                                 const char *endpoint, int ttl_s, lb_credential *out, long *status, lb_error *err)
 {
     memset(out, 0, sizeof(*out));
     *status = 0;
@@ -144,7 +145,10 @@ lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, con
     snprintf(url, sizeof(url), "%s/api/2.0/postgres/credentials", host);
 
     struct json_object *body = json_object_new_object();
-    if (body == NULL || json_object_object_add(body, "endpoint", json_object_new_string(endpoint)) != 0) {
+    char ttl[32];
+    snprintf(ttl, sizeof(ttl), "%ds", ttl_s);
+    if (body == NULL || json_object_object_add(body, "endpoint", json_object_new_string(endpoint)) != 0 ||
+        (ttl_s > 0 && json_object_object_add(body, "ttl", json_object_new_string(ttl)) != 0)) {
         json_object_put(body);
         return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     }
@@ -183,49 +187,15 @@ out:
 lb_result lb_lakebase_endpoint_state(const lb_http_opts *http, const char *host, const char *access_token,
                                      const char *endpoint, char *state, size_t size, long *status, lb_error *err)
 {
-    *status = 0;
     if (size > 0)
         state[0] = '\0';
-    char url[1024];
-    snprintf(url, sizeof(url), "%s/api/2.0/postgres/%s", host, endpoint);
-    lb_http_opts opts = *http;
-    opts.connect_timeout_ms = 3000;
-    opts.total_timeout_ms = 5000;
-    opts.max_attempts = 2;
-    lb_buf auth;
-    lb_buf_init(&auth, 0);
-    lb_buf_puts(&auth, "Bearer ");
-    lb_buf_puts(&auth, access_token);
-    if (auth.overflow) {
-        lb_buf_free_secret(&auth);
-        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-    }
-    lb_http_request req = {.method = "GET", .url = url, .authorization = auth.data};
-    lb_http_response resp;
-    lb_result rc = lb_http_send(&opts, &req, &resp, err);
-    lb_buf_free_secret(&auth);
+    lb_endpoint_info info;
+    lb_result rc = lb_discovery_endpoint(http, host, access_token, endpoint, 1, &info, status, err);
     if (rc != LB_OK)
         return rc;
-    *status = resp.status;
-    if (resp.status != 200) {
-        char why[400];
-        lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
-        rc = lb_error_set(err, resp.status == 401 || resp.status == 403 ? LB_ERR_AUTH : LB_ERR_NETWORK,
-                          "The endpoint look-up for %s failed with HTTP %ld (%s).", endpoint,
-                          resp.status, why);
-    } else {
-        struct json_object *obj = lb_json_parse_object(resp.body, resp.body_len), *st = NULL;
-        const char *cur = obj && json_object_object_get_ex(obj, "status", &st) ? lb_json_string(st, "current_state")
-                                                                                : NULL;
-        if (cur == NULL || cur[0] == '\0')
-            rc = lb_error_set(err, LB_ERR_PROTOCOL,
-                              "The endpoint look-up for %s answered no status.current_state.", endpoint);
-        else {
-            snprintf(state, size, "%s", cur);
-            lb_text_sanitize(state);
-        }
-        lb_json_put_wiped(obj);
-    }
-    lb_http_response_free(&resp);
-    return rc;
+    if (info.state[0] == '\0')
+        return lb_error_set(err, LB_ERR_PROTOCOL, "The endpoint look-up for %s answered no status.current_state.",
+                            endpoint);
+    snprintf(state, size, "%s", info.state);
+    return LB_OK;
 }

@@ -15,15 +15,16 @@ typedef struct {
     time_t expire_time; /* UTC seconds; 0 when the server did not say */
 } lb_credential;
 
-/* *status gets the HTTP status when an answer came (0 otherwise). */
+/* ttl_s > 0 asks for that lifetime ("ttl": "<n>s", 300 to 3600); 0 leaves it to the
+ * server. *status gets the HTTP status when an answer came (0 otherwise). */
 lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, const char *access_token,
-                                 const char *endpoint, lb_credential *out, long *status, lb_error *err);
+                                 const char *endpoint, int ttl_s, lb_credential *out, long *status, lb_error *err);
 void lb_credential_clear(lb_credential *c);
 
 /* The endpoint's status.current_state ("ACTIVE", "IDLE", "INIT", "DEGRADED", ...) into
- * state (printable, at most size - 1 bytes). One attempt and a retry at most, each of
- * a few seconds: a caller deciding how to treat a refused connection must not wait
- * long. *status gets the HTTP status when an answer came (0 otherwise). */
+ * state (printable, at most size - 1 bytes), read and parsed by lb_discovery_endpoint
+ * (quick: one attempt and a retry at most, each of a few seconds: a caller deciding how
+ * to treat a refused connection must not wait long). *status gets the HTTP status when an answer came (0 otherwise). */
 lb_result lb_lakebase_endpoint_state(const lb_http_opts *http, const char *host, const char *access_token,
                                      const char *endpoint, char *state, size_t size, long *status, lb_error *err);
 

@@ -28,9 +28,10 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
                               "the service principal's OAuth secret", 1, 0},
     [LB_KEY_CLIENT_SECRET_FILE] = {"ClientSecretFile", {NULL}, "LAKEBASE_CLIENT_SECRET_FILE", NULL,
                                    "a file holding the OAuth secret (owned by you, mode 0600)", 0, 1},
-    /* Endpoint or Instance, exactly one (check_target); Servername is required with Endpoint. */
+    /* Endpoint or Instance, exactly one (check_target). */
     [LB_KEY_ENDPOINT] = {"Endpoint", {NULL}, "ENDPOINT_NAME", NULL,
                          "the Lakebase endpoint, projects/<project>/branches/<branch>/endpoints/<endpoint>", 0, 1},
+    /* Optional: without it the connect looks the endpoint's or instance's host up. */
     [LB_KEY_SERVER] = {"Servername", {"Server", NULL}, "PGHOST", NULL,
                        "the PostgreSQL host name of the endpoint or instance", 0, 1},
     [LB_KEY_PORT] = {"Port", {NULL}, "PGPORT", "5432", "the PostgreSQL port", 0, 0},
@@ -63,6 +64,10 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
                              "the workspace id on a URL that serves several workspaces (the digits after ?o=)", 0, 1},
     [LB_KEY_INSTANCE] = {"Instance", {NULL}, "LAKEBASE_INSTANCE", NULL,
                          "the Lakebase Provisioned instance's name", 0, 1},
+    [LB_KEY_READ_REPLICA] = {"ReadReplica", {NULL}, NULL, "no",
+                             "yes to connect to the endpoint's read-only host, no for its read-write host", 0, 0},
+    [LB_KEY_CREDENTIAL_LIFETIME] = {"CredentialLifetime", {NULL}, NULL, NULL,
+                                    "seconds the database credential lives (300 to 3600)", 0, 1},
 };
 
 /* Keys that steer the driver manager or the driver choice: never passed on. */
@@ -110,7 +115,7 @@ const char *lb_source_name(lb_source src)
     case LB_SRC_ENV: return "the environment";
     case LB_SRC_PROFILE: return "the Databricks config profile";
     case LB_SRC_DEFAULT: return "the default";
-    case LB_SRC_LOOKUP: return "the instance look-up";
+    case LB_SRC_DISCOVERED: return "the workspace's look-up";
     default: return "nowhere";
     }
 }
@@ -489,7 +494,8 @@ static int is_id(const char *p, size_t n)
     return 1;
 }
 
-/* projects/<id>/branches/<id>/endpoints/<id> */
+/* projects/<id>/branches/<id>/endpoints/<id>, or a branch: projects/<id>/branches/<id>
+ * (the connect then picks the branch's read-write endpoint). */
 static int endpoint_ok(const char *v)
 {
     static const char *const parts[] = {"projects/", "branches/", "endpoints/"};
@@ -502,13 +508,13 @@ static int endpoint_ok(const char *v)
         if (!is_id(v, n))
             return 0;
         v += n;
-        if (i < 2) {
-            if (*v != '/')
-                return 0;
-            v++;
-        }
+        if (*v == '\0')
+            return i >= 1; /* a branch (i == 1) or an endpoint */
+        if (*v != '/' || i == 2)
+            return 0;
+        v++;
     }
-    return *v == '\0';
+    return 0;
 }
 
 /* A Provisioned instance name: 1 to 63 letters, digits, '-' or '_' (it goes into a URL path). */
@@ -627,7 +633,8 @@ static lb_result validate(lb_settings *s, lb_error *err)
                              "looks like a host name; put the host in Servername and set Endpoint to "
                              "projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>");
         return bad_value(err, s, LB_KEY_ENDPOINT,
-                         "is not of the form projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>; "
+                         "is not of the form projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id> "
+                         "(or projects/<project-id>/branches/<branch-id> for the branch's read-write endpoint); "
                          "copy it from the Lakebase console (Connect) or from "
                          "`databricks postgres list-endpoints projects/<project-id>/branches/<branch-id>`");
     }
@@ -657,6 +664,13 @@ static lb_result validate(lb_settings *s, lb_error *err)
     if (parse_int(s->value[LB_KEY_MAX_CONNECTION_AGE], 0, 604800, &s->max_connection_age) != 0)
         return bad_value(err, s, LB_KEY_MAX_CONNECTION_AGE,
                          "is not a number of seconds between 0 (off) and 604800 (7 days)");
+    static const char *const yes_no[] = {"no", "yes", NULL};
+    if ((s->read_replica = choice(s->value[LB_KEY_READ_REPLICA], yes_no)) < 0)
+        return bad_value(err, s, LB_KEY_READ_REPLICA, "is not yes or no");
+    if (s->value[LB_KEY_CREDENTIAL_LIFETIME] &&
+        parse_int(s->value[LB_KEY_CREDENTIAL_LIFETIME], 300, 3600, &s->credential_lifetime) != 0)
+        return bad_value(err, s, LB_KEY_CREDENTIAL_LIFETIME,
+                         "is not a number of seconds between 300 and 3600 (the range Lakebase accepts)");
     const char *te = s->value[LB_KEY_TOKEN_ENDPOINT];
     char origin[512];
     if (te && (lb_url_origin(te, origin, sizeof(origin)) != 0 || strcspn(te, "?#") != strlen(te)))
@@ -816,13 +830,11 @@ static lb_result check_target(const lb_settings *s, lb_error *err)
                             "the connection string or in the DSN's section of odbc.ini%s; find them with "
                             "`databricks postgres list-endpoints` or `databricks database "
                             "list-database-instances`.", s->dsn ? "" : " (no DSN was named)");
-    if (ep && s->value[LB_KEY_SERVER] == NULL) {
-        const lb_key_def *def = &key_table[LB_KEY_SERVER];
-        char where[256];
-        where_to_set(def, where, sizeof(where));
-        return lb_error_set(err, LB_ERR_SETTINGS, "Missing setting %s (%s): %s%s.", def->name, def->what, where,
-                            s->dsn ? "" : " (no DSN was named)");
-    }
+    if (inst && s->value[LB_KEY_CREDENTIAL_LIFETIME])
+        return lb_error_set(err, LB_ERR_SETTINGS,
+                            "CredentialLifetime (from %s) applies to Lakebase Autoscaling endpoints only: the "
+                            "Provisioned credential API (Instance) takes no lifetime. Remove CredentialLifetime.",
+                            lb_source_name(s->source[LB_KEY_CREDENTIAL_LIFETIME]));
     return LB_OK;
 }
 

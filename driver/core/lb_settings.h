@@ -39,12 +39,14 @@ typedef enum {
     LB_KEY_WORKSPACE_ID,   /* WorkspaceID: the workspace on a URL that serves several (digits); also
                               DatabricksHost's ?o= or ?workspace_id= */
     LB_KEY_INSTANCE,       /* Instance: a Lakebase Provisioned instance (exactly one of Endpoint, Instance) */
+    LB_KEY_READ_REPLICA,   /* ReadReplica: yes connects to the read-only host (discovered) */
+    LB_KEY_CREDENTIAL_LIFETIME, /* CredentialLifetime, seconds (300 to 3600): the credential request's ttl */
     LB_KEY_COUNT
 } lb_key;
 
 /* In order of precedence: the first source that has a key wins. */
 typedef enum { LB_SRC_NONE, LB_SRC_CONNSTR, LB_SRC_DSN, LB_SRC_ENV, LB_SRC_PROFILE, LB_SRC_DEFAULT,
-               LB_SRC_LOOKUP /* the workspace's answer (a Provisioned instance's read_write_dns) */ } lb_source;
+               LB_SRC_DISCOVERED /* set by the connect from the workspace's endpoint or instance look-up */ } lb_source;
 
 typedef struct {
     const char *name;        /* canonical spelling */
@@ -93,11 +95,14 @@ typedef struct {
     lb_cache_mode cache_mode;   /* TokenCache */
     lb_log_level log_level;     /* LogLevel */
     int workspace_id_in_host;   /* WorkspaceID came from DatabricksHost's ?o= / ?workspace_id= */
+    int read_replica;           /* ReadReplica: 1 for yes */
+    int credential_lifetime;    /* CredentialLifetime, seconds; 0: not set (the server's default) */
 } lb_settings;
 
 /* Merges and validates. Exactly one of Endpoint (Autoscaling) and Instance (Provisioned)
- * is set; Servername is required with Endpoint, optional with Instance (then the instance
- * look-up gives it: lb_settings_set). On success every required key is set and normalized
+ * is set. Servername may stay unset (the connect then looks the host up and sets it:
+ * lb_settings_set), and Endpoint may name a branch (projects/<p>/branches/<b>: the
+ * connect picks its read-write endpoint). On success every required key is set and normalized
  * (DatabricksHost to "https://host[:port]", SSLmode to lower case, SSLRootCert to the
  * system CA bundle when SSLmode is verify-ca or verify-full and none was named). On failure err
  * names the key, what is wrong and where it can be set. Free with lb_settings_free. */

@@ -254,11 +254,32 @@ static SQLRETURN psql_connect(SQLHDBC dbc, int wide, const lb_plan *plan)
 /* What the driver knows about PostgreSQL's refusal, as the first record under psqlODBC's
  * SQLSTATE, holding PostgreSQL's reason and the fix (lb_pgerror_explain); psqlODBC's own
  * records follow. Without an explanation, psqlODBC's records stand alone. */
-static void post_hint(SQLHDBC dbc, const lb_plan *plan, const char *state, const char *msg)
+static void post_hint(SQLHDBC dbc, lb_plan *plan, const char *state, const char *msg)
 {
     lb_error hint;
     lb_error_init(&hint);
-    if (lb_pgerror_explain(msg, &plan->settings, &hint) == LB_OK)
+    int explained = lb_pgerror_explain(msg, &plan->settings, &hint) != LB_OK;
+    /* A login refused at a pooled host (PgBouncer takes native passwords only). */
+    char direct[LB_DISCOVERY_HOST_MAX];
+    if (auth_failure(msg) && lb_plan_pooled_host(plan, direct, sizeof(direct))) {
+        const char *server = lb_settings_get(&plan->settings, LB_KEY_SERVER);
+        char note[700];
+        snprintf(note, sizeof(note), "Servername %.255s is the endpoint's pooled host (PgBouncer), which does not "
+                 "take OAuth credentials: set Servername to the direct host %.255s, or leave it out (the driver "
+                 "then looks it up).", server, direct);
+        if (explained) {
+            char first[LB_ERROR_MESSAGE_MAX];
+            snprintf(first, sizeof(first), "%s", hint.message);
+            lb_error_init(&hint);
+            lb_error_set(&hint, LB_ERR_PG_LOGIN, "%s %s", note, first);
+        } else {
+            char why[120];
+            lb_pgerror_reason(msg, why, sizeof(why));
+            lb_error_set(&hint, LB_ERR_PG_LOGIN, "%s: %s", why, note);
+        }
+        explained = 1;
+    }
+    if (!explained)
         return;
     lb_log(&plan->log, LB_LOG_ERROR, "%s", hint.message);
     lb_diag_post_error(dbc, SQL_ERROR, &hint, state, 1);
@@ -289,10 +310,11 @@ static const char *refused_or_dropped(const char *msg)
 }
 
 /* A refused or dropped connection is a compute waking only when the endpoint is asleep
- * or starting: asks the workspace (lb_plan_endpoint_state). For a Provisioned instance
- * the same question goes to the instance look-up: AVAILABLE plays ACTIVE's part, a
- * transient state (STARTING, UPDATING, FAILING_OVER) keeps the retries, and STOPPED or
- * DELETING fails at once (LB_ERR_UNAVAILABLE: nothing will wake it). ACTIVE means nothing that
+ * or starting: asks the workspace (lb_plan_endpoint_info). An endpoint INIT, DEGRADED or
+ * disabled, or an instance STOPPED or DELETING, fails now (LB_ERR_UNAVAILABLE, under
+ * psqlODBC's SQLSTATE's record order: nothing will wake it); an instance's transient
+ * state (STARTING, UPDATING, FAILING_OVER) keeps the retries. ACTIVE (an instance:
+ * AVAILABLE) means nothing that
  * takes PostgreSQL connections is at Servername:Port: posts that, under psqlODBC's
  * SQLSTATE, and returns 1 (the connect fails now). A state that cannot be read keeps
  * the wake-up retries (and says why in the log). A compute that turns ACTIVE while the
@@ -303,20 +325,21 @@ static int wrong_address(SQLHDBC dbc, lb_plan *plan, const char *state, const ch
     if (how == NULL)
         return 0;
     const lb_logger *log = &plan->log;
-    const char *kind = lb_plan_target_kind(plan), *target = lb_plan_target(plan);
-    char why[600];
-    if (lb_plan_endpoint_state(plan, p->seen, sizeof(p->seen), why, sizeof(why)) != 0) {
+    const char *kind = lb_plan_target_kind(plan), *target = lb_plan_target_name(plan);
+    lb_endpoint_info info;
+    lb_error lerr;
+    lb_error_init(&lerr);
+    if (lb_plan_endpoint_info(plan, 1, &info, &lerr) != LB_OK || info.state[0] == '\0') {
         lb_log(log, LB_LOG_ERROR, "connect: the state of %s %s could not be read (%s); taking \"%s\" for a "
-               "compute waking from scale-to-zero", kind, target, why, how);
+               "compute waking from scale-to-zero", kind, target, lerr.message[0] ? lerr.message : "no state", how);
         snprintf(p->seen, sizeof(p->seen), "unreadable");
         return 0;
     }
-    lb_error err;
-    lb_error_init(&err);
-    if (lb_plan_state_refused(plan, p->seen, &err) != LB_OK) {
-        /* Stopped (meanwhile: the look-up said AVAILABLE, or was cached): no wake-up to wait for. */
-        lb_log(log, LB_LOG_ERROR, "%s", err.message);
-        lb_diag_post_error(dbc, SQL_ERROR, &err, state, 1);
+    snprintf(p->seen, sizeof(p->seen), "%s", info.state);
+    /* Refused states: no retry makes it take the connection. */
+    if (lb_plan_check_state(plan, &info, &lerr) != LB_OK) {
+        lb_log(log, LB_LOG_ERROR, "%s", lerr.message);
+        lb_diag_post_error(dbc, SQL_ERROR, &lerr, state, 1);
         return 1;
     }
     if (!lb_plan_state_awake(plan, p->seen)) {
@@ -329,18 +352,17 @@ static int wrong_address(SQLHDBC dbc, lb_plan *plan, const char *state, const ch
         p->rechecked = 1;
         return 0;
     }
-    if (lb_settings_get(&plan->settings, LB_KEY_INSTANCE))
-        lb_error_set(&err, LB_ERR_PG_ADDRESS,
-                     "No PostgreSQL server took the connection at %s:%d (%s), although instance %s is AVAILABLE: "
-                     "check Servername (%s; leave it out to use the instance's read_write_dns) and Port (5432 on "
-                     "Lakebase).", lb_settings_get(&plan->settings, LB_KEY_SERVER), plan->settings.port, how, target,
-                     plan->settings.source[LB_KEY_SERVER] == LB_SRC_LOOKUP ? "from the instance look-up"
-                                                                           : "given by you");
-    else
-        lb_error_set(&err, LB_ERR_PG_ADDRESS,
-                     "No PostgreSQL server took the connection at %s:%d (%s), although endpoint %s is ACTIVE "
-                     "(awake, not scaled to zero): check Servername and Port (the endpoint's host name and 5432 on "
-                     "Lakebase).", lb_settings_get(&plan->settings, LB_KEY_SERVER), plan->settings.port, how, target);
+    lb_plan_forget_host(plan); /* a discovered host: look it up again next time */
+    int discovered = plan->settings.source[LB_KEY_SERVER] == LB_SRC_DISCOVERED;
+    lb_error err;
+    lb_error_init(&err);
+    lb_error_set(&err, LB_ERR_PG_ADDRESS,
+                 "No PostgreSQL server took the connection at %s:%d (%s), although %s %s is %s (awake, not "
+                 "scaled to zero): check %s.",
+                 lb_settings_get(&plan->settings, LB_KEY_SERVER), plan->settings.port, how, kind, target, p->seen,
+                 discovered ? "Port (5432 on Lakebase; the host is the one the workspace gave)"
+                            : "Servername and Port (the host name and 5432 on Lakebase; or leave Servername out to "
+                              "have it looked up)");
     lb_log(log, LB_LOG_ERROR, "%s", err.message);
     lb_diag_post_error(dbc, SQL_ERROR, &err, state, 1);
     return 1;
@@ -373,9 +395,9 @@ static SQLRETURN connect_postgres(SQLHDBC dbc, int wide, lb_plan *plan)
             lb_psql.SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)app_timeout, 0);
         if (SQL_SUCCEEDED(rc)) {
             lb_log(log, LB_LOG_INFO,
-                   "connect: ok in %lld ms (settings %lld ms; workspace token %lld ms; credential %lld ms, %s; "
-                   "PostgreSQL %lld ms%s)", lb_now_ms() - plan->start_ms, plan->settings_ms, plan->token_ms,
-                   plan->credential_ms, origin_name(plan->credential_origin), pg_ms,
+                   "connect: ok in %lld ms (settings %lld ms; workspace token %lld ms; target %lld ms; credential "
+                   "%lld ms, %s; PostgreSQL %lld ms%s)", lb_now_ms() - plan->start_ms, plan->settings_ms,
+                   plan->token_ms, plan->target_ms, plan->credential_ms, origin_name(plan->credential_origin), pg_ms,
                    attempt ? ", after retries" : "");
             lb_pool_connected(dbc, plan->settings.max_connection_age); /* for SQL_ATTR_CONNECTION_DEAD */
             return rc;
@@ -437,7 +459,7 @@ static SQLRETURN connect_with(SQLHDBC dbc, int wide, const lb_kvlist *input, int
     lb_plan plan;
     lb_sources sources = {.dsn_get = dsn_get, .env_get = env_get, .from_arguments = from_arguments};
     if (lb_plan_settings(&plan, input, &sources, login_timeout(dbc), &err) != LB_OK ||
-        lb_plan_credential(&plan, &err) != LB_OK) {
+        lb_plan_target(&plan, &err) != LB_OK || lb_plan_credential(&plan, &err) != LB_OK) {
         lb_plan_free(&plan);
         return fail(dbc, &err);
     }

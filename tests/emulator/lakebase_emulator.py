@@ -14,7 +14,8 @@ Usage:
 
   --config     JSON: {"service_principals": [{"client_id", "client_secret", "workspace_access"}],
                "endpoints": [{"name", "host", "port", "state"}], "credential_lifetime": s,
-               "token_lifetime": s}  (optional per endpoint: "endpoint_type", "read_only_host";
+               "token_lifetime": s}  (optional per endpoint: "endpoint_type", "read_only_host",
+               "read_write_pooled_host", "read_only_pooled_host", "disabled"; top level "max_page_size";
                optional top level: "instances": [{"name", "read_write_dns", "read_only_dns",
                "state"}] for Lakebase Provisioned;
                optional top level: "fractional_seconds": 0, 3, 6 or 9 (digits of expire_time's
@@ -314,7 +315,7 @@ class State:
     """Configuration, issued tokens, live credentials, stats and faults; one lock guards all."""
 
     SETTABLE = ("credential_lifetime", "token_lifetime", "fractional_seconds", "endpoints", "token_suffix",
-                "error_details", "retry_after", "instances")
+                "error_details", "retry_after", "instances", "max_page_size")
 
     def __init__(self, config, live_file, record_issued=None):
         self.lock = threading.Lock()
@@ -336,7 +337,7 @@ class State:
         self.admin_psql = config.get("admin_psql")  # argv running SQL from stdin as a superuser
         self.settings = {"credential_lifetime": 3600, "token_lifetime": 3600,
                          "fractional_seconds": 9, "endpoints": [], "token_suffix": "",
-                         "error_details": True, "retry_after": 1, "instances": []}
+                         "error_details": True, "retry_after": 1, "instances": [], "max_page_size": 100}
         self.database_requests = []              # Provisioned credential requests seen (last 100)
         self.update_settings({k: config[k] for k in self.SETTABLE if k in config})
         self.jwt_key = secrets.token_bytes(32)   # signs the JWT-shaped credentials
@@ -373,6 +374,8 @@ class State:
                 value = [self._check_endpoint(e) for e in value]
             elif key == "instances":
                 value = [self._check_instance(i) for i in value]
+            elif key == "max_page_size":
+                value = self._check_max_page_size(value)
             elif key == "token_suffix":
                 # Appended to every credential, so tests can issue passwords holding the
                 # characters a connection string treats specially ("}", ";", "=", ...).
@@ -392,7 +395,30 @@ class State:
                "endpoint_type": str(e.get("endpoint_type", "ENDPOINT_TYPE_READ_WRITE"))}
         if e.get("read_only_host"):
             out["read_only_host"] = str(e["read_only_host"])
+        out.update(State._check_endpoint_discovery(e))
         return out
+
+    # -- host discovery: pooled hosts, disabled endpoints, paging ------------------------
+    DISCOVERY_FIELDS = ("read_write_pooled_host", "read_only_pooled_host")
+
+    @staticmethod
+    def _check_endpoint_discovery(e):
+        """The optional endpoint fields for host discovery: the pooled (PgBouncer) host names
+        and "disabled" (status.disabled: a connection cannot wake it)."""
+        out = {f: str(e[f]) for f in State.DISCOVERY_FIELDS if e.get(f)}
+        if "disabled" in e:
+            if not isinstance(e["disabled"], bool):
+                raise ValueError("endpoint 'disabled' must be true or false")
+            out["disabled"] = e["disabled"]
+        return out
+
+    @staticmethod
+    def _check_max_page_size(value):
+        """The most endpoints one list page holds (the real API: at most 100), however many the
+        client asks for: a small value makes clients follow next_page_token."""
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100:
+            raise ValueError("max_page_size must be an integer in 1..100")
+        return value
 
     def endpoint(self, name):
         return next((e for e in self.settings["endpoints"] if e["name"] == name), None)
@@ -464,10 +490,10 @@ class State:
         return None
 
     # -- database credentials and the live file -----------------------------------------
-    def issue_credential(self, client_id, issuer):
+    def issue_credential(self, client_id, issuer, lifetime=None):
         with self.lock:
             now = time.time()
-            exp_precise = now + self.settings["credential_lifetime"]
+            exp_precise = now + (lifetime or self.settings["credential_lifetime"])
             exp = int(exp_precise)
             fractional = self.settings["fractional_seconds"]
             sp = self.sps.get(client_id, {})
@@ -1167,7 +1193,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             request = None
         if not isinstance(request, dict):
             raise rest_error(400, "INVALID_PARAMETER_VALUE", "Request body must be a JSON object")
-        name = request.get("endpoint")   # other fields (ttl, claims, group_name...) are ignored
+        name = request.get("endpoint")   # other fields (claims, group_name...) are ignored; ttl below
         if not name:
             raise rest_error(400, "INVALID_PARAMETER_VALUE", "Field 'endpoint' is required")
         if not isinstance(name, str) or not ENDPOINT_RE.match(name):
@@ -1176,11 +1202,62 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              "projects/<project_id>/branches/<branch_id>/endpoints/<endpoint_id>")
         if self.state.endpoint(name) is None:
             raise self.not_found("endpoint id")
-        token, expire_time = self.state.issue_credential(client_id, self.base_url() + "/oidc")
+        lifetime = self.credential_ttl(request)
+        token, expire_time = self.state.issue_credential(client_id, self.base_url() + "/oidc", lifetime)
         compute = self.state.compute
         if compute is not None and compute.endpoint == name:
             compute.trigger("credential request")   # scale-to-zero: wake, but do not wait
         return 200, {"token": token, "expire_time": expire_time}, None
+
+    @staticmethod
+    def credential_ttl(request):
+        """The request's "ttl" (a protobuf duration, "600s" or "600.5s", 300 s to 1 h) in
+        seconds, or None when absent: the credential then lives credential_lifetime."""
+        ttl = request.get("ttl")
+        if ttl is None:
+            return None
+        match = re.fullmatch(r"(\d{1,9})(?:\.\d{1,9})?s", ttl) if isinstance(ttl, str) else None
+        if match is None:
+            raise rest_error(400, "INVALID_PARAMETER_VALUE",
+                             f"Invalid duration for field 'ttl': '{ttl}' (expected seconds, e.g. \"3600s\")")
+        seconds = int(match.group(1))
+        if not 300 <= seconds <= 3600:
+            raise rest_error(400, "INVALID_PARAMETER_VALUE",
+                             f"ttl must be between 300s and 3600s, got {ttl}")
+        return seconds
+
+    @staticmethod
+    def endpoint_view_discovery(e, status, hosts):
+        """Adds the discovery fields (pooled hosts, disabled) of an endpoint to its view."""
+        for f in State.DISCOVERY_FIELDS:
+            if f in e:
+                hosts[f] = e[f]
+        if "disabled" in e:
+            status["disabled"] = e["disabled"]
+
+    def list_page(self, items, key):
+        """One page of a list answer: page_size (1..100; default and cap max_page_size) and
+        page_token (opaque: the offset) from the query; next_page_token when more follow."""
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        cap = self.state.settings["max_page_size"]
+        try:
+            size = int(query.get("page_size", ["0"])[0])
+        except ValueError:
+            size = -1
+        if not 0 <= size <= 100:
+            raise rest_error(400, "INVALID_PARAMETER_VALUE", "page_size must be between 0 and 100")
+        size = min(size or cap, cap)
+        token = query.get("page_token", [""])[0]
+        try:
+            start = int(base64.urlsafe_b64decode(token.encode()).decode()[len("offset:"):]) if token else 0
+        except ValueError:
+            start = -1
+        if not 0 <= start <= len(items):
+            raise rest_error(400, "INVALID_PARAMETER_VALUE", "Invalid page_token")
+        answer = {key: items[start:start + size]}
+        if start + size < len(items):
+            answer["next_page_token"] = base64.urlsafe_b64encode(f"offset:{start + size}".encode()).decode()
+        return answer
 
     def endpoint_view(self, e):
         parent = e["name"].rsplit("/endpoints/", 1)[0]
@@ -1188,12 +1265,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "read_only_host" in e:
             hosts["read_only_host"] = e["read_only_host"]
         started = rfc3339(self.server.started)
+        status = {"current_state": e["state"], "endpoint_type": e["endpoint_type"], "hosts": hosts}
+        self.endpoint_view_discovery(e, status, hosts)
         return {"name": e["name"], "parent": parent,
                 "uid": "ep-" + uuid.uuid5(uuid.NAMESPACE_URL, e["name"]).hex[:20],
                 "create_time": started, "update_time": started,
                 "spec": {"endpoint_type": e["endpoint_type"]},
-                "status": {"current_state": e["state"], "endpoint_type": e["endpoint_type"],
-                           "hosts": hosts}}
+                "status": status}
 
     def api_get_endpoint(self, body, name):
         self.require_bearer()
@@ -1208,7 +1286,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                  if e["name"].startswith(parent + "/endpoints/")]
         if not found:
             raise self.not_found("branch id")
-        return 200, {"endpoints": found}, None
+        return 200, self.list_page(found, "endpoints"), None
 
     # -- unified host (class Unified) ------------------------------------------------------
     def unified_admit(self, path):
@@ -1296,19 +1374,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def api_list_instances(self, body):
         self.require_bearer()
-        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-        try:
-            size = int(query.get("page_size", ["50"])[0])
-            start = int(query.get("page_token", ["0"])[0] or "0")
-        except ValueError:
-            raise rest_error(400, "INVALID_PARAMETER_VALUE", "page_size and page_token must be numbers")
-        if not 1 <= size <= 100 or start < 0:
-            raise rest_error(400, "INVALID_PARAMETER_VALUE", "page_size must be 1..100")
-        every = self.state.settings["instances"]
-        answer = {"database_instances": [self.instance_view(i) for i in every[start:start + size]]}
-        if start + size < len(every):
-            answer["next_page_token"] = str(start + size)
-        return 200, answer, None
+        every = [self.instance_view(i) for i in self.state.settings["instances"]]
+        return 200, self.list_page(every, "database_instances"), None
 
     def ctl_instance_state(self, payload):
         """{"name", "state", "then": state, "after_ms": N}: set the state now and, with "then",

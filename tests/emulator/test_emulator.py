@@ -861,5 +861,73 @@ class LocalLakebaseTest(unittest.TestCase):
             self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), bad)
 
 
+    # -- host discovery: pooled hosts, disabled, paging, ttl ----------------------------------
+    def discovery_endpoints(self):
+        base = self.saved_config["endpoints"][0]
+        return [dict(base, read_only_host="127.0.0.1", read_write_pooled_host="pooled.localhost",
+                     read_only_pooled_host="ro-pooled.localhost", disabled=True, state="IDLE")] + [
+            {"name": f"projects/demo/branches/paged/endpoints/e{i}", "host": f"e{i}.localhost",
+             "endpoint_type": "ENDPOINT_TYPE_READ_WRITE" if i == 2 else "ENDPOINT_TYPE_READ_ONLY"}
+            for i in range(3)]
+
+    def test_discovery_endpoint_fields(self):
+        self.emu.ctl("POST", "config", {"endpoints": self.discovery_endpoints()})
+        auth = {"Authorization": "Bearer " + self.emu.access_token(self.client_id, self.secret)}
+        status, ep = self.emu.json("GET", "/api/2.0/postgres/" + self.endpoint, headers=auth)
+        self.assertEqual(status, 200, ep)
+        self.assertEqual(ep["status"]["hosts"], {"host": "localhost", "read_only_host": "127.0.0.1",
+                                                 "read_write_pooled_host": "pooled.localhost",
+                                                 "read_only_pooled_host": "ro-pooled.localhost"})
+        self.assertIs(ep["status"]["disabled"], True)
+        self.assertEqual(ep["status"]["current_state"], "IDLE")
+        status, ep = self.emu.json("GET", "/api/2.0/postgres/projects/demo/branches/paged/endpoints/e0",
+                                   headers=auth)
+        self.assertNotIn("disabled", ep["status"])
+        self.assertEqual(ep["status"]["hosts"], {"host": "e0.localhost"})
+        bad = dict(self.saved_config["endpoints"][0], disabled="yes")
+        status, answer = self.emu.json("POST", "/_emulator/config", {"endpoints": [bad]})
+        self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"))
+
+    def test_endpoint_list_paging(self):
+        self.emu.ctl("POST", "config", {"endpoints": self.discovery_endpoints(), "max_page_size": 1})
+        auth = {"Authorization": "Bearer " + self.emu.access_token(self.client_id, self.secret)}
+        path = "/api/2.0/postgres/projects/demo/branches/paged/endpoints"
+        names, token, pages = [], None, 0
+        while True:
+            query = "?page_size=100" + (f"&page_token={token}" if token else "")
+            status, page = self.emu.json("GET", path + query, headers=auth)
+            self.assertEqual(status, 200, page)
+            pages += 1
+            self.assertEqual(len(page["endpoints"]), 1)      # capped by max_page_size
+            names += [e["name"] for e in page["endpoints"]]
+            token = page.get("next_page_token")
+            if not token:
+                break
+        self.assertEqual((pages, names), (3, [f"projects/demo/branches/paged/endpoints/e{i}" for i in range(3)]))
+        self.emu.ctl("POST", "config", {"max_page_size": 100})
+        status, page = self.emu.json("GET", path + "?page_size=2", headers=auth)
+        self.assertEqual((len(page["endpoints"]), bool(page.get("next_page_token"))), (2, True))
+        status, page = self.emu.json("GET", path, headers=auth)
+        self.assertEqual((len(page["endpoints"]), "next_page_token" in page), (3, False))
+        for query in ("?page_size=101", "?page_size=x", "?page_token=bogus"):
+            status, answer = self.emu.json("GET", path + query, headers=auth)
+            self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), query)
+        status, answer = self.emu.json("POST", "/_emulator/config", {"max_page_size": 0})
+        self.assertEqual(status, 400)
+
+    def test_credential_ttl(self):
+        at = self.emu.access_token(self.client_id, self.secret)
+        for ttl, lifetime in (("300s", 300), ("1800.5s", 1800), (None, 3600)):
+            body = {"endpoint": self.endpoint} if ttl is None else {"endpoint": self.endpoint, "ttl": ttl}
+            before = time.time()
+            status, answer = self.emu.credential_request(at, body)
+            self.assertEqual(status, 200, answer)
+            exp = calendar.timegm(time.strptime(answer["expire_time"].split(".")[0].rstrip("Z"), "%Y-%m-%dT%H:%M:%S"))
+            self.assertLessEqual(abs(exp - before - lifetime), 2, (ttl, answer["expire_time"]))
+            self.assertLogin(self.client_id, answer["token"])
+        for ttl in ("299s", "3601s", "600", "ten minutes", 600):
+            status, answer = self.emu.credential_request(at, {"endpoint": self.endpoint, "ttl": ttl})
+            self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), ttl)
+
 if __name__ == "__main__":
     unittest.main()

@@ -162,6 +162,7 @@ static int is_id_char(char c)
            c == '_';
 }
 
+/* projects/<p>/branches/<b>/endpoints/<e>, or a branch, projects/<p>/branches/<b>. */
 static void check_endpoint(const char *v)
 {
     static const char *const parts[] = {"projects/", "branches/", "endpoints/"};
@@ -171,6 +172,8 @@ static void check_endpoint(const char *v)
         LBF_CHECK(is_id_char(*v));
         while (is_id_char(*v))
             v++;
+        if (i == 1 && *v == '\0')
+            return; /* a branch */
         LBF_CHECK(*v == (i < 2 ? '/' : '\0'));
         if (i < 2)
             v++;
@@ -202,12 +205,10 @@ static void check_settings(const lb_settings *s, const lb_kvlist *cs)
     const char *mode = s->value[LB_KEY_SSLMODE];
     LBF_CHECK(strcmp(mode, "require") == 0 || strcmp(mode, "verify-ca") == 0 ||
               strcmp(mode, "verify-full") == 0);
-    /* Exactly one of Endpoint and Instance; Servername with Endpoint. */
+    /* Exactly one of Endpoint and Instance (Servername is optional: looked up). */
     LBF_CHECK((s->value[LB_KEY_ENDPOINT] == NULL) != (s->value[LB_KEY_INSTANCE] == NULL));
-    if (s->value[LB_KEY_ENDPOINT]) {
+    if (s->value[LB_KEY_ENDPOINT])
         check_endpoint(s->value[LB_KEY_ENDPOINT]);
-        LBF_CHECK(s->value[LB_KEY_SERVER] != NULL);
-    }
 
     const char *dsn = lb_kvlist_get(cs, "DSN");
     if (dsn && dsn[0])
@@ -218,6 +219,10 @@ static void check_settings(const lb_settings *s, const lb_kvlist *cs)
     /* The string for psqlODBC: one password, the credential, last. */
     static const char cred[] = "cred;with}=braces{";
     char *psql = lb_build_psql_connstr(s, cs, cred);
+    if (s->value[LB_KEY_SERVER] == NULL) { /* to be looked up: no string before the target step */
+        LBF_CHECK(psql == NULL);
+        return;
+    }
     LBF_CHECK(psql != NULL);
     size_t plen = strlen(psql);
     if (plen <= LB_CONNSTR_MAX) {

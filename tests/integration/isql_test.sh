@@ -36,6 +36,10 @@ check "isql DSN" "$out" "$LAKEBASE_CLIENT_ID" "databricks_postgres"
 out=$(echo "$query" | iusql -v -b lakebase-local 2>&1)
 check "iusql DSN" "$out" "$LAKEBASE_CLIENT_ID" "databricks_postgres"
 
+# The read replica DSN: the endpoint's read-only host (127.0.0.1 here), looked up.
+out=$(echo "SELECT current_user, inet_server_addr()" | isql -v -b lakebase-local-replica 2>&1)
+check "isql replica DSN" "$out" "$LAKEBASE_CLIENT_ID" "127.0.0.1"
+
 out=$(echo "$query" | isql -v -b lakebase-local "$LAKEBASE_CLIENT_ID" 2>&1)
 check "isql DSN with user" "$out" "$LAKEBASE_CLIENT_ID" "databricks_postgres"
 
@@ -49,7 +53,10 @@ check "iusql wrong secret (W diagnostics)" "$out" "Check ClientID and ClientSecr
 out=$(echo "$query" | isql -v -b -k "DSN=lakebase-local;UseDeclareFetch=1" 2>&1)
 check "isql -k connection string" "$out" "$LAKEBASE_CLIENT_ID" "databricks_postgres"
 
-out=$(echo "$query" | isql -v -b -3 -k "DSN=lakebase-local;Endpoint=projects/demo/branches/main" 2>&1)
+out=$(echo "$query" | isql -v -b -k "DSN=lakebase-local;Endpoint=projects/demo/branches/main" 2>&1)
+check "isql Endpoint naming the branch" "$out" "$LAKEBASE_CLIENT_ID" "databricks_postgres"
+
+out=$(echo "$query" | isql -v -b -3 -k "DSN=lakebase-local;Endpoint=projects/demo/main" 2>&1)
 check "isql malformed endpoint" "$out" "[HY000]" "Endpoint" "is not of the form"
 
 out=$(echo "$query" | LAKEBASE_PSQLODBC=/nonexistent/psqlodbcw.so isql -v -b lakebase-local 2>&1)

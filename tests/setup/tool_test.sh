@@ -70,7 +70,7 @@ lacks "test never prints the client secret" "$out" "$secret"
 echo "    measured: $(grep -E '^ok +(token|credential|connect|query)' <<<"$out" | awk '{printf "%s %s ms; ", $2, $3}')within the connect, $(grep -o 'PostgreSQL [0-9]* ms' <<<"$out")"
 out=$("$tool" test --json --dsn lakebase-local 2>/dev/null)
 json_ok "test --json parses and has the steps" "$out" \
-    'd["ok"] and d["current_user"]=="'"$LAKEBASE_CLIENT_ID"'" and [s["step"] for s in d["steps"]][:3]==["settings","auth","token"] and d["settings"]["ClientSecret"]["value"]=="********"'
+    'd["ok"] and d["current_user"]=="'"$LAKEBASE_CLIENT_ID"'" and [s["step"] for s in d["steps"]][:4]==["settings","auth","target","token"] and d["settings"]["ClientSecret"]["value"]=="********"'
 out=$("$tool" test --connection-string "DSN=lakebase-local;UseDeclareFetch=1" --set WakeTimeout=30 2>&1)
 status "test --connection-string with --set" 0 $?
 check "a --set value wins and is shown as from the command line" "$out" "WakeTimeout          30 " "(the command line)"
@@ -81,7 +81,8 @@ check "a --set value wins and is shown as from the command line" "$out" "WakeTim
 chmod 0600 "$work/odbc.ini"
 out=$(ODBCINI=$work/odbc.ini "$tool" test wrong-secret 2>&1)
 status "test on a DSN with a wrong secret" 1 $?
-check "names the failing step, the fix and the application's diagnostic" "$out" "FAIL credential" \
+# (lakebase-local names no Servername: the first step that needs the workspace token is the target's look-up)
+check "names the failing step, the fix and the application's diagnostic" "$out" "FAIL target" \
     "The workspace rejected the service principal's credentials" "Check ClientID and ClientSecret" "[28000] (native 20001)"
 lacks "and never echoes the wrong secret" "$out" "not-the-secret-4711"
 out=$(ODBCINI=$work/odbc.ini "$tool" test wrong-secret --json 2>/dev/null)

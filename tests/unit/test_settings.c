@@ -157,8 +157,6 @@ static void test_missing_keys_are_named(void **state)
                  "Missing setting ClientSecret", "DATABRICKS_CLIENT_SECRET");
     expect_error("DatabricksHost=https://h;ClientSecret=s;Servername=x;Endpoint=projects/p/branches/b/endpoints/e",
                  "Missing setting ClientID", "odbc.ini");
-    expect_error("DatabricksHost=https://h;ClientID=c;ClientSecret=s;Endpoint=projects/p/branches/b/endpoints/e",
-                 "Missing setting Servername", "PGHOST");
 }
 
 static void test_validation(void **state)
@@ -414,8 +412,7 @@ static void test_postgres_ca(void **state)
     lb_settings_free(&s);
 }
 
-/* Endpoint (Autoscaling) or Instance (Provisioned), exactly one; Servername is optional
- * with Instance only. */
+/* Endpoint (Autoscaling) or Instance (Provisioned), exactly one; Servername is optional. */
 #define WS "DatabricksHost=https://ws.example.com;ClientID=cid;ClientSecret=sec;"
 static void test_endpoint_or_instance(void **state)
 {
@@ -427,10 +424,11 @@ static void test_endpoint_or_instance(void **state)
     assert_null(lb_settings_get(&s, LB_KEY_ENDPOINT));
     assert_null(lb_settings_get(&s, LB_KEY_SERVER));
     /* The look-up's host replaces nothing given, and says where it came from. */
-    assert_int_equal(lb_settings_set(&s, LB_KEY_SERVER, "instance-x.database.example.com", LB_SRC_LOOKUP), LB_OK);
+    assert_int_equal(lb_settings_set(&s, LB_KEY_SERVER, "instance-x.database.example.com", LB_SRC_DISCOVERED), LB_OK);
     assert_string_equal(lb_settings_get(&s, LB_KEY_SERVER), "instance-x.database.example.com");
-    assert_string_equal(lb_source_name(s.source[LB_KEY_SERVER]), "the instance look-up");
+    assert_string_equal(lb_source_name(s.source[LB_KEY_SERVER]), "the workspace's look-up");
     lb_settings_free(&s);
+    expect_error(WS "Instance=i;CredentialLifetime=600", "CredentialLifetime", "Autoscaling endpoints only");
     assert_int_equal(resolve(WS "Instance=i;Servername=given.example", &s, &err), LB_OK);
     assert_string_equal(lb_settings_get(&s, LB_KEY_SERVER), "given.example");
     lb_settings_free(&s);
@@ -583,6 +581,49 @@ static void test_workspace_id_conflicts_and_bad_ids(void **state)
                  "(from the connection string)");
 }
 
+/* Connect by name: Servername optional, Endpoint may stop at the branch, ReadReplica,
+ * CredentialLifetime. */
+static void test_discovery_keys(void **state)
+{
+    (void)state;
+    lb_settings s;
+    lb_error err;
+    const char *id = "DatabricksHost=https://h;ClientID=c;ClientSecret=s;";
+    char cs[512];
+    snprintf(cs, sizeof(cs), "%sEndpoint=projects/p/branches/b/endpoints/e", id);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_null(lb_settings_get(&s, LB_KEY_SERVER)); /* looked up at connect */
+    assert_int_equal(s.read_replica, 0);
+    assert_int_equal(s.credential_lifetime, 0);
+    lb_settings_free(&s);
+    snprintf(cs, sizeof(cs), "%sEndpoint=projects/p/branches/b;ReadReplica=YES;CredentialLifetime=300", id);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_ENDPOINT), "projects/p/branches/b");
+    assert_int_equal(s.read_replica, 1);
+    assert_int_equal(s.credential_lifetime, 300);
+    lb_settings_free(&s);
+    snprintf(cs, sizeof(cs), "%sEndpoint=projects/p/branches/b;CredentialLifetime=3600", id);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_int_equal(s.credential_lifetime, 3600);
+    lb_settings_free(&s);
+    static const char *const bad_endpoints[] = {"projects/p/branches/b/", "projects/p/branches", "projects/p",
+                                                "projects/p/branches/b/endpoints", "projects/p/branches/b/endpoints/",
+                                                "projects/p/branches/b/endpoints/e/", "projects//branches/b"};
+    for (size_t i = 0; i < sizeof(bad_endpoints) / sizeof(bad_endpoints[0]); i++) {
+        snprintf(cs, sizeof(cs), "%sEndpoint=%s", id, bad_endpoints[i]);
+        expect_error(cs, "Endpoint", "is not of the form");
+    }
+    static const char *const bad_lifetimes[] = {"299", "3601", "0", "-300", "5m", "300s", ""};
+    for (size_t i = 0; i < sizeof(bad_lifetimes) / sizeof(bad_lifetimes[0]); i++) {
+        if (bad_lifetimes[i][0] == '\0')
+            continue; /* empty: unset */
+        snprintf(cs, sizeof(cs), "%sEndpoint=projects/p/branches/b;CredentialLifetime=%s", id, bad_lifetimes[i]);
+        expect_error(cs, "CredentialLifetime", "between 300 and 3600");
+    }
+    snprintf(cs, sizeof(cs), "%sEndpoint=projects/p/branches/b;ReadReplica=maybe", id);
+    expect_error(cs, "ReadReplica", "yes or no");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -602,6 +643,7 @@ int main(void)
         cmocka_unit_test_setup(test_workspace_id_key_env_profile, setup),
         cmocka_unit_test_setup(test_workspace_id_conflicts_and_bad_ids, setup),
         cmocka_unit_test_setup(test_endpoint_or_instance, setup),
+        cmocka_unit_test_setup(test_discovery_keys, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
