@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "lb_buf.h"
-#include "lb_discovery.h"
 #include "lb_json.h"
 #include "lb_secmem.h"
 
@@ -182,20 +181,4 @@ out:
     lb_buf_free_secret(&auth);
     json_object_put(body);
     return rc;
-}
-
-lb_result lb_lakebase_endpoint_state(const lb_http_opts *http, const char *host, const char *access_token,
-                                     const char *endpoint, char *state, size_t size, long *status, lb_error *err)
-{
-    if (size > 0)
-        state[0] = '\0';
-    lb_endpoint_info info;
-    lb_result rc = lb_discovery_endpoint(http, host, access_token, endpoint, 1, &info, status, err);
-    if (rc != LB_OK)
-        return rc;
-    if (info.state[0] == '\0')
-        return lb_error_set(err, LB_ERR_PROTOCOL, "The endpoint look-up for %s answered no status.current_state.",
-                            endpoint);
-    snprintf(state, size, "%s", info.state);
-    return LB_OK;
 }

@@ -1,6 +1,6 @@
-/* The Lakebase REST calls: a database credential for an endpoint
- * (POST /api/2.0/postgres/credentials) and the endpoint's state
- * (GET /api/2.0/postgres/<endpoint>). The credential's token is the PostgreSQL
+/* The Lakebase Autoscaling credential call: a database credential for an endpoint
+ * (POST /api/2.0/postgres/credentials; what the workspace says about the endpoint is
+ * lb_discovery.h). The credential's token is the PostgreSQL
  * password: a secret that lb_credential_clear wipes. */
 #ifndef LB_LAKEBASE_H
 #define LB_LAKEBASE_H
@@ -20,13 +20,6 @@ typedef struct {
 lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, const char *access_token,
                                  const char *endpoint, int ttl_s, lb_credential *out, long *status, lb_error *err);
 void lb_credential_clear(lb_credential *c);
-
-/* The endpoint's status.current_state ("ACTIVE", "IDLE", "INIT", "DEGRADED", ...) into
- * state (printable, at most size - 1 bytes), read and parsed by lb_discovery_endpoint
- * (quick: one attempt and a retry at most, each of a few seconds: a caller deciding how
- * to treat a refused connection must not wait long). *status gets the HTTP status when an answer came (0 otherwise). */
-lb_result lb_lakebase_endpoint_state(const lb_http_opts *http, const char *host, const char *access_token,
-                                     const char *endpoint, char *state, size_t size, long *status, lb_error *err);
 
 /* Parses a credential answer body (exposed for tests). */
 lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credential *out, lb_error *err);
