@@ -12,7 +12,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/packages
 what=${1:-all}
 case "$what" in all | deb | rpm) ;; *) echo "usage: scripts/package.sh [all|deb|rpm]" >&2; exit 2 ;; esac
-"$root/scripts/deps.sh"
+# Debian's build dependencies (on an RPM system, install them with dnf: see README.md).
+if command -v dpkg-query >/dev/null 2>&1; then "$root/scripts/deps.sh"; fi
 mkdir -p "$out"
 
 if command -v dpkg-buildflags >/dev/null 2>&1; then
