@@ -18,6 +18,7 @@ packages=(
   r-cran-rodbc                                      # R's RODBC client test (pulls in r-base-core)
   libreoffice-core-nogui libreoffice-base-core     # LibreOffice Base's client test: headless
   libreoffice-base-drivers python3-uno              # office, Base's data sources, sdbc:odbc:, UNO
+  dpkg-dev lintian rpm cpio                         # scripts/package.sh: .deb, its check, .rpm
 )
 
 missing=()

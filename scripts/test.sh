@@ -5,7 +5,10 @@
 #      stops itself, the secret-leak test and the connect path under valgrind;
 #   2. everything again with AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the concurrency tests with ThreadSanitizer;
-#   4. each libFuzzer target for a bounded time (LB_FUZZ_SECONDS, default 20).
+#   4. each libFuzzer target for a bounded time (LB_FUZZ_SECONDS, default 20);
+#   5. the packages (ctest package, tests/package/package_test.sh): the .deb and .rpm built,
+#      the .deb installed with apt-get, upgraded and removed on this machine, with
+#      /etc/odbcinst.ini backed up and restored.
 # Run as root on Debian 12.
 #   scripts/test.sh            everything
 #   scripts/test.sh --quick    the main build only
@@ -36,6 +39,15 @@ run_suite() { # name, build dir, cmake options, ctest options...
 
 run_suite "main build" "$root/build" "" "$@"
 if [ "$quick" -eq 0 ]; then
+    echo "== packages"
+    # Installs and removes the package: only this test gets LB_PACKAGE_TEST=1.
+    if (cd "$root/build" && LB_PACKAGE_TEST=1 ctest --output-on-failure --timeout 900 -R '^package$' |
+        tee "$root/build/package-test.log") && ! grep -q '(Skipped)' "$root/build/package-test.log"; then
+        summary+=("packages: passed")
+    else
+        summary+=("packages: FAILED (or skipped: it needs root)")
+        status=1
+    fi
     run_suite "AddressSanitizer + UndefinedBehaviorSanitizer build" "$root/build-asan" \
         "-DLB_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug" -E 'emulator_selftest|secret_leak'
     # unixODBC and psqlODBC are not instrumented; tests/tsan.supp keeps their reports out.

@@ -8,6 +8,7 @@
 
 int lb_tool_cmd_version(lb_tool_out *out, int argc, char **argv);
 int lb_tool_cmd_install_driver(lb_tool_out *out, int argc, char **argv);
+int lb_tool_cmd_uninstall_driver(lb_tool_out *out, int argc, char **argv);
 int lb_tool_cmd_list(lb_tool_out *out, int argc, char **argv);
 int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv);
 int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv);
@@ -30,6 +31,13 @@ const lb_tool_command lb_tool_commands[] = {
      "liblakebase-odbcS.so). Without --driver/--setup, the libraries of this build or\n"
      "installation are used. Running it again updates the entry: there is always one.\n",
      lb_tool_cmd_install_driver},
+    {"uninstall-driver", "remove the driver's entry from odbcinst.ini (DSNs stay)",
+     "uninstall-driver [--name NAME] [--json]",
+     "Removes [NAME] (default Lakebase) from odbcinst.ini (ODBCSYSINI, else /etc) through the\n"
+     "ODBC installer API, whatever its UsageCount, when its Driver= is this driver; another\n"
+     "driver of that name is left alone (exit 1). The DSNs of odbc.ini are not touched.\n"
+     "Nothing to remove is not an error: running it again succeeds.\n",
+     lb_tool_cmd_uninstall_driver},
     {"list", "the DSNs that use this driver, secrets masked", "list [--json]",
      "Lists the user (ODBCINI, else ~/.odbc.ini) and system (ODBCSYSINI/odbc.ini) DSNs whose\n"
      "driver is this driver, with every key; the values of secret keys (ClientSecret, PWD,\n"

@@ -11,6 +11,10 @@
 
 #include <odbcinst.h>
 
+#ifndef LB_TOOL_INSTALLED_ODBCDIR
+#error "LB_TOOL_INSTALLED_ODBCDIR comes from packaging/layout.cmake"
+#endif
+
 /* unixODBC reads odbc.ini lines into 1,000 bytes and cuts longer ones silently; the
  * driver takes a value that comes within a few characters of that as cut (the same
  * rule as driver/odbc/lb_odbc_connect.c's dsn_get, so the tool reads what the driver reads). */
@@ -139,6 +143,28 @@ int lb_tool_odbcini_install_driver(const char *name, const char *driver, const c
     return 0;
 }
 
+int lb_tool_odbcini_uninstall_driver(const char *name, int *removed, char *msg, size_t size)
+{
+    char current[PATH_MAX] = "";
+    SQLGetPrivateProfileString(name, "Driver", "", current, sizeof(current), "odbcinst.ini");
+    *removed = 0;
+    if (current[0] == '\0')
+        return 0;
+    if (!is_driver_path(current)) {
+        snprintf(msg, size, "[%s] in odbcinst.ini is another driver (Driver=%s): left alone", name, current);
+        return -1;
+    }
+    /* The whole section, whatever its UsageCount (SQLRemoveDriver would only count down). */
+    if (!SQLWritePrivateProfileString(name, NULL, NULL, "odbcinst.ini")) {
+        char why[512];
+        lb_tool_odbcini_error(why, sizeof(why));
+        snprintf(msg, size, "could not remove [%s] from odbcinst.ini: %s", name, why[0] ? why : "no reason given");
+        return -1;
+    }
+    *removed = 1;
+    return 0;
+}
+
 int lb_tool_odbcini_own_library(const char *file, char *buf, size_t size)
 {
     char exe[PATH_MAX];
@@ -150,7 +176,7 @@ int lb_tool_odbcini_own_library(const char *file, char *buf, size_t size)
     if (slash == NULL)
         return -1;
     *slash = '\0';
-    const char *candidates[] = {"/../driver/", "/", "/../lib/odbc/"};
+    const char *candidates[] = {"/../driver/", "/", LB_TOOL_INSTALLED_ODBCDIR};
     for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
         char path[PATH_MAX + 64];
         snprintf(path, sizeof(path), "%s%s%s", exe, candidates[i], file);

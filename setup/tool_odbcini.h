@@ -33,12 +33,19 @@ int lb_tool_odbcini_is_our_driver(const char *driver);
 int lb_tool_odbcini_install_driver(const char *name, const char *driver, const char *setup, int *existed,
                                    char *msg, size_t size);
 
+/* Removes the driver [name] from odbcinst.ini (the whole section, whatever its
+ * UsageCount) when its Driver= is this driver; odbc.ini and its DSNs are not touched.
+ * *removed is 0 when there was no such entry (not an error: running it twice is fine).
+ * 0, or -1 (msg) when [name] is another driver or the installer failed. */
+int lb_tool_odbcini_uninstall_driver(const char *name, int *removed, char *msg, size_t size);
+
 /* The installer's last error as text ("" when none). */
 void lb_tool_odbcini_error(char *buf, size_t size);
 
 /* This build's driver or setup library (file: one of the names above), found next to
  * the tool: <dir>/../driver/ (the build tree), <dir>/ (the build tree's setup library),
- * <dir>/../lib/odbc/ (installed). 0 and the path, or -1. */
+ * <dir>/../<the layout's ODBC directory>/ (installed: packaging/layout.cmake). 0 and the
+ * path, or -1. */
 int lb_tool_odbcini_own_library(const char *file, char *buf, size_t size);
 
 #endif

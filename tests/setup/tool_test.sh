@@ -59,6 +59,29 @@ out=$(ODBCSYSINI=$work/sys "$tool" install-driver --driver /nonexistent/lib.so 2
 status "install-driver with a missing --driver" 1 $?
 check "and says so" "$out" "/nonexistent/lib.so is not a readable file"
 
+# --- uninstall-driver: the whole [Lakebase] entry goes (even counted twice by odbcinst -i),
+# the DSNs of odbc.ini and the other drivers stay; a second run succeeds; another driver
+# registered as [Lakebase] is left alone.
+printf '[keep-me]\nDriver=Lakebase\nEndpoint=projects/p/branches/b/endpoints/e\n' >"$work/sys/odbc.ini"
+printf '[Other]\nDriver=/usr/lib/other.so\n' >>"$work/sys/odbcinst.ini"
+sed -i 's/^UsageCount=1$/UsageCount=2/' "$work/sys/odbcinst.ini"
+dsns_before=$(cat "$work/sys/odbc.ini")
+out=$(ODBCSYSINI=$work/sys ODBCINI=$work/sys/odbc.ini "$tool" uninstall-driver 2>&1)
+status "uninstall-driver" 0 $?
+check "uninstall-driver says so" "$out" "removed driver [Lakebase]"
+ini=$(cat "$work/sys/odbcinst.ini")
+lacks "odbcinst.ini has no [Lakebase] left (UsageCount was 2)" "$ini" "[Lakebase]"
+check "the other driver stays" "$ini" "[Other]" "Driver=/usr/lib/other.so"
+[ "$(cat "$work/sys/odbc.ini")" = "$dsns_before" ] && ok "odbc.ini untouched" || bad "odbc.ini changed" "$(cat "$work/sys/odbc.ini")"
+out=$(ODBCSYSINI=$work/sys ODBCINI=$work/sys/odbc.ini "$tool" uninstall-driver --json 2>&1)
+status "uninstall-driver again" 0 $?
+json_ok "uninstall-driver again removes nothing (JSON)" "$out" 'd["ok"] and not d["removed"]'
+[ "$(cat "$work/sys/odbcinst.ini")" = "$ini" ] && ok "the second run changes nothing" || bad "odbcinst.ini changed" "$(cat "$work/sys/odbcinst.ini")"
+out=$(ODBCSYSINI=$work/sys "$tool" uninstall-driver --name Other 2>&1)
+status "uninstall-driver of another driver" 1 $?
+check "and says it is left alone" "$out" "is another driver (Driver=/usr/lib/other.so): left alone"
+check "which stays" "$(cat "$work/sys/odbcinst.ini")" "[Other]"
+
 # --- test on the local DSN: each step, then current_user.
 out=$("$tool" test lakebase-local 2>&1)
 status "test lakebase-local" 0 $?
@@ -158,7 +181,7 @@ out=$("$tool" --version 2>&1)
 status "--version" 0 $?
 check "--version names the tool, the driver and psqlODBC" "$out" "lakebase-odbc 0." "driver" "psqlODBC      "
 json_ok "--version --json parses" "$("$tool" --version --json)" 'd["ok"] and d["tool"] and d["driver"] and d["psqlodbc"]'
-for c in install-driver list test token; do
+for c in install-driver uninstall-driver list test token; do
     out=$("$tool" "$c" --help 2>&1)
     status "$c --help" 0 $?
     check "$c --help shows its usage" "$out" "Usage: lakebase-odbc $c"
