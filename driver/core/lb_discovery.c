@@ -86,26 +86,6 @@ out:
     return rc;
 }
 
-/* A GET with the workspace token; the answer (any status) in resp. */
-static lb_result get(const lb_http_opts *http, const char *url, const char *access_token, lb_http_response *resp,
-                     long *status, lb_error *err)
-{
-    lb_buf auth;
-    lb_buf_init(&auth, 0);
-    lb_buf_puts(&auth, "Bearer ");
-    lb_buf_puts(&auth, access_token);
-    if (auth.overflow) {
-        lb_buf_free_secret(&auth);
-        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-    }
-    lb_http_request req = {.method = "GET", .url = url, .authorization = auth.data};
-    lb_result rc = lb_http_send(http, &req, resp, err);
-    lb_buf_free_secret(&auth);
-    if (rc == LB_OK)
-        *status = resp->status;
-    return rc;
-}
-
 static lb_result lookup_failure(long status, const char *what, const char *name, const char *why, lb_error *err)
 {
     switch (status) {
@@ -132,16 +112,12 @@ lb_result lb_discovery_endpoint(const lb_http_opts *http, const char *host, cons
     *status = 0;
     char url[1024];
     snprintf(url, sizeof(url), "%s/api/2.0/postgres/%s", host, endpoint);
-    lb_http_opts opts = *http;
-    if (quick) {
-        opts.connect_timeout_ms = 3000;
-        opts.total_timeout_ms = 5000;
-        opts.max_attempts = 2;
-    }
+    lb_http_opts opts = quick ? lb_http_quick(http) : *http;
     lb_http_response resp;
-    lb_result rc = get(&opts, url, access_token, &resp, status, err);
+    lb_result rc = lb_http_bearer(&opts, "GET", url, access_token, NULL, &resp, err);
     if (rc != LB_OK)
         return rc;
+    *status = resp.status;
     if (resp.status != 200) {
         char why[400];
         lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
@@ -235,10 +211,11 @@ lb_result lb_discovery_branch_endpoint(const lb_http_opts *http, const char *hos
             return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
         }
         lb_http_response resp;
-        lb_result rc = get(http, url.data, access_token, &resp, status, err);
+        lb_result rc = lb_http_bearer(http, "GET", url.data, access_token, NULL, &resp, err);
         lb_buf_free(&url);
         if (rc != LB_OK)
             return rc;
+        *status = resp.status;
         if (resp.status != 200) {
             char why[400];
             lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));

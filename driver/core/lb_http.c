@@ -712,3 +712,31 @@ static lb_result send_with_retries(const lb_http_opts *opts, const lb_http_reque
         lb_sleep_ms(wait);
     }
 }
+
+lb_result lb_http_bearer(const lb_http_opts *opts, const char *method, const char *url, const char *access_token,
+                         const char *json_body, lb_http_response *resp, lb_error *err)
+{
+    lb_buf auth;
+    lb_buf_init(&auth, 0);
+    lb_buf_puts(&auth, "Bearer ");
+    lb_buf_puts(&auth, access_token);
+    if (auth.overflow) {
+        lb_buf_free_secret(&auth);
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    }
+    lb_http_request req = {.method = method, .url = url, .authorization = auth.data,
+                           .content_type = json_body ? "application/json" : NULL, .body = json_body,
+                           .body_len = json_body ? strlen(json_body) : 0};
+    lb_result rc = lb_http_send(opts, &req, resp, err);
+    lb_buf_free_secret(&auth);
+    return rc;
+}
+
+lb_http_opts lb_http_quick(const lb_http_opts *opts)
+{
+    lb_http_opts quick = *opts;
+    quick.connect_timeout_ms = 3000;
+    quick.total_timeout_ms = 5000;
+    quick.max_attempts = 2;
+    return quick;
+}

@@ -62,6 +62,16 @@ lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_
                        lb_error *err);
 void lb_http_response_free(lb_http_response *resp);
 
+/* A workspace API call with the OAuth token as bearer: GET (json_body NULL) or POST of a
+ * JSON body; the answer, whatever its status, in resp. The header holding the token is
+ * wiped after. */
+lb_result lb_http_bearer(const lb_http_opts *opts, const char *method, const char *url, const char *access_token,
+                         const char *json_body, lb_http_response *resp, lb_error *err);
+
+/* opts for a quick look-up (a caller deciding how to treat a refused connection must
+ * not wait long): 3 s to connect, 5 s per attempt, two attempts at most. */
+lb_http_opts lb_http_quick(const lb_http_opts *opts);
+
 /* Base64 (standard alphabet, padded) and application/x-www-form-urlencoded escaping.
  * Both return malloc'd strings or NULL when out of memory. */
 char *lb_base64(const unsigned char *data, size_t len);

@@ -75,12 +75,13 @@ int lb_parse_rfc3339(const char *s, time_t *out)
     return 0;
 }
 
-lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credential *out, lb_error *err)
+lb_result lb_credential_parse(const char *body, size_t len, const char *expiry_field, lb_credential *out,
+                              lb_error *err)
 {
     memset(out, 0, sizeof(*out));
     struct json_object *obj = lb_json_parse_object(body, len);
     const char *tok = lb_json_string(obj, "token");
-    const char *exp = lb_json_string(obj, "expire_time");
+    const char *exp = lb_json_string(obj, expiry_field);
     lb_result rc = LB_OK;
     time_t t = 0;
     if (tok == NULL || tok[0] == '\0') {
@@ -92,8 +93,7 @@ lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credenti
                           strlen(tok));
     } else if (exp != NULL && lb_parse_rfc3339(exp, &t) != 0) {
         rc = lb_error_set(err, LB_ERR_PROTOCOL,
-                          "The database credential's expire_time \"%.40s\" is not an RFC 3339 time.",
-                          exp);
+                          "The database credential's %s \"%.40s\" is not an RFC 3339 time.", expiry_field, exp);
     } else if ((out->token = lb_secmem_dup(tok)) == NULL) {
         rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     } else {
@@ -101,6 +101,11 @@ lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credenti
     }
     lb_json_put_wiped(obj);
     return rc;
+}
+
+lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credential *out, lb_error *err)
+{
+    return lb_credential_parse(body, len, "expire_time", out, err);
 }
 
 static lb_result credential_failure(long status, const char *why, const char *endpoint, lb_error *err)
@@ -153,19 +158,8 @@ lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, con
     }
     const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
 
-    lb_buf auth;
-    lb_buf_init(&auth, 0);
-    lb_buf_puts(&auth, "Bearer ");
-    lb_buf_puts(&auth, access_token);
-    lb_result rc;
-    if (auth.overflow) {
-        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-        goto out;
-    }
-    lb_http_request req = {.method = "POST", .url = url, .authorization = auth.data,
-                           .content_type = "application/json", .body = text, .body_len = strlen(text)};
     lb_http_response resp;
-    rc = lb_http_send(http, &req, &resp, err);
+    lb_result rc = lb_http_bearer(http, "POST", url, access_token, text, &resp, err);
     if (rc != LB_OK)
         goto out;
     *status = resp.status;
@@ -178,7 +172,6 @@ lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, con
     }
     lb_http_response_free(&resp);
 out:
-    lb_buf_free_secret(&auth);
     json_object_put(body);
     return rc;
 }

@@ -21,7 +21,11 @@ lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, con
                                  const char *endpoint, int ttl_s, lb_credential *out, long *status, lb_error *err);
 void lb_credential_clear(lb_credential *c);
 
-/* Parses a credential answer body (exposed for tests). */
+/* Parses a credential answer {token, <expiry_field>} (RFC 3339): the Autoscaling API says
+ * expire_time, the Provisioned one expiration_time. */
+lb_result lb_credential_parse(const char *body, size_t len, const char *expiry_field, lb_credential *out,
+                              lb_error *err);
+/* Parses an Autoscaling credential answer body (exposed for tests). */
 lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credential *out, lb_error *err);
 
 /* RFC 3339 ("2026-11-24T18:00:00Z", fractions and offsets allowed) to UTC seconds;

@@ -36,28 +36,7 @@ int lb_provisioned_uuid4(char out[37])
 
 lb_result lb_provisioned_parse_credential(const char *body, size_t len, lb_credential *out, lb_error *err)
 {
-    memset(out, 0, sizeof(*out));
-    struct json_object *obj = lb_json_parse_object(body, len);
-    const char *tok = lb_json_string(obj, "token");
-    const char *exp = lb_json_string(obj, "expiration_time");
-    lb_result rc = LB_OK;
-    time_t t = 0;
-    if (tok == NULL || tok[0] == '\0') {
-        rc = lb_error_set(err, LB_ERR_PROTOCOL, "The database credential answer for the instance %s.",
-                          obj == NULL ? "is not a JSON object" : "has no token");
-    } else if (strlen(tok) > 16384) {
-        rc = lb_error_set(err, LB_ERR_PROTOCOL,
-                          "The database credential is %zu bytes long, more than a password can be.", strlen(tok));
-    } else if (exp != NULL && lb_parse_rfc3339(exp, &t) != 0) {
-        rc = lb_error_set(err, LB_ERR_PROTOCOL,
-                          "The database credential's expiration_time \"%.40s\" is not an RFC 3339 time.", exp);
-    } else if ((out->token = lb_secmem_dup(tok)) == NULL) {
-        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-    } else {
-        out->expire_time = t;
-    }
-    lb_json_put_wiped(obj);
-    return rc;
+    return lb_credential_parse(body, len, "expiration_time", out, err);
 }
 
 static lb_result credential_failure(long status, const char *why, const char *instance, lb_error *err)
@@ -92,26 +71,6 @@ static lb_result credential_failure(long status, const char *why, const char *in
     }
 }
 
-/* Sends one request with the bearer token; the answer's body is the caller's to free. */
-static lb_result send_bearer(const lb_http_opts *http, const char *method, const char *url, const char *token,
-                             const char *body, lb_http_response *resp, lb_error *err)
-{
-    lb_buf auth;
-    lb_buf_init(&auth, 0);
-    lb_buf_puts(&auth, "Bearer ");
-    lb_buf_puts(&auth, token);
-    if (auth.overflow) {
-        lb_buf_free_secret(&auth);
-        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-    }
-    lb_http_request req = {.method = method, .url = url, .authorization = auth.data,
-                           .content_type = body ? "application/json" : NULL, .body = body,
-                           .body_len = body ? strlen(body) : 0};
-    lb_result rc = lb_http_send(http, &req, resp, err);
-    lb_buf_free_secret(&auth);
-    return rc;
-}
-
 lb_result lb_provisioned_credential(const lb_http_opts *http, const char *host, const char *access_token,
                                     const char *instance, lb_credential *out, long *status, lb_error *err)
 {
@@ -136,7 +95,7 @@ lb_result lb_provisioned_credential(const lb_http_opts *http, const char *host, 
     }
     const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
     lb_http_response resp;
-    lb_result rc = text ? send_bearer(http, "POST", url, access_token, text, &resp, err)
+    lb_result rc = text ? lb_http_bearer(http, "POST", url, access_token, text, &resp, err)
                         : lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     if (rc == LB_OK) {
         *status = resp.status;
@@ -195,14 +154,9 @@ lb_result lb_provisioned_instance(const lb_http_opts *http, const char *host, co
     *status = 0;
     char url[1024];
     snprintf(url, sizeof(url), "%s/api/2.0/database/instances/%s", host, instance);
-    lb_http_opts opts = *http;
-    if (quick) {
-        opts.connect_timeout_ms = 3000;
-        opts.total_timeout_ms = 5000;
-        opts.max_attempts = 2;
-    }
+    lb_http_opts opts = quick ? lb_http_quick(http) : *http;
     lb_http_response resp;
-    lb_result rc = send_bearer(&opts, "GET", url, access_token, NULL, &resp, err);
+    lb_result rc = lb_http_bearer(&opts, "GET", url, access_token, NULL, &resp, err);
     if (rc != LB_OK)
         return rc;
     *status = resp.status;
