@@ -263,9 +263,12 @@ static void test_auto_not_private(void **state)
     assert_true(logged);
 }
 
-/* A 12 s credential with a 3 s margin: fresh for 6 s, used until 9 s. */
-#define SHORT_LIFE "{\"credential_lifetime\": 12}"
-#define SHORT_EXTRA "TokenCache=memory;TokenRefreshMargin=3;"
+/* A 24 s credential with a 6 s margin: fresh for 12 s, used until 18 s. */
+#define SHORT_LIFE "{\"credential_lifetime\": 24}"
+#define SHORT_EXTRA "TokenCache=memory;TokenRefreshMargin=6;"
+#define REFRESH_POINT 12.0
+#define END_OF_USE 18.0
+#define DELAY_MS 5000
 
 static void slow_credentials(int ms)
 {
@@ -293,27 +296,30 @@ static void test_refresh_ahead(void **state)
     double took0, took1, took2;
     double t0 = now_s();
     SQLRETURN rc0 = timed(extra, 0, st, msg, sizeof(msg), &took0);
-    sleep_until(t0 + 6.5); /* past the refresh point, 2.5 s before the end of use */
-    slow_credentials(3000);
+    sleep_until(t0 + REFRESH_POINT + 0.5); /* past the refresh point, before the end of use */
+    slow_credentials(DELAY_MS);
     SQLRETURN rc1 = timed(extra, 0, st, msg, sizeof(msg), &took1);
     long long during = emulator_count(CREDENTIALS);
-    /* The background request lands after its 3 s; past the old credential's end of use
-     * (9 s) a connect uses the new one without a request. */
-    for (int i = 0; i < 200 && !log_has("refreshed in the background"); i++)
+    int landed_before = log_has("refreshed in the background in "); /* the connect did not wait for it */
+    /* The background request lands after its delay; past the old credential's end of
+     * use a connect uses the new one without a request. */
+    for (int i = 0; i < 300 && !log_has("refreshed in the background in "); i++)
         usleep(50 * 1000);
-    int landed = log_has("refreshed in the background");
-    sleep_until(t0 + 10.0);
+    int landed = log_has("refreshed in the background in ");
+    sleep_until(t0 + END_OF_USE + 1.0);
     SQLRETURN rc2 = timed(extra, 0, st, msg, sizeof(msg), &took2);
     long long after = emulator_count(CREDENTIALS);
     emulator_call("POST", "/_emulator/config", "{\"credential_lifetime\": 3600}");
-    printf("refresh ahead: first connect %.2f s; past the refresh point, with the credential request delayed 3.00 s: "
-           "connected in %.2f s; refresh %s; past the old credential's end of use: connected in %.2f s; %lld "
-           "credential requests (%lld when the second connect returned)\n",
-           took0, took1, landed ? "landed" : "did not land", took2, after, during);
+    printf("refresh ahead: first connect %.2f s; past the refresh point, with the credential request delayed %.2f s: "
+           "connected in %.2f s (the refresh %s then); refresh %s; past the old credential's end of use: connected "
+           "in %.2f s; %lld credential requests (%lld when the second connect returned)\n",
+           took0, DELAY_MS / 1000.0, took1, landed_before ? "had landed" : "had not landed",
+           landed ? "landed" : "did not land", took2, after, during);
     drop_cache();
     assert_true(SQL_SUCCEEDED(rc0));
     assert_true(SQL_SUCCEEDED(rc1));
-    assert_true(took1 < 2.0); /* 3 s when it waits; 0.1 s on a quiet machine */
+    assert_false(landed_before);
+    assert_true(took1 < DELAY_MS / 1000.0 - 1.0); /* waiting takes the delay; 0.3 s on a quiet machine */
     assert_true(landed);
     assert_true(SQL_SUCCEEDED(rc2));
     assert_int_equal(after, 2);
@@ -330,9 +336,10 @@ static void test_refresh_fork(void **state)
     double took0, took1;
     double t0 = now_s();
     SQLRETURN rc0 = timed(extra, 0, st, msg, sizeof(msg), &took0);
-    sleep_until(t0 + 6.5);
+    sleep_until(t0 + REFRESH_POINT + 0.5);
     slow_credentials(3000);
     SQLRETURN rc1 = timed(extra, 0, st, msg, sizeof(msg), &took1); /* starts the refresh */
+    int started = log_has("past its refresh point: used now");
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     fflush(stdout);
@@ -361,18 +368,20 @@ static void test_refresh_fork(void **state)
     double child_took = -1;
     if (got > 0)
         sscanf(report, "%d %lf", &child_ok, &child_took);
-    for (int i = 0; i < 200 && !log_has("refreshed in the background"); i++)
+    for (int i = 0; i < 300 && !log_has("refreshed in the background in "); i++)
         usleep(50 * 1000);
-    int landed = log_has("refreshed in the background");
+    int landed = log_has("refreshed in the background in ");
     long long creds = emulator_count(CREDENTIALS);
     emulator_call("POST", "/_emulator/config", "{\"credential_lifetime\": 3600}");
-    printf("fork during a background refresh: parent connected in %.2f s; child connected %s in %.2f s and exited "
+    printf("fork during a background refresh: first connect %.2f s; past the refresh point the parent connected in "
+           "%.2f s; child connected %s in %.2f s and exited "
            "%.2f s later (status %d); refresh landed: %s; %lld credential requests\n",
-           took1, child_ok ? "yes" : "no", child_took, child_exit, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+           took0, took1, child_ok ? "yes" : "no", child_took, child_exit, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
            landed ? "yes" : "no", creds);
     drop_cache();
     assert_true(SQL_SUCCEEDED(rc0));
     assert_true(SQL_SUCCEEDED(rc1));
+    assert_true(started);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     assert_true(child_ok);
     assert_true(child_took < 5.0);
