@@ -831,14 +831,15 @@ static void free_job(refresh_job *j)
 
 /* Ends a fetch of e (leader or refresh): stores the value or the failure and wakes the
  * waiters. Called under mu. A failed refresh keeps the value it was renewing. */
-static void finish_fetch(entry *e, unsigned long gen, lb_result rc, const fetched_value *fv, const lb_error *ferr,
-                         int refresh)
+static void finish_fetch(entry *e, unsigned long gen, lb_result rc, const fetched_value *fv, const lb_error *ferr)
 {
     e->fetching = 0;
     e->refreshing = 0;
     if (rc == LB_OK) {
         drop_value(e);
-        if (fv->refresh_s > 0 || (refresh && fv->use_s > 0)) {
+        /* A value read from a file may be past its refresh point (use_s > 0 with
+         * refresh_s 0): kept, so that it is refreshed ahead. */
+        if (fv->use_s > 0) {
             if ((e->value = lb_secmem_dup(fv->item.value)) != NULL) {
                 long long now = lb_now_ms();
                 e->usable_until_ms = now + fv->refresh_s * 1000;
@@ -869,7 +870,7 @@ static void *refresh_run(void *arg)
         lb_log(j->opts.log, LB_LOG_ERROR, "%s: background refresh failed after %lld ms (the cached value is used "
                "until its end of use): %s", j->opts.what, lb_now_ms() - t0, ferr.message);
     lock_cache();
-    finish_fetch(j->e, j->gen, rc, &fv, &ferr, 1);
+    finish_fetch(j->e, j->gen, rc, &fv, &ferr);
     forget_if_unused(j->e);
     refreshes_running--;
     pthread_cond_broadcast(&refresh_done);
@@ -1023,7 +1024,7 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
     lb_result rc = fetch_through(key, id, opts, 0, fetch, ctx, &fv, &ferr);
 
     lock_cache();
-    finish_fetch(e, gen, rc, &fv, &ferr, 0);
+    finish_fetch(e, gen, rc, &fv, &ferr);
     /* A value from a file may already be past its refresh point: renew it ahead. */
     if (rc == LB_OK && fv.refresh_s <= 0 && holds(e, lb_now_ms()) && opts->ctx_copy && !e->fetching)
         start_refresh(e, key, id, opts, fetch, ctx);

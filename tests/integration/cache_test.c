@@ -9,6 +9,9 @@
  *   refresh_ahead      a connect past the refresh point returns without waiting for a
  *                      slow credential request, which lands in the background
  *   refresh_fork       fork() while a background refresh runs: the child connects
+ *   refresh_file       a process that reads a sealed file past its refresh point connects
+ *                      at once and refreshes the file before it exits: the next process,
+ *                      past the old credential's end of use, makes no request
  * Usage: cache_test <case> */
 #include <dirent.h>
 #include <limits.h>
@@ -388,6 +391,68 @@ static void test_refresh_fork(void **state)
     assert_true(landed);
 }
 
+/* One connect in another process, through a pipe: its exit status and the connect's
+ * own duration (from its report line), and the process's whole wall time. */
+static int other_process_timed(const char *extra, double *took, double *wall)
+{
+    char self[PATH_MAX], cmd[PATH_MAX + 1200];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    assert_true(n > 0);
+    self[n] = '\0';
+    snprintf(cmd, sizeof(cmd), "'%s' --connect '%s'", self, extra);
+    fflush(stdout);
+    double t0 = now_s();
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[4096] = "", word[32] = "";
+    *took = -1;
+    while (fgets(line, sizeof(line), p))
+        if (sscanf(line, "  [pid %*d] %31s after %lf", word, took) == 2)
+            printf("%s", line);
+    int status = pclose(p);
+    *wall = now_s() - t0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void test_refresh_file(void **state)
+{
+    (void)state;
+    private_cache();
+    reset();
+    emulator_call("POST", "/_emulator/config", SHORT_LIFE);
+    char extra[1000];
+    snprintf(extra, sizeof(extra), "TokenRefreshMargin=6;%s", log_extra);
+    double t0 = now_s(), took_a, wall_a, took_b, wall_b, took_c, wall_c;
+    int a = other_process_timed(extra, &took_a, &wall_a);
+    sleep_until(t0 + REFRESH_POINT + 0.5);
+    slow_credentials(3000);
+    int b = other_process_timed(extra, &took_b, &wall_b);
+    long long after_b = emulator_count(CREDENTIALS);
+    sleep_until(t0 + END_OF_USE + 1.0);
+    int c = other_process_timed(extra, &took_c, &wall_c);
+    long long after_c = emulator_count(CREDENTIALS);
+    int file_hits = 0;
+    FILE *f = fopen(log_path, "r");
+    char line[4096];
+    while (f && fgets(line, sizeof(line), f))
+        file_hits += strstr(line, "database credential: cache hit (file)") != NULL;
+    if (f)
+        fclose(f);
+    emulator_call("POST", "/_emulator/config", "{\"credential_lifetime\": 3600}");
+    printf("sealed file past its refresh point: a second process connected in %.2f s with the credential request "
+           "delayed 3.00 s (its exit waited for the refresh: %.2f s in all); a third, past the old credential's end "
+           "of use, connected in %.2f s; %lld then %lld credential requests; %d file hits\n",
+           took_b, wall_b, took_c, after_b, after_c, file_hits);
+    drop_cache();
+    assert_int_equal(a, 0);
+    assert_int_equal(b, 0);
+    assert_int_equal(c, 0);
+    assert_true(took_b >= 0 && took_b < 2.0); /* 3 s when it waits */
+    assert_int_equal(after_b, 2);                   /* the refresh landed before b exited */
+    assert_int_equal(after_c, 2);                   /* c took the refreshed file */
+    assert_int_equal(file_hits, 2);
+}
+
 int main(int argc, char **argv)
 {
     read_state();
@@ -395,8 +460,9 @@ int main(int argc, char **argv)
         char st[6], msg[2048];
         double took;
         SQLRETURN rc = timed(argv[2], 10, st, msg, sizeof(msg), &took);
-        if (!SQL_SUCCEEDED(rc))
-            printf("  [pid %ld] %s after %.2f s: %s\n", (long)getpid(), st, took, msg);
+        printf("  [pid %ld] %s after %.2f s%s%s\n", (long)getpid(), SQL_SUCCEEDED(rc) ? "connected" : st, took,
+               SQL_SUCCEEDED(rc) ? "" : ": ", msg);
+        fflush(stdout);
         return SQL_SUCCEEDED(rc) ? 0 : 1;
     }
     const struct {
@@ -408,6 +474,7 @@ int main(int argc, char **argv)
         {"auto_not_private", cmocka_unit_test(test_auto_not_private)},
         {"refresh_ahead", cmocka_unit_test(test_refresh_ahead)},
         {"refresh_fork", cmocka_unit_test(test_refresh_fork)},
+        {"refresh_file", cmocka_unit_test(test_refresh_file)},
     };
     for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
         if (strcmp(argv[1], cases[i].name) == 0)
