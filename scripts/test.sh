@@ -52,7 +52,7 @@ if [ "$quick" -eq 0 ]; then
         "-DLB_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug" -E 'emulator_selftest|secret_leak'
     # unixODBC and psqlODBC are not instrumented; tests/tsan.supp keeps their reports out.
     run_suite "ThreadSanitizer build" "$root/build-tsan" "-DLB_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug" \
-        -R 'unit_cache|local_lakebase|lifecycle_threads|lifecycle_sequential|lifecycle_revoked|lifecycle_fork|lifecycle_no_inherited|lifecycle_wait_deadline|lifecycle_pool_stale'
+        -R 'unit_cache|local_lakebase|lifecycle_threads|lifecycle_sequential|lifecycle_revoked|lifecycle_fork|lifecycle_no_inherited|lifecycle_wait_deadline|lifecycle_pool_stale|cache_refresh'
     echo "== fuzzing"
     if "$root/scripts/fuzz.sh" "${LB_FUZZ_SECONDS:-20}"; then
         summary+=("fuzzing: passed")

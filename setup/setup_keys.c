@@ -8,7 +8,7 @@
 #include <strings.h>
 
 static const char *const sslmodes[] = {"require", "verify-ca", "verify-full", NULL};
-static const char *const cache_modes[] = {"memory", "file", "off", NULL};
+static const char *const cache_modes[] = {"auto", "memory", "file", "off", NULL};
 static const char *const log_levels[] = {"off", "error", "info", "debug", NULL};
 
 lb_setup_form lb_setup_keys_form(lb_key key)

@@ -1,15 +1,20 @@
 /* The credential cache: one per process, for workspace OAuth tokens and database
- * credentials. A value is reused until min(lifetime - margin, lifetime / 2) has
- * passed since it was fetched (monotonic clock), so it is never handed out close to
- * its expiry nor past half its life; lifetimes are clamped to 0..24 h. Concurrent
- * callers of the same key wait for a single fetch (single-flight), each at most until
- * its own deadline; a failed fetch wakes them all with its error, except a timeout
- * (the leader's own deadline), after which a waiter with time left fetches itself.
- * At most LB_CACHE_MAX_ENTRIES entries; failures are not kept. Safe across fork():
- * a child neither waits on its parent's fetches nor keeps its lock files. With
- * TokenCache=file, values (database credentials only: callers decide) are also
- * shared between processes of the same user through 0600 files in a 0700 directory,
- * under a lock so that processes starting together fetch once. */
+ * credentials. A value is fresh until min(lifetime - margin, lifetime / 2) has passed
+ * since it was fetched (monotonic clock), its refresh point; lifetimes are clamped to
+ * 0..24 h. Past the refresh point, while more than the margin is left, a caller that
+ * offers a way to copy its fetch context (lb_cache_opts.ctx_copy) gets the value at once
+ * and one background refresh starts (refresh ahead: single flight, its own deadline,
+ * fork- and unload-safe); otherwise, and once only the margin is left, the caller
+ * fetches. Concurrent callers of the same key wait for a single fetch (single-flight),
+ * each at most until its own deadline; a failed fetch wakes them all with its error,
+ * except a timeout (the leader's own deadline), after which a waiter with time left
+ * fetches itself. At most LB_CACHE_MAX_ENTRIES entries; failures are not kept. Safe
+ * across fork(): a child neither waits on its parent's fetches nor refreshes nor keeps
+ * its lock files. The file cache (TokenCache=auto or file; database credentials only:
+ * callers decide) shares values between processes of the same user through 0600 files
+ * in a 0700 directory, under a lock so that processes starting together fetch once;
+ * entries of an identity with a stable secret are sealed (AES-256-GCM under a key
+ * derived with HKDF-SHA256 from that secret and the cache key, lb_cache_seal). */
 #ifndef LB_CACHE_H
 #define LB_CACHE_H
 
@@ -29,13 +34,37 @@ typedef lb_result (*lb_fetch_fn)(void *ctx, lb_cache_item *out, lb_error *err);
 
 typedef enum { LB_FROM_FETCH, LB_FROM_MEMORY, LB_FROM_FILE } lb_cache_origin;
 
-typedef struct {
-    lb_cache_mode mode;
+typedef struct lb_cache_opts lb_cache_opts;
+
+/* Refresh ahead: a copy of ctx that outlives the caller (its settings, secrets and
+ * logger, and a deadline of its own), and in *opts (pre-filled with the caller's) the
+ * log, deadline and stable_secret pointing into that copy; NULL when it cannot be made.
+ * The free function wipes and frees the copy. */
+typedef void *(*lb_ctx_copy_fn)(void *ctx, lb_cache_opts *opts);
+typedef void (*lb_ctx_free_fn)(void *copy);
+
+struct lb_cache_opts {
+    lb_cache_mode mode;    /* LB_CACHE_AUTO: a sealed file when stable_secret (or public_value)
+                            * and a private cache directory, else memory */
     int margin_s;
     const lb_logger *log;
     const char *what;      /* "workspace token", "database credential": for log lines */
     const lb_deadline *deadline; /* the connect's; bounds waits on another's fetch (NULL: none) */
-} lb_cache_opts;
+    /* The identity's stable secret (a client secret; later a PAT): what file entries are
+     * sealed under. NULL: the identity has none (CLI login, federation): auto keeps its
+     * values in memory, file writes them as plain 0600 files. The connect plan decides. */
+    const char *stable_secret;
+    /* The value is public metadata, no secret: auto and file keep it in a plain file
+     * (kind "public": neither encrypted nor authenticated), with or without a secret. */
+    int public_value;
+    lb_ctx_copy_fn ctx_copy; /* NULL: no refresh ahead (past the refresh point the caller fetches) */
+    lb_ctx_free_fn ctx_free;
+};
+
+/* The longest a background refresh may take (its own deadline, whatever the connect's). */
+#define LB_CACHE_REFRESH_TIMEOUT_S 30
+/* At exit, how long the process waits for a background refresh still under way. */
+#define LB_CACHE_EXIT_WAIT_MS 5000
 
 /* Gives a malloc'd copy of a usable value for key (free it with lb_secret_free) and
  * where it came from. key is any string that identifies what the value grants
@@ -65,6 +94,22 @@ size_t lb_cache_count(void);
 /* The directory of the file cache: $XDG_CACHE_HOME/lakebase-odbc or
  * ~/.cache/lakebase-odbc. */
 int lb_cache_dir(char *buf, size_t size);
+
+/* Background refreshes under way in this process (tests). */
+int lb_cache_refreshing(void);
+
+/* The sealed format (file kind "sealed"): AES-256-GCM of plain under a key derived with
+ * HKDF-SHA256 from secret (salt: a fixed label; info: the label and key), a fresh random
+ * 96-bit nonce, and aad (the file's header) plus key as additional authenticated data.
+ * Writes nonce (12 bytes), ciphertext (as long as plain) and tag (16 bytes) to out,
+ * which holds plain_len + 28 bytes. 0, or -1 (OpenSSL failed). Keys are wiped. */
+int lb_cache_seal(const char *secret, const char *key, const char *aad, const unsigned char *plain, size_t plain_len,
+                  unsigned char *out);
+/* The reverse: plain (sealed_len - 28 bytes) when the tag verifies under secret, key and
+ * aad; -1 otherwise (tampered, another secret, another key), with plain wiped. */
+int lb_cache_open_sealed(const char *secret, const char *key, const char *aad, const unsigned char *sealed,
+                         size_t sealed_len, unsigned char *plain);
+#define LB_CACHE_SEAL_OVERHEAD 28
 
 /* sha256 of s as 64 hex characters plus NUL. */
 void lb_sha256_hex(const char *s, char out[65]);

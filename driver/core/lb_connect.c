@@ -217,12 +217,61 @@ void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
         lb_buf_printf(key, "\nworkspace %s", lb_settings_get(s, LB_KEY_WORKSPACE_ID));
 }
 
+const char *lb_plan_stable_secret(const lb_plan *plan)
+{
+    /* Today every identity is a service principal with a client secret. An auth source
+     * without one (CLI login, federation) answers NULL here. */
+    const char *secret = lb_settings_get(&plan->settings, LB_KEY_CLIENT_SECRET);
+    return secret && secret[0] ? secret : NULL;
+}
+
+/* Refresh ahead: the part of a plan a background refresh needs once the connect that
+ * started it has returned: the settings (secrets included), the logger, and a deadline
+ * of its own. Wiped and freed by free_plan_copy. */
+static void free_plan_copy(void *copy)
+{
+    lb_plan *p = copy;
+    lb_plan_free(p);
+    free(p);
+}
+
+static void *copy_plan(void *ctx, lb_cache_opts *opts)
+{
+    const lb_plan *plan = ctx;
+    lb_plan *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    lb_settings *s = &p->settings;
+    *s = plan->settings; /* the scalars; each value is copied below */
+    memset(s->value, 0, sizeof(s->value));
+    s->dsn = NULL;
+    int ok = plan->settings.dsn == NULL || (s->dsn = strdup(plan->settings.dsn)) != NULL;
+    for (int k = 0; ok && k < LB_KEY_COUNT; k++)
+        if (plan->settings.value[k])
+            ok = lb_settings_set(s, (lb_key)k, plan->settings.value[k], plan->settings.source[k]) == LB_OK;
+    if (!ok) {
+        free_plan_copy(p);
+        return NULL;
+    }
+    p->log = plan->log; /* log files are shared per path and stay open */
+    p->start_ms = lb_now_ms();
+    long timeout = plan->settings.connect_timeout;
+    lb_deadline_start(&p->deadline, 0, timeout > 0 && timeout < LB_CACHE_REFRESH_TIMEOUT_S ? timeout
+                                                                                         : LB_CACHE_REFRESH_TIMEOUT_S);
+    opts->log = &p->log;
+    opts->deadline = &p->deadline;
+    opts->stable_secret = lb_plan_stable_secret(p);
+    return p;
+}
+
 static lb_cache_opts cache_opts(const lb_plan *plan, const char *what, int file_allowed)
 {
     lb_cache_opts o = {.mode = plan->settings.cache_mode, .margin_s = plan->settings.refresh_margin,
-                       .log = &plan->log, .what = what, .deadline = &plan->deadline};
+                       .log = &plan->log, .what = what, .deadline = &plan->deadline,
+                       .stable_secret = lb_plan_stable_secret(plan), .ctx_copy = copy_plan,
+                       .ctx_free = free_plan_copy};
     /* Workspace tokens grant every API (scope all-apis): they never go to disk. */
-    if (o.mode == LB_CACHE_FILE && !file_allowed)
+    if ((o.mode == LB_CACHE_FILE || o.mode == LB_CACHE_AUTO) && !file_allowed)
         o.mode = LB_CACHE_MEMORY;
     return o;
 }
@@ -484,6 +533,7 @@ static lb_cache_opts discovery_cache_opts(const lb_plan *plan, const char *what)
 {
     lb_cache_opts o = cache_opts(plan, what, 1); /* no secret: the file cache may keep it */
     o.margin_s = 0;
+    o.ctx_copy = NULL; /* looked up again on the connect's clock, not in the background */
     if (o.mode == LB_CACHE_OFF)
         o.mode = LB_CACHE_MEMORY; /* a host name is no credential: TokenCache=off does not govern it */
     return o;

@@ -68,6 +68,10 @@ lb_result lb_plan_fetch_credential(lb_plan *plan, lb_credential *out, lb_error *
  * "endpoint" or "instance" and its name, so an endpoint and an instance never share a
  * value; for credentials also CredentialLifetime) or TokenEndpoint (tokens), and WorkspaceID. */
 void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key);
+/* The identity's stable secret, which seals its file cache entries (TokenCache=auto,
+ * file), or NULL when it has none (auto then keeps its values in memory). Each auth
+ * source says: today the client secret. */
+const char *lb_plan_stable_secret(const lb_plan *plan);
 /* Drops the plan's credential from the cache (the server refused it). */
 void lb_plan_forget_credential(lb_plan *plan);
 void lb_plan_free(lb_plan *plan);

@@ -47,7 +47,7 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_CAFILE] = {"CAFile", {NULL}, NULL, NULL, "a CA bundle for the workspace's TLS certificate", 0, 1},
     /* A proxy URL may carry a user and password. */
     [LB_KEY_PROXY] = {"Proxy", {NULL}, NULL, NULL, "the HTTPS proxy for the workspace", 1, 1},
-    [LB_KEY_TOKEN_CACHE] = {"TokenCache", {NULL}, "LAKEBASE_ODBC_TOKEN_CACHE", "memory", "memory, file or off", 0, 0},
+    [LB_KEY_TOKEN_CACHE] = {"TokenCache", {NULL}, "LAKEBASE_ODBC_TOKEN_CACHE", "auto", "auto, memory, file or off", 0, 0},
     [LB_KEY_REFRESH_MARGIN] = {"TokenRefreshMargin", {NULL}, NULL, "300",
                                "seconds before expiry when a cached credential is renewed", 0, 0},
     [LB_KEY_WAKE_TIMEOUT] = {"WakeTimeout", {NULL}, NULL, "60",
@@ -676,10 +676,10 @@ static lb_result validate(lb_settings *s, lb_error *err)
     if (te && (lb_url_origin(te, origin, sizeof(origin)) != 0 || strcspn(te, "?#") != strlen(te)))
         return bad_value(err, s, LB_KEY_TOKEN_ENDPOINT,
                          "is not an https:// URL without query (for example https://<host>/oidc/v1/token)");
-    static const char *const cache_modes[] = {"memory", "file", "off", NULL};
+    static const char *const cache_modes[] = {"memory", "file", "off", "auto", NULL}; /* lb_cache_mode's order */
     int m = choice(s->value[LB_KEY_TOKEN_CACHE], cache_modes);
     if (m < 0)
-        return bad_value(err, s, LB_KEY_TOKEN_CACHE, "is not one of memory, file, off");
+        return bad_value(err, s, LB_KEY_TOKEN_CACHE, "is not one of auto, memory, file, off");
     s->cache_mode = (lb_cache_mode)m;
     static const char *const log_levels[] = {"off", "error", "info", "debug", NULL};
     if ((m = choice(s->value[LB_KEY_LOG_LEVEL], log_levels)) < 0)

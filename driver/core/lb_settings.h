@@ -28,7 +28,7 @@ typedef enum {
     LB_KEY_PQOPT,          /* pqopt (alias D5): psqlODBC's libpq options, merged with sslrootcert */
     LB_KEY_CAFILE,         /* CAFile */
     LB_KEY_PROXY,          /* Proxy */
-    LB_KEY_TOKEN_CACHE,    /* TokenCache: memory, file, off */
+    LB_KEY_TOKEN_CACHE,    /* TokenCache: auto, memory, file, off */
     LB_KEY_REFRESH_MARGIN, /* TokenRefreshMargin, seconds */
     LB_KEY_WAKE_TIMEOUT,   /* WakeTimeout, seconds */
     LB_KEY_CONNECT_TIMEOUT, /* ConnectTimeout, seconds: the whole connect, without a login timeout */
@@ -78,7 +78,7 @@ typedef struct {
     int from_arguments; /* the input is SQLConnect's arguments, not a connection string */
 } lb_sources;
 
-typedef enum { LB_CACHE_MEMORY, LB_CACHE_FILE, LB_CACHE_OFF } lb_cache_mode;
+typedef enum { LB_CACHE_MEMORY, LB_CACHE_FILE, LB_CACHE_OFF, LB_CACHE_AUTO } lb_cache_mode;
 typedef enum { LB_LOG_OFF, LB_LOG_ERROR, LB_LOG_INFO, LB_LOG_DEBUG } lb_log_level;
 
 typedef struct {

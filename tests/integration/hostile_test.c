@@ -102,7 +102,7 @@ static const hcase cases[] = {
     {"SSLRootCert missing", K_STRING, "SSLRootCert=/nonexistent/root.pem;", NULL, NULL, NULL, NULL, 0, "HY000", "not a readable file"},
     {"SSLRootCert a directory", K_STRING, "SSLRootCert=/tmp;", NULL, NULL, NULL, NULL, 0, "HY000", "not a readable file"},
     {"sslrootcert inside pqopt", K_STRING, "pqopt={sslrootcert=/tmp/x.pem};", NULL, NULL, NULL, NULL, 0, "HY000", "set SSLRootCert instead"},
-    {"TokenCache unknown", K_STRING, "TokenCache=disk;", NULL, NULL, NULL, NULL, 0, "HY000", "not one of memory, file, off"},
+    {"TokenCache unknown", K_STRING, "TokenCache=disk;", NULL, NULL, NULL, NULL, 0, "HY000", "not one of auto, memory, file, off"},
     {"TokenRefreshMargin negative", K_STRING, "TokenRefreshMargin=-1;", NULL, NULL, NULL, NULL, 0, "HY000", "between 0 and 3600"},
     {"WakeTimeout too large", K_STRING, "WakeTimeout=99999;", NULL, NULL, NULL, NULL, 0, "HY000", "between 0 and 3600"},
     {"MaxConnectionAge negative", K_STRING, "MaxConnectionAge=-5;", NULL, NULL, NULL, NULL, 0, "HY000", "between 0 (off) and 604800"},

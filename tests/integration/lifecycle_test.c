@@ -680,9 +680,10 @@ static void test_huge_lifetime(void **state)
     assert_int_equal(emulator_count(CREDENTIALS), 2);
 }
 
-/* Forged cache files (valid magic, until = LLONG_MAX or LLONG_MIN) read by another
- * process with TokenCache=file: no overflow; a file that expired long ago is not used;
- * a forged value is refused by PostgreSQL and replaced. */
+/* Forged cache files (the plain format's magic, until = LLONG_MAX or LLONG_MIN) read by
+ * another process with TokenCache=file: no overflow; neither is used, since an identity
+ * with a client secret has sealed files: each is refused (logged) and replaced by a
+ * fresh credential. (The plain format's clamping: unit_cache's test_forged_file.) */
 static void forge_cache_file(const char *until)
 {
     char dir[600];
@@ -736,10 +737,11 @@ static void test_forged_cache_file(void **state)
     int min_used = log_has(log, "cache hit (file)");
     long long min_creds = emulator_count(CREDENTIALS);
     unlink(log);
-    /* until = LLONG_MAX: read (its lifetime clamped), refused by PostgreSQL, replaced. */
+    /* until = LLONG_MAX: not sealed: refused, replaced. */
     forge_cache_file("9223372036854775807");
     int max_status = wait_child(spawn_connect(extra, 10));
     int max_used = log_has(log, "cache hit (file)");
+    int max_refused = log_has(log, "not a sealed cache file of this identity");
     long long max_creds = emulator_count(CREDENTIALS);
     drop_private_cache();
     printf("forged cache file: until=LLONG_MIN -> exit %d, file %s, %lld credential requests; until=LLONG_MAX -> "
@@ -749,7 +751,8 @@ static void test_forged_cache_file(void **state)
     assert_false(min_used);
     assert_int_equal(min_creds, 2);
     assert_int_equal(max_status, 0);
-    assert_true(max_used);
+    assert_false(max_used);
+    assert_true(max_refused);
     assert_int_equal(max_creds, 3);
 }
 

@@ -461,6 +461,259 @@ static void test_timeout_not_shared(void **state)
     assert_int_equal(lerr.code, LB_ERR_TIMEOUT);
 }
 
+
+/* ---- the sealed file cache (TokenCache=auto) --------------------------------------- */
+
+static char sealed_home[] = "/tmp/lb-cache-sealed-XXXXXX";
+
+static lb_cache_opts sealed_opts(const char *secret)
+{
+    lb_cache_opts o = opts(LB_CACHE_AUTO);
+    o.stable_secret = secret;
+    return o;
+}
+
+static void key_path(const char *key, char *path, size_t size)
+{
+    char dir[512], id[65];
+    assert_int_equal(lb_cache_dir(dir, sizeof(dir)), 0);
+    lb_sha256_hex(key, id);
+    snprintf(path, size, "%s/%s.cred", dir, id);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return NULL;
+    char *buf = calloc(1, 65536);
+    size_t n = fread(buf, 1, 65535, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static lb_result get(const char *key, const lb_cache_opts *o, char **v, lb_cache_origin *origin)
+{
+    lb_error err;
+    lb_error_init(&err);
+    return lb_cache_get(key, o, fetch, NULL, v, origin, &err);
+}
+
+/* Sealed under the identity's secret: round trip through the file, no value in clear,
+ * a tampered file and a file sealed under another secret are refused and replaced. */
+static void test_sealed_file(void **state)
+{
+    (void)state;
+    assert_non_null(mkdtemp(sealed_home));
+    setenv("XDG_CACHE_HOME", sealed_home, 1);
+    lb_cache_opts o = sealed_opts("secret-one");
+    char *v = NULL, path[700];
+    lb_cache_origin origin;
+    assert_int_equal(get("sk", &o, &v, &origin), LB_OK);
+    assert_string_equal(v, "value-1");
+    lb_secret_free(v);
+    key_path("sk", path, sizeof(path));
+    char *text = slurp(path);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "lakebase-odbc-cache 2\nsealed\n"));
+    assert_null(strstr(text, "value-1"));
+    free(text);
+
+    /* Another process (an empty memory cache) with the same secret reads it. */
+    lb_cache_clear();
+    assert_int_equal(get("sk", &o, &v, &origin), LB_OK);
+    assert_int_equal(origin, LB_FROM_FILE);
+    assert_string_equal(v, "value-1");
+    lb_secret_free(v);
+
+    /* Another secret (same key, same file): refused, fetched, never the other's value. */
+    lb_cache_clear();
+    lb_cache_opts other = sealed_opts("secret-two");
+    assert_int_equal(get("sk", &other, &v, &origin), LB_OK);
+    assert_int_equal(origin, LB_FROM_FETCH);
+    assert_string_equal(v, "value-2");
+    lb_secret_free(v);
+
+    /* The file is now sealed under secret-two: secret-one refuses it in turn. */
+    lb_cache_clear();
+    assert_int_equal(get("sk", &o, &v, &origin), LB_OK);
+    assert_int_equal(origin, LB_FROM_FETCH);
+    assert_string_equal(v, "value-3");
+    lb_secret_free(v);
+
+    /* Tampered: each of a header digit and a ciphertext digit changed. */
+    const char *where[] = {"sealed\n", NULL};
+    for (int t = 0; t < 2; t++) {
+        text = slurp(path);
+        assert_non_null(text);
+        char *p = where[t] ? strstr(text, where[t]) + strlen(where[t]) : text + strlen(text) - 10;
+        *p = *p == '1' ? '2' : '1';
+        FILE *f = fopen(path, "w");
+        fputs(text, f);
+        fclose(f);
+        free(text);
+        lb_cache_clear();
+        int before = atomic_load(&fetches);
+        assert_int_equal(get("sk", &o, &v, &origin), LB_OK);
+        assert_int_equal(origin, LB_FROM_FETCH);
+        assert_int_equal(atomic_load(&fetches), before + 1);
+        lb_secret_free(v);
+        /* ... and replaced: the next reader takes the file. */
+        lb_cache_clear();
+        assert_int_equal(get("sk", &o, &v, &origin), LB_OK);
+        assert_int_equal(origin, LB_FROM_FILE);
+        lb_secret_free(v);
+    }
+
+    /* An earlier version's plain file where a sealed one belongs: refused, replaced. */
+    FILE *f = fopen(path, "w");
+    fprintf(f, "lakebase-odbc-cache 1\n9999999999\nplanted\n");
+    fclose(f);
+    lb_cache_clear();
+    assert_int_equal(get("sk", &o, &v, &origin), LB_OK);
+    assert_int_equal(origin, LB_FROM_FETCH);
+    assert_string_not_equal(v, "planted");
+    lb_secret_free(v);
+
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sealed_home);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* auto: a sealed file with a stable secret and a private directory; memory without a
+ * secret, or with a directory others can write. Public values: a plain file. */
+static char auto_home[] = "/tmp/lb-cache-auto-XXXXXX";
+
+static void test_auto_picks(void **state)
+{
+    (void)state;
+    assert_non_null(mkdtemp(auto_home));
+    setenv("XDG_CACHE_HOME", auto_home, 1);
+    char *v = NULL, path[700];
+    lb_cache_origin origin;
+    struct stat st;
+    lb_cache_opts none = sealed_opts(NULL);
+    assert_int_equal(get("no-secret", &none, &v, &origin), LB_OK);
+    lb_secret_free(v);
+    key_path("no-secret", path, sizeof(path));
+    assert_int_not_equal(stat(path, &st), 0); /* memory only */
+
+    lb_cache_opts pub = sealed_opts(NULL);
+    pub.public_value = 1;
+    assert_int_equal(get("public", &pub, &v, &origin), LB_OK);
+    lb_secret_free(v);
+    key_path("public", path, sizeof(path));
+    char *text = slurp(path);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "lakebase-odbc-cache 2\npublic\n"));
+    free(text);
+
+    lb_cache_opts o = sealed_opts("s");
+    char dir[512];
+    assert_int_equal(lb_cache_dir(dir, sizeof(dir)), 0);
+    chmod(dir, 0770);
+    assert_int_equal(get("not-private", &o, &v, &origin), LB_OK);
+    lb_secret_free(v);
+    key_path("not-private", path, sizeof(path));
+    assert_int_not_equal(stat(path, &st), 0); /* memory only */
+    chmod(dir, 0700);
+    assert_int_equal(get("private", &o, &v, &origin), LB_OK);
+    lb_secret_free(v);
+    key_path("private", path, sizeof(path));
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    /* TokenCache=file without a stable secret: a plain file, as before the sealed cache. */
+    lb_cache_opts plain = opts(LB_CACHE_FILE);
+    assert_int_equal(get("plain", &plain, &v, &origin), LB_OK);
+    lb_secret_free(v);
+    key_path("plain", path, sizeof(path));
+    text = slurp(path);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "lakebase-odbc-cache 2\nplain\n"));
+    free(text);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", auto_home);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* ---- refresh ahead ------------------------------------------------------------------ */
+
+static atomic_int refresh_fetches;
+static atomic_int copies_alive;
+static lb_deadline refresh_deadline;
+
+/* A 4 s value (margin 1: fresh for 2 s, used until 3 s); the second fetch takes 1.5 s. */
+static lb_result fetch_short(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    (void)err;
+    int n = atomic_fetch_add(&refresh_fetches, 1) + 1;
+    assert_true(ctx != NULL);
+    if (n > 1)
+        usleep(1500 * 1000);
+    char v[32];
+    snprintf(v, sizeof(v), "short-%d", n);
+    out->value = strdup(v);
+    out->lifetime_s = 4;
+    return LB_OK;
+}
+
+static void *copy_ctx(void *ctx, lb_cache_opts *o)
+{
+    (void)ctx;
+    atomic_fetch_add(&copies_alive, 1);
+    lb_deadline_start(&refresh_deadline, 0, 10);
+    o->deadline = &refresh_deadline;
+    return strdup("copy");
+}
+
+static void free_ctx(void *copy)
+{
+    atomic_fetch_sub(&copies_alive, 1);
+    free(copy);
+}
+
+static void test_refresh_ahead(void **state)
+{
+    (void)state;
+    lb_cache_opts o = opts(LB_CACHE_MEMORY);
+    o.margin_s = 1;
+    o.ctx_copy = copy_ctx;
+    o.ctx_free = free_ctx;
+    char *v = NULL, ctx[] = "ctx";
+    lb_cache_origin origin;
+    lb_error err;
+    lb_error_init(&err);
+    assert_int_equal(lb_cache_get("ra", &o, fetch_short, ctx, &v, &origin, &err), LB_OK);
+    assert_string_equal(v, "short-1");
+    lb_secret_free(v);
+    usleep(2200 * 1000); /* past the refresh point (2 s), before the end of use (3 s) */
+    long long t0 = lb_now_ms();
+    assert_int_equal(lb_cache_get("ra", &o, fetch_short, ctx, &v, &origin, &err), LB_OK);
+    long long took = lb_now_ms() - t0;
+    assert_string_equal(v, "short-1"); /* at once, the value it had */
+    assert_int_equal(origin, LB_FROM_MEMORY);
+    lb_secret_free(v);
+    /* Concurrent callers meanwhile share it, and start no second refresh. */
+    assert_int_equal(lb_cache_get("ra", &o, fetch_short, ctx, &v, &origin, &err), LB_OK);
+    assert_string_equal(v, "short-1");
+    lb_secret_free(v);
+    assert_int_equal(lb_cache_refreshing(), 1);
+    for (int i = 0; i < 100 && lb_cache_refreshing() > 0; i++)
+        usleep(50 * 1000);
+    assert_int_equal(lb_cache_refreshing(), 0);
+    assert_int_equal(lb_cache_get("ra", &o, fetch_short, ctx, &v, &origin, &err), LB_OK);
+    printf("refresh ahead: the look-up past the refresh point took %lld ms (the refresh takes 1500 ms); then %s\n",
+           took, v);
+    assert_string_equal(v, "short-2");
+    assert_int_equal(origin, LB_FROM_MEMORY);
+    lb_secret_free(v);
+    assert_int_equal(atomic_load(&refresh_fetches), 2);
+    assert_int_equal(atomic_load(&copies_alive), 0); /* the refresh's copy was freed */
+    assert_true(took < 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +728,9 @@ int main(void)
         cmocka_unit_test_setup(test_wait_deadline, setup),
         cmocka_unit_test_setup(test_timeout_not_shared, setup),
         cmocka_unit_test_setup(test_bounded, setup),
+        cmocka_unit_test_setup(test_sealed_file, setup),
+        cmocka_unit_test_setup(test_auto_picks, setup),
+        cmocka_unit_test_setup(test_refresh_ahead, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
