@@ -27,6 +27,7 @@ typedef struct {
     lb_cache_origin token_origin, credential_origin;
     long long settings_ms, token_ms, credential_ms; /* time spent in each step */
     int instance_resolved;      /* a Provisioned instance was looked up (and Servername set) */
+    int user_logged;            /* the log said which PostgreSQL role and why */
 } lb_plan;
 
 /* Step 1: resolves settings from input and sources; login_timeout_s (0: none, then
@@ -39,8 +40,9 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
  * connection strings. May be called again after lb_plan_forget_credential. */
 lb_result lb_plan_credential(lb_plan *plan, lb_error *err);
 /* The cache key of the plan's "token", "credential" or "instance host" (kind): everything
- * that changes what the value grants: workspace host, client id, the SHA-256 of the
- * secret, whether a proxy is used, the target (credentials, instance hosts: "endpoint"
+ * that changes what the value grants: workspace host, the identity of the authentication
+ * source (oauth-m2m: client id and the SHA-256 of the secret; pat: the SHA-256 of the token;
+ * databricks-cli: the profile or host asked for, and the CLI's path), whether a proxy is used, the target (credentials, instance hosts: "endpoint"
  * or "instance" and its name, so an endpoint and an instance never share a value) or
  * TokenEndpoint (tokens), and WorkspaceID. */
 void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key);
@@ -60,6 +62,8 @@ lb_result lb_plan_state_refused(const lb_plan *plan, const char *state, lb_error
 /* How long a Provisioned instance's looked-up host is reused (per process, per
  * workspace, identity and instance); a state other than AVAILABLE is never kept. */
 #define LB_INSTANCE_HOST_CACHE_S 60
+/* How long a person's user name from SCIM Me is reused (per workspace and identity). */
+#define LB_USER_CACHE_S 3600
 
 /* How long an endpoint's state read from the workspace is reused (per process, per
  * workspace and endpoint): long enough that the wake-up retries of many connects ask
