@@ -31,6 +31,10 @@ INSTANCE=demo-instance
 DATABASE=databricks_postgres
 OAUTH_GROUP=lakebase_oauth
 DIRECT_ROLE=lakebase_direct    # password role with the SP role's grants (psqlODBC used directly)
+# People (issue 10): one who has a personal access token, one who logged in with the CLI.
+PAT_USER=lakebase-pat-user@example.com
+CLI_USER=lakebase-cli-user@example.com
+FAKE_CLI=$REPO/tests/emulator/databricks   # stand-in for the Databricks CLI's `auth token`
 
 say() { echo "local-lakebase: $*" >&2; }
 die() { echo "local-lakebase: error: $*" >&2; exit 1; }
@@ -167,10 +171,17 @@ gen_service_principals() {
     LONGTOKEN_ID=$(<"$STATE/longtoken-client-id")
 }
 
+# A personal access token for PAT_USER (dapi + 32 hex digits, as real ones look).
+gen_people() {
+    [[ -s $STATE/pat ]] || python3 -c 'import secrets; print("dapi" + secrets.token_hex(16))' >"$STATE/pat"
+    chmod 0600 "$STATE/pat"
+}
+
 write_emulator_config() {
     local runuser_bin pg_isready_bin
     runuser_bin=$(command -v runuser)
     pg_isready_bin=$(command -v pg_isready)
+    CFG_PAT_USER=$PAT_USER CFG_CLI_USER=$CLI_USER \
     CFG_OUT=$STATE/emulator-config.json CFG_ID=$CLIENT_ID CFG_NOACCESS_ID=$NOACCESS_ID CFG_LONG_ID=$LONGTOKEN_ID \
     CFG_RUNTIME=$RUNTIME CFG_PSQL=$(command -v psql) \
     CFG_ENDPOINT=$ENDPOINT CFG_INSTANCE=$INSTANCE CFG_PG_PORT=$PG_PORT CFG_STATE=$STATE CFG_DATA=$DATA \
@@ -197,6 +208,8 @@ cfg = {
     "instances": [{"name": e["CFG_INSTANCE"], "read_write_dns": "localhost", "state": "AVAILABLE"}],
     "credential_lifetime": 3600,
     "token_lifetime": 3600,
+    # People: a PAT holder and a CLI login (their PostgreSQL roles are their user names).
+    "users": [{"userName": e["CFG_PAT_USER"], "pats": [read("pat")]}, {"userName": e["CFG_CLI_USER"]}],
     "compute": {
         "endpoint": e["CFG_ENDPOINT"],
         "port": int(e["CFG_PG_PORT"]),
@@ -232,6 +245,9 @@ write_client_files() {
       echo "[ODBC Data Sources]"
       echo "lakebase-local=Lakebase"
       echo "lakebase-local-provisioned=Lakebase"
+      echo "lakebase-local-pat=Lakebase"
+      echo "lakebase-local-cli=Lakebase"
+      echo "lakebase-local-profile=Lakebase"
       echo
       echo "[lakebase-local]"
       echo "; driver name from odbcinst.ini"
@@ -270,7 +286,71 @@ write_client_files() {
       echo "Database=$DATABASE"
       echo "CAFile=$STATE/ca.pem"
       echo "SSLRootCert=$STATE/ca.pem"
+      echo
+      echo "[lakebase-local-pat]"
+      echo "; a person's personal access token (AuthType pat); the PostgreSQL user is their user name,"
+      echo "; looked up with SCIM Me ($PAT_USER)"
+      echo "Driver=Lakebase"
+      echo "DatabricksHost=$EMU_URL"
+      echo "Token=$(<"$STATE/pat")"
+      echo "Endpoint=$ENDPOINT"
+      echo "Servername=localhost"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "CAFile=$STATE/ca.pem"
+      echo "SSLRootCert=$STATE/ca.pem"
+      echo
+      echo "[lakebase-local-cli]"
+      echo "; a \`databricks auth login\` session (AuthType databricks-cli): the driver runs"
+      echo "; \`databricks auth token --host ...\`; real: leave DatabricksCliPath out (databricks on PATH)"
+      echo "Driver=Lakebase"
+      echo "DatabricksHost=$EMU_URL"
+      echo "AuthType=databricks-cli"
+      echo "DatabricksCliPath=$FAKE_CLI"
+      echo "Endpoint=$ENDPOINT"
+      echo "Servername=localhost"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "CAFile=$STATE/ca.pem"
+      echo "SSLRootCert=$STATE/ca.pem"
+      echo
+      echo "[lakebase-local-profile]"
+      echo "; the workspace and the service principal from a ~/.databrickscfg-style profile"
+      echo "; (DATABRICKS_CONFIG_FILE=$STATE/databrickscfg, profile lakebase-local)"
+      echo "Driver=Lakebase"
+      echo "Profile=lakebase-local"
+      echo "Endpoint=$ENDPOINT"
+      echo "Servername=localhost"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "CAFile=$STATE/ca.pem"
+      echo "SSLRootCert=$STATE/ca.pem"
     } >"$sp/odbc.ini"
+    chmod 0600 "$sp/odbc.ini"
+
+    # A ~/.databrickscfg-style file: one profile per source.
+    { echo "; Databricks config profiles for the local Lakebase (written by scripts/local-lakebase.sh)"
+      echo "[lakebase-local]"
+      echo "host = $EMU_URL"
+      echo "client_id = $CLIENT_ID"
+      echo "client_secret = $CLIENT_SECRET"
+      echo
+      echo "[lakebase-local-pat]"
+      echo "host = $EMU_URL"
+      echo "token = $(<"$STATE/pat")"
+      echo
+      echo "[lakebase-local-cli]"
+      echo "host = $EMU_URL"
+      echo "auth_type = databricks-cli"
+      echo "databricks_cli_path = $FAKE_CLI"
+    } >"$sp/databrickscfg"
+    chmod 0600 "$sp/databrickscfg"
+    # The stand-in CLI's logins: CLI_USER has run `databricks auth login --host $EMU_URL`.
+    CFG_CA=$STATE/ca.pem CFG_URL=$EMU_URL CFG_USER=$CLI_USER python3 -c '
+import json, os
+e = os.environ
+print(json.dumps({"cafile": e["CFG_CA"], "logins": {e["CFG_URL"]: e["CFG_USER"]}}))' >"$sp/databricks-cli-logins.json"
+    chmod 0644 "$sp/databricks-cli-logins.json"
     chmod 0600 "$sp/odbc.ini"
 
     { echo "export LAKEBASE_LOCAL_STATE=$(sq "$STATE")"
@@ -284,6 +364,11 @@ write_client_files() {
       echo "export LAKEBASE_PG_PORT=$(sq "$PG_PORT")"
       echo "export LAKEBASE_WRONG_HOST_URL=$(sq "$WRONG_URL")"
       echo "export LAKEBASE_ISSUED_SECRETS=$(sq "$ISSUED")"
+      echo "export DATABRICKS_CONFIG_FILE=$(sq "$STATE/databrickscfg")"
+      echo "export LAKEBASE_FAKE_CLI=$(sq "$FAKE_CLI")"
+      echo "export LAKEBASE_FAKE_CLI_LOGINS=$(sq "$STATE/databricks-cli-logins.json")"
+      echo "export LAKEBASE_PAT_USER=$(sq "$PAT_USER")"
+      echo "export LAKEBASE_CLI_USER=$(sq "$CLI_USER")"
     } >"$sp/env.sh"
     chmod 0644 "$sp/env.sh"
 
@@ -513,7 +598,7 @@ SELECT format('CREATE DATABASE %I', :'db')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
 SQL
         { show_log_tail "$STATE/postgres.log"; die "creating the group role / database failed"; }
-    for role in "$CLIENT_ID" "$NOACCESS_ID"; do
+    for role in "$CLIENT_ID" "$NOACCESS_ID" "$PAT_USER" "$CLI_USER"; do
         as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$RUNTIME" -p "$PG_PORT" -d "$DATABASE" \
             -v grp="$OAUTH_GROUP" -v db="$DATABASE" -v role="$role" >>"$STATE/postgres.log" 2>&1 <<'SQL' ||
 SELECT format('CREATE ROLE %I LOGIN IN ROLE %I', :'role', :'grp')
@@ -580,6 +665,7 @@ cmd_up() {
     gen_certs
     gen_wrong_host_cert
     gen_service_principals
+    gen_people
     write_emulator_config
     write_client_files
     setup_runtime
@@ -637,7 +723,7 @@ cmd_purge() {
         (cd "$STATE" && rm -f ca.pem ca.key ca.srl server.pem server.key client-secret \
             noaccess-client-id noaccess-client-secret longtoken-client-id longtoken-client-secret direct-password emulator-config.json odbc.ini odbcinst.ini \
             env.sh instance.env runtime-dir emulator.pid emulator.log postgres.log .gitignore \
-            issued-secrets wrong-host.pem wrong-host.key)
+            issued-secrets wrong-host.pem wrong-host.key pat databrickscfg databricks-cli-logins.json)
         rmdir "$STATE" 2>/dev/null || true
     fi
     say "purged"

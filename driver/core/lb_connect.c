@@ -449,6 +449,11 @@ static lb_result fetch_user(void *ctx, lb_cache_item *out, lb_error *err)
     if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH)
         forget_token(plan, token);
     lb_secret_free(token);
+    if (rc != LB_OK && status == 401) {
+        const lb_auth_source *src = auth_source(plan);
+        return lb_error_set(err, LB_ERR_AUTH, "The workspace did not accept the token of AuthType %s (HTTP 401 from "
+                            "SCIM Me, the look-up of the user behind the token). %s", src->name, src->fix_refused);
+    }
     if (rc != LB_OK) {
         *err = merr;
         return rc;

@@ -23,7 +23,9 @@ Usage:
                "start": [argv], "stop": [argv], "ready": [argv], "endpoint": name (default the
                first), "log": file for the commands' output, "hosts": [addresses to hold while
                suspended, default 127.0.0.1 and ::1], "ready_timeout": s}, and "unified_host":
-               {"workspace_ids": ["<digits>", ...], "account_id": "<id>"}: see Unified below)
+               {"workspace_ids": ["<digits>", ...], "account_id": "<id>"}: see Unified below;
+               "users": [{"userName": "<e-mail>", "id": "<digits>", "pats": ["<token>", ...]}]:
+               people, who authenticate with a personal access token or a CLI login (see Users))
   --port       HTTPS port; the emulator listens on 127.0.0.1 and, when available, ::1
   --cert/--key PEM server certificate (chain) and key
   --live-file  rewritten atomically on every change: "<role> <sha256 hex of token> <expiry>"
@@ -310,6 +312,44 @@ class Unified:
 # Shared state
 # --------------------------------------------------------------------------------------------
 
+class Users:
+    """People of the workspace: a user name (an e-mail, also their PostgreSQL role), a SCIM id
+    and their personal access tokens. A CLI login (U2M) is stood in for by the control route
+    /_emulator/u2m-token, which the stand-in `databricks` executable calls: it issues an
+    OAuth access token for the person, as `databricks auth login` would have."""
+
+    def __init__(self, spec):
+        self.people = {}
+        self.pats = {}
+        for u in spec or []:
+            name = u["userName"]
+            self.people[name] = {"userName": name, "id": str(u.get("id") or int(hashlib.sha256(name.encode()).hexdigest()[:13], 16))}
+            for pat in u.get("pats", []):
+                self.pats[pat] = name
+
+    def get(self, name):
+        return self.people.get(name)
+
+    def by_pat(self, token):
+        for pat, name in self.pats.items():
+            if hmac.compare_digest(pat.encode(), token.encode()):
+                return name
+        return None
+
+    def me(self, name):
+        """SCIM Me as the real API shapes it (for a service principal: its application id)."""
+        person = self.people.get(name)
+        if person is None:
+            return {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": str(int(hashlib.sha256(name.encode()).hexdigest()[:13], 16)),
+                    "userName": name, "displayName": name, "active": True,
+                    "groups": [], "entitlements": [{"value": "workspace-access"}]}
+        return {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": person["id"],
+                "userName": name, "displayName": name.split("@")[0], "active": True,
+                "name": {"givenName": name.split("@")[0]},
+                "emails": [{"value": name, "type": "work", "primary": True}],
+                "groups": [{"display": "users", "type": "direct", "value": "1"}]}
+
+
 class State:
     """Configuration, issued tokens, live credentials, stats and faults; one lock guards all."""
 
@@ -345,6 +385,7 @@ class State:
         self.stats = {}
         self.faults = []
         self.unified = Unified(config.get("unified_host"))
+        self.users = Users(config.get("users"))
         self.write_live_file()
 
     # -- settings ------------------------------------------------------------------------
@@ -861,6 +902,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ("POST", re.compile(r"^/api/2\.0/database/credentials$"), "api_database_credentials"),
         ("GET", INSTANCE_PATH_RE, "api_get_instance"),
         ("GET", INSTANCE_LIST_RE, "api_list_instances"),
+        # people (class Users): SCIM Me
+        ("GET", re.compile(r"^/api/2\.0/preview/scim/v2/Me$"), "api_scim_me"),
     ]
     CONTROL = {
         ("GET", "/_emulator/stats"): "ctl_stats",
@@ -878,6 +921,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ("POST", "/_emulator/unified"): "ctl_unified_set",
         ("POST", "/_emulator/instance-state"): "ctl_instance_state",
         ("GET", "/_emulator/database/credential-requests"): "ctl_database_requests",
+        ("POST", "/_emulator/u2m-token"): "ctl_u2m_token",
     }
 
     def version_string(self):
@@ -1148,7 +1192,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise rest_error(401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API.")
         client_id = self.state.bearer_client(token.strip())
         if client_id is None:
+            client_id = self.state.users.by_pat(token.strip())   # a personal access token
+        if client_id is None:
             raise rest_error(401, "UNAUTHENTICATED", "Invalid access token.")
+        if self.state.users.get(client_id) is not None:
+            return client_id                                     # a person (PAT or CLI login)
         sp = self.state.sps.get(client_id)
         if sp is None or not sp["workspace_access"]:
             raise rest_error(403, "PERMISSION_DENIED",
@@ -1338,6 +1386,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, {"requests": list(self.state.database_requests)}
 
     # -- control API (no auth, loopback only, not counted) --------------------------------
+    # -- people: SCIM Me and CLI logins (class Users) -------------------------------------
+    def api_scim_me(self, body):
+        return 200, self.state.users.me(self.require_bearer()), None
+
+    def ctl_u2m_token(self, payload):
+        """{"userName"} -> {"access_token", "expires_in"}: what a CLI login holds for a person."""
+        name = (payload or {}).get("userName")
+        if self.state.users.get(name) is None:
+            raise ValueError(f"no such user: {name!r}")
+        token, lifetime = self.state.issue_access_token(name)
+        return 200, {"access_token": token, "expires_in": lifetime}
+
     def dispatch_control(self, method, path, body):
         if not ipaddress.ip_address(self.client_address[0]).is_loopback:
             raise rest_error(403, "PERMISSION_DENIED", "control API is loopback only")

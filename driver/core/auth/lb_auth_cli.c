@@ -231,9 +231,9 @@ static lb_result cli_token(const lb_auth_ctx *ctx, lb_token *out, lb_error *err)
     snprintf(login, sizeof(login), "databricks auth login %s %.200s", argv[3], argv[4]);
     if (rc == LB_OK && code == -1)
         rc = lb_error_set(err, LB_ERR_TIMEOUT,
-                          "`%s` did not finish within the connect's time (%lld ms; stopped). %s%.300s%s Run `%s` "
+                          "`%s` did not finish within the connect's time (%lld ms; stopped).%s%.300s%s Run `%s` "
                           "if it waits for a login, or raise ConnectTimeout.", how, took,
-                          errtext[0] ? "It said: \"" : "", errtext, errtext[0] ? "\"." : "", login);
+                          errtext[0] ? " It said: \"" : "", errtext, errtext[0] ? "\"." : "", login);
     else if (rc == LB_OK && code != 0)
         rc = lb_error_set(err, LB_ERR_AUTH, "`%s` failed (%s %d): \"%.400s\". Run `%s` and connect again.", how,
                           code == -2 ? "ended by signal" : "exit status", code == -2 ? 0 : code,
