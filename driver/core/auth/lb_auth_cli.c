@@ -210,7 +210,7 @@ static lb_result cli_token(const lb_auth_ctx *ctx, lb_token *out, lb_error *err)
     const char *named = lb_settings_get(s, LB_KEY_CLI_PATH);
     if (named)
         snprintf(path, sizeof(path), "%s", named);
-    else if (lb_auth_find_on_path(getenv("PATH"), "databricks", path, sizeof(path)) != 0)
+    else if (lb_auth_find_on_path(secure_getenv("PATH"), "databricks", path, sizeof(path)) != 0)
         return lb_error_set(err, LB_ERR_SETTINGS,
                             "AuthType databricks-cli: the Databricks CLI (databricks) is not on PATH. Install it and "
                             "run `databricks auth login --host %s`, or set DatabricksCliPath to it.", host);
