@@ -35,6 +35,11 @@ DIRECT_ROLE=lakebase_direct    # password role with the SP role's grants (psqlOD
 PAT_USER=lakebase-pat-user@example.com
 CLI_USER=lakebase-cli-user@example.com
 FAKE_CLI=$REPO/tests/emulator/databricks   # stand-in for the Databricks CLI's `auth token`
+# Workload identity federation: a test identity provider (HS256 key in the state folder) whose
+# workload (OIDC_SUBJECT) the main service principal's federation policy admits.
+OIDC_ISSUER=https://idp.lakebase.local
+OIDC_AUDIENCE=databricks
+OIDC_SUBJECT=system:serviceaccount:lakebase:app
 
 say() { echo "local-lakebase: $*" >&2; }
 die() { echo "local-lakebase: error: $*" >&2; exit 1; }
@@ -174,14 +179,35 @@ gen_service_principals() {
 # A personal access token for PAT_USER (dapi + 32 hex digits, as real ones look).
 gen_people() {
     [[ -s $STATE/pat ]] || python3 -c 'import secrets; print("dapi" + secrets.token_hex(16))' >"$STATE/pat"
-    chmod 0600 "$STATE/pat"
+    [[ -s $STATE/oidc-key ]] || python3 -c 'import secrets; print(secrets.token_hex(32))' >"$STATE/oidc-key"
+    chmod 0600 "$STATE/pat" "$STATE/oidc-key"
+    # The identity provider's tokens, minted at every `up`: one valid for a day, one expired.
+    local name exp
+    for name in oidc-token oidc-token-expired; do
+        exp=86400; [[ $name == oidc-token ]] || exp=-3600
+        CFG_KEY=$STATE/oidc-key CFG_ISS=$OIDC_ISSUER CFG_AUD=$OIDC_AUDIENCE CFG_SUB=$OIDC_SUBJECT CFG_EXP=$exp \
+            python3 -c '
+import base64, hashlib, hmac, json, os, time
+e = os.environ
+b64 = lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+now = int(time.time())
+head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+body = b64(json.dumps({"iss": e["CFG_ISS"], "aud": e["CFG_AUD"], "sub": e["CFG_SUB"], "iat": now,
+                       "exp": now + int(e["CFG_EXP"])}).encode())
+key = bytes.fromhex(open(e["CFG_KEY"]).read().strip())
+sig = b64(hmac.new(key, (head + "." + body).encode(), hashlib.sha256).digest())
+print(head + "." + body + "." + sig)' >"$STATE/$name.tmp"
+        chmod 0600 "$STATE/$name.tmp"
+        mv -f "$STATE/$name.tmp" "$STATE/$name"
+    done
 }
 
 write_emulator_config() {
     local runuser_bin pg_isready_bin
     runuser_bin=$(command -v runuser)
     pg_isready_bin=$(command -v pg_isready)
-    CFG_PAT_USER=$PAT_USER CFG_CLI_USER=$CLI_USER \
+    CFG_PAT_USER=$PAT_USER CFG_CLI_USER=$CLI_USER CFG_OIDC_ISS=$OIDC_ISSUER CFG_OIDC_AUD=$OIDC_AUDIENCE \
+    CFG_OIDC_SUB=$OIDC_SUBJECT \
     CFG_OUT=$STATE/emulator-config.json CFG_ID=$CLIENT_ID CFG_NOACCESS_ID=$NOACCESS_ID CFG_LONG_ID=$LONGTOKEN_ID \
     CFG_RUNTIME=$RUNTIME CFG_PSQL=$(command -v psql) \
     CFG_ENDPOINT=$ENDPOINT CFG_INSTANCE=$INSTANCE CFG_PG_PORT=$PG_PORT CFG_STATE=$STATE CFG_DATA=$DATA \
@@ -210,6 +236,9 @@ cfg = {
     "token_lifetime": 3600,
     # People: a PAT holder and a CLI login (their PostgreSQL roles are their user names).
     "users": [{"userName": e["CFG_PAT_USER"], "pats": [read("pat")]}, {"userName": e["CFG_CLI_USER"]}],
+    # Workload identity federation: the test identity provider's workload may act as the main SP.
+    "federation": {"issuer": e["CFG_OIDC_ISS"], "audience": e["CFG_OIDC_AUD"], "key": read("oidc-key"),
+                   "policies": [{"client_id": e["CFG_ID"], "subject": e["CFG_OIDC_SUB"]}]},
     "compute": {
         "endpoint": e["CFG_ENDPOINT"],
         "port": int(e["CFG_PG_PORT"]),
@@ -248,6 +277,7 @@ write_client_files() {
       echo "lakebase-local-pat=Lakebase"
       echo "lakebase-local-cli=Lakebase"
       echo "lakebase-local-profile=Lakebase"
+      echo "lakebase-local-oidc=Lakebase"
       echo
       echo "[lakebase-local]"
       echo "; driver name from odbcinst.ini"
@@ -319,6 +349,20 @@ write_client_files() {
       echo "; (DATABRICKS_CONFIG_FILE=$STATE/databrickscfg, profile lakebase-local)"
       echo "Driver=Lakebase"
       echo "Profile=lakebase-local"
+      echo "Endpoint=$ENDPOINT"
+      echo "Servername=localhost"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "CAFile=$STATE/ca.pem"
+      echo "SSLRootCert=$STATE/ca.pem"
+      echo
+      echo "[lakebase-local-oidc]"
+      echo "; workload identity federation (AuthType file-oidc): the identity provider's token in a file,"
+      echo "; exchanged for the service principal's workspace token; no secret in the DSN"
+      echo "Driver=Lakebase"
+      echo "DatabricksHost=$EMU_URL"
+      echo "ClientID=$CLIENT_ID"
+      echo "OIDCTokenFile=$STATE/oidc-token"
       echo "Endpoint=$ENDPOINT"
       echo "Servername=localhost"
       echo "Port=$PG_PORT"
@@ -723,7 +767,8 @@ cmd_purge() {
         (cd "$STATE" && rm -f ca.pem ca.key ca.srl server.pem server.key client-secret \
             noaccess-client-id noaccess-client-secret longtoken-client-id longtoken-client-secret direct-password emulator-config.json odbc.ini odbcinst.ini \
             env.sh instance.env runtime-dir emulator.pid emulator.log postgres.log .gitignore \
-            issued-secrets wrong-host.pem wrong-host.key pat databrickscfg databricks-cli-logins.json)
+            issued-secrets wrong-host.pem wrong-host.key pat databrickscfg databricks-cli-logins.json \
+            oidc-key oidc-token oidc-token-expired)
         rmdir "$STATE" 2>/dev/null || true
     fi
     say "purged"

@@ -464,8 +464,9 @@ static lb_result fetch_user(void *ctx, lb_cache_item *out, lb_error *err)
     return LB_OK;
 }
 
-/* UID for a person (pat, databricks-cli) when it was not given: their user name, from SCIM
- * Me, looked up once per identity (the memory cache; the file cache when enabled). */
+/* UID when it was not given (a person: pat, databricks-cli; federation without ClientID): the
+ * user name behind the token, from SCIM Me, looked up once per identity (the memory cache; the
+ * file cache when enabled). */
 static lb_result resolve_user(lb_plan *plan, lb_error *err)
 {
     const lb_auth_source *src = auth_source(plan);
@@ -477,8 +478,6 @@ static lb_result resolve_user(lb_plan *plan, lb_error *err)
         }
         return LB_OK;
     }
-    if (!src->person)
-        return lb_error_set(err, LB_ERR_SETTINGS, "Missing setting UID (the PostgreSQL role).");
     lb_buf key;
     lb_buf_init(&key, 0);
     lb_plan_cache_key(plan, "user", &key);
@@ -496,7 +495,7 @@ static lb_result resolve_user(lb_plan *plan, lb_error *err)
         lb_log(&plan->log, LB_LOG_ERROR, "user: %s", err->message);
         return rc;
     }
-    lb_log(&plan->log, LB_LOG_INFO, "user: %s (UID not given; AuthType %s stands for a person: their user name, %s, "
+    lb_log(&plan->log, LB_LOG_INFO, "user: %s (UID not given; AuthType %s: the user name behind the token, %s, "
            "%lld ms)", user, src->name, origin == LB_FROM_FETCH ? "looked up with SCIM Me" : "cached", lb_now_ms() - t0);
     if (lb_settings_set(&plan->settings, LB_KEY_UID, user, LB_SRC_ME) != LB_OK)
         rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");

@@ -69,6 +69,10 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_TOKEN] = {"Token", {NULL}, "DATABRICKS_TOKEN", NULL, "a personal access token of the workspace", 1, 1},
     [LB_KEY_CLI_PATH] = {"DatabricksCliPath", {NULL}, "DATABRICKS_CLI_PATH", NULL,
                          "the Databricks CLI program (default: databricks on PATH)", 0, 1},
+    [LB_KEY_OIDC_TOKEN_ENV] = {"OIDCTokenEnv", {NULL}, "DATABRICKS_OIDC_TOKEN_ENV", "DATABRICKS_OIDC_TOKEN",
+                               "the environment variable holding the identity provider's token (env-oidc)", 0, 0},
+    [LB_KEY_OIDC_TOKEN_FILE] = {"OIDCTokenFile", {NULL}, "DATABRICKS_OIDC_TOKEN_FILEPATH", NULL,
+                                "the file holding the identity provider's token (file-oidc)", 0, 1},
 };
 
 /* Keys that steer the driver manager or the driver choice: never passed on. */
@@ -171,7 +175,8 @@ static const struct {
     const char *name;
 } profile_keys[] = {{LB_KEY_HOST, "host"}, {LB_KEY_CLIENT_ID, "client_id"}, {LB_KEY_CLIENT_SECRET, "client_secret"},
                     {LB_KEY_WORKSPACE_ID, "workspace_id"}, {LB_KEY_TOKEN, "token"},
-                    {LB_KEY_AUTH_TYPE, "auth_type"}, {LB_KEY_CLI_PATH, "databricks_cli_path"}};
+                    {LB_KEY_AUTH_TYPE, "auth_type"}, {LB_KEY_CLI_PATH, "databricks_cli_path"},
+                    {LB_KEY_OIDC_TOKEN_ENV, "oidc_token_env"}, {LB_KEY_OIDC_TOKEN_FILE, "oidc_token_filepath"}};
 
 static const char *profile_key(const lb_key_def *def)
 {
@@ -909,7 +914,7 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
          * lb_auth_select's, after the merge). */
         const char *at = out->value[LB_KEY_AUTH_TYPE];
         int creds = out->value[LB_KEY_TOKEN] || out->value[LB_KEY_CLI_PATH] ||
-                    (at && strcasecmp(at, "databricks-cli") == 0) ||
+                    (at && strcasecmp(at, "databricks-cli") == 0) || out->value[LB_KEY_OIDC_TOKEN_FILE] ||
                     (out->value[LB_KEY_CLIENT_ID] &&
                      (out->value[LB_KEY_CLIENT_SECRET] || out->value[LB_KEY_CLIENT_SECRET_FILE]));
         for (size_t i = 0; why == NULL && i < sizeof(profile_keys) / sizeof(profile_keys[0]); i++) {
@@ -970,7 +975,9 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
     lb_result rc = lb_auth_select(out, sources ? sources->env_get : NULL, &auth, out->auth_why,
                                   sizeof(out->auth_why), err);
     out->auth_type = (int)auth;
-    if (rc == LB_OK && out->value[LB_KEY_UID] == NULL && auth == LB_AUTH_OAUTH_M2M &&
+    /* A service principal's role is its client id (oauth-m2m; federation with a ClientID). */
+    int sp = auth == LB_AUTH_OAUTH_M2M || auth == LB_AUTH_ENV_OIDC || auth == LB_AUTH_FILE_OIDC;
+    if (rc == LB_OK && out->value[LB_KEY_UID] == NULL && sp && out->value[LB_KEY_CLIENT_ID] &&
         set_value(out, LB_KEY_UID, out->value[LB_KEY_CLIENT_ID], LB_SRC_DEFAULT) != LB_OK)
         rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     if (rc == LB_OK)

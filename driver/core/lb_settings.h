@@ -1,7 +1,8 @@
 /* The driver's settings: one table of keys (name, aliases, environment variable,
  * default, whether secret) and one function that merges the connection string, the
  * DSN in odbc.ini, the environment, a ~/.databrickscfg profile (host, client_id,
- * client_secret, workspace_id, token, auth_type, databricks_cli_path) and the defaults (first found wins) into a validated lb_settings.
+ * client_secret, workspace_id, token, auth_type, databricks_cli_path, oidc_token_env,
+ * oidc_token_filepath) and the defaults (first found wins) into a validated lb_settings.
  * Without Proxy, the proxy comes from https_proxy, HTTPS_PROXY, all_proxy or
  * ALL_PROXY (libcurl's order), checked like Proxy, so libcurl never reads them itself.
  * Nothing here touches the network. */
@@ -42,6 +43,8 @@ typedef enum {
     LB_KEY_AUTH_TYPE,      /* AuthType: auto, pat, oauth-m2m, databricks-cli (auth/lb_auth.h) */
     LB_KEY_TOKEN,          /* Token: a personal access token (secret) */
     LB_KEY_CLI_PATH,       /* DatabricksCliPath: the Databricks CLI (default: databricks on PATH) */
+    LB_KEY_OIDC_TOKEN_ENV, /* OIDCTokenEnv: the variable holding the identity provider's JWT (env-oidc) */
+    LB_KEY_OIDC_TOKEN_FILE, /* OIDCTokenFile: the file holding the identity provider's JWT (file-oidc) */
     LB_KEY_COUNT
 } lb_key;
 

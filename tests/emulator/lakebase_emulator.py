@@ -25,7 +25,9 @@ Usage:
                suspended, default 127.0.0.1 and ::1], "ready_timeout": s}, and "unified_host":
                {"workspace_ids": ["<digits>", ...], "account_id": "<id>"}: see Unified below;
                "users": [{"userName": "<e-mail>", "id": "<digits>", "pats": ["<token>", ...]}]:
-               people, who authenticate with a personal access token or a CLI login (see Users))
+               people, who authenticate with a personal access token or a CLI login (see Users);
+               "federation": {"issuer", "audience", "key": "<hex HS256 key>", "policies":
+               [{"client_id", "subject"}]}: workload identity federation (see Federation))
   --port       HTTPS port; the emulator listens on 127.0.0.1 and, when available, ::1
   --cert/--key PEM server certificate (chain) and key
   --live-file  rewritten atomically on every change: "<role> <sha256 hex of token> <expiry>"
@@ -350,6 +352,58 @@ class Users:
                 "groups": [{"display": "users", "type": "direct", "value": "1"}]}
 
 
+class Federation:
+    """Workload identity federation: the token-exchange grant at the workspace token endpoint.
+    The test identity provider signs its JWTs with HS256 and a shared key (a stand-in for the
+    provider's published RS256 keys); a policy maps the JWT's subject to a service principal.
+    The error answers (400 invalid_request / invalid_grant) follow RFC 6749 and RFC 8693; the
+    real service's wording is not verified."""
+
+    GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+    JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
+
+    def __init__(self, spec):
+        spec = spec or {}
+        self.issuer = spec.get("issuer")
+        self.audience = spec.get("audience")
+        self.key = bytes.fromhex(spec["key"]) if spec.get("key") else None
+        self.policies = spec.get("policies", [])
+
+    def verify(self, jwt):
+        """The JWT's claims, or raise ApiError (invalid_grant) saying what is wrong."""
+        def bad(why):
+            return oauth_error(400, "invalid_grant", why)
+        if self.key is None:
+            raise bad("Workload identity federation is not configured for this workspace")
+        parts = jwt.split(".")
+        if len(parts) != 3:
+            raise bad("subject_token is not a JWT")
+        try:
+            header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+            claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+            signature = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
+        except (ValueError, UnicodeDecodeError):
+            raise bad("subject_token is not a JWT")
+        expected = hmac.new(self.key, (parts[0] + "." + parts[1]).encode(), hashlib.sha256).digest()
+        if header.get("alg") != "HS256" or not hmac.compare_digest(signature, expected):
+            raise bad("subject_token signature verification failed")
+        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] <= time.time():
+            raise bad("subject_token is expired")
+        if claims.get("iss") != self.issuer:
+            raise bad(f"subject_token issuer '{claims.get('iss')}' matches no federation policy")
+        if self.audience and claims.get("aud") != self.audience:
+            raise bad("subject_token audience matches no federation policy")
+        return claims
+
+    def principal(self, claims, client_id):
+        """The service principal a policy grants the JWT's subject (client_id: the one asked for,
+        None for account-wide federation)."""
+        for policy in self.policies:
+            if policy.get("subject") == claims.get("sub") and client_id in (None, policy.get("client_id")):
+                return policy["client_id"]
+        raise oauth_error(400, "invalid_grant", "subject_token matches no federation policy of the service principal")
+
+
 class State:
     """Configuration, issued tokens, live credentials, stats and faults; one lock guards all."""
 
@@ -386,6 +440,7 @@ class State:
         self.faults = []
         self.unified = Unified(config.get("unified_host"))
         self.users = Users(config.get("users"))
+        self.federation = Federation(config.get("federation"))
         self.write_live_file()
 
     # -- settings ------------------------------------------------------------------------
@@ -1155,6 +1210,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         }, None
 
     def api_token(self, body):
+        exchange = self.token_exchange(body)      # workload identity federation (class Federation)
+        if exchange is not None:
+            return exchange
         # Client authentication: HTTP Basic, id and secret form-urlencoded (RFC 6749 2.3.1).
         bad_client = oauth_error(401, "invalid_client", "Client authentication failed",
                                  {"WWW-Authenticate": 'Basic realm="oidc"'})
@@ -1386,6 +1444,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, {"requests": list(self.state.database_requests)}
 
     # -- control API (no auth, loopback only, not counted) --------------------------------
+    # -- workload identity federation (class Federation) ------------------------------------
+    def token_exchange(self, body):
+        """The token-exchange grant's answer, or None for another grant (api_token goes on)."""
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        if form.get("grant_type", [None])[0] != Federation.GRANT:
+            return None
+        fed = self.state.federation
+        subject = form.get("subject_token", [""])[0]
+        if not subject or form.get("subject_token_type", [None])[0] != Federation.JWT_TYPE:
+            raise oauth_error(400, "invalid_request",
+                              f"subject_token and subject_token_type={Federation.JWT_TYPE} are required")
+        scope = form.get("scope", [""])[0]
+        if scope.split() != ["all-apis"]:
+            raise oauth_error(400, "invalid_scope", f"Invalid scope: '{scope}' (expected all-apis)")
+        claims = fed.verify(subject)
+        client_id = fed.principal(claims, form.get("client_id", [None])[0])
+        token, lifetime = self.state.issue_access_token(client_id)
+        return 200, {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": "all-apis"}, None
+
     # -- people: SCIM Me and CLI logins (class Users) -------------------------------------
     def api_scim_me(self, body):
         return 200, self.state.users.me(self.require_bearer()), None

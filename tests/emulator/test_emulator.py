@@ -860,6 +860,32 @@ class LocalLakebaseTest(unittest.TestCase):
             status, answer = self.emu.json("POST", "/_emulator/instance-state", bad)
             self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), bad)
 
+    def test_token_exchange(self):
+        jwt = read_state("oidc-token")
+        grant = "urn:ietf:params:oauth:grant-type:token-exchange"
+        jwt_type = "urn:ietf:params:oauth:token-type:jwt"
+
+        def exchange(subject, **extra):
+            form = dict(grant_type=grant, subject_token=subject, subject_token_type=jwt_type, scope="all-apis",
+                        **extra)
+            return self.emu.json("POST", "/oidc/v1/token", urllib.parse.urlencode(form),
+                                 {"Content-Type": "application/x-www-form-urlencoded"})
+
+        status, answer = exchange(jwt, client_id=self.client_id)
+        self.assertEqual((status, answer["token_type"]), (200, "Bearer"), answer)
+        status, cred = self.emu.credential_request(answer["access_token"], {"endpoint": self.endpoint})
+        self.assertEqual(status, 200, cred)
+        self.assertLogin(self.client_id, cred["token"])
+        status, answer = exchange(jwt)                     # account-wide: the policy's principal
+        self.assertEqual(status, 200, answer)
+        for subject, extra, why in ((read_state("oidc-token-expired"), {}, "expired"),
+                                    (jwt[:-4] + "AAAA", {}, "signature"),
+                                    (jwt, {"client_id": self.noaccess_id}, "no federation policy"),
+                                    ("not-a-jwt", {}, "not a JWT")):
+            status, answer = exchange(subject, **extra)
+            self.assertEqual((status, answer["error"]), (400, "invalid_grant"), why)
+            self.assertIn(why, answer["error_description"])
+
     # -- people: PATs, SCIM Me, CLI logins (issue 10) ------------------------------------------
     def test_pat_scim_me_and_credential(self):
         pat = read_state("pat")

@@ -3,7 +3,8 @@
  * ~/.databrickscfg profile; each connects and SELECT current_user shows the role it implies
  * (the person's user name from SCIM Me, or the client id). And the errors: two sources
  * configured, a profile that does not exist, a CLI that is missing, fails or hangs (killed at
- * the deadline), a token the workspace refuses. One process per case: argv[1] names it. */
+ * the deadline), a token the workspace refuses; workload identity federation (file, variable,
+ * account-wide, an expired JWT, no matching policy). One process per case: argv[1] names it. */
 #include "testenv.h"
 
 #include <errno.h>
@@ -288,13 +289,60 @@ static void test_profile(void **state)
     unsetenv("DATABRICKS_CONFIG_FILE");
 }
 
+static char *slurp_line(const char *path)
+{
+    static char buf[4096];
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(buf, sizeof(buf), f));
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return buf;
+}
+
+/* Workload identity federation: the identity provider's JWT in a file or a variable,
+ * exchanged for the service principal's token; its role is the client id (without ClientID,
+ * account-wide federation: SCIM Me's userName, the application id). */
+static void test_oidc(void **state)
+{
+    (void)state;
+    char extra[2048], st[6], all[4096], path[1200];
+    snprintf(path, sizeof(path), "%s/oidc-token", state_dir);
+    snprintf(extra, sizeof(extra), "ClientID=%s;OIDCTokenFile=%s", client_id, path);
+    long long ex0 = emulator_count(TOKENS);
+    double t = connects_as(extra, client_id);
+    printf("file-oidc: connected in %.2f s (%lld token exchange)\n", t, emulator_count(TOKENS) - ex0);
+    assert_int_equal(emulator_count(TOKENS) - ex0, 1);
+    /* env-oidc: DATABRICKS_OIDC_TOKEN, or the variable OIDCTokenEnv names. */
+    setenv("LB_TEST_JWT", slurp_line(path), 1);
+    snprintf(extra, sizeof(extra), "ClientID=%s;OIDCTokenEnv=LB_TEST_JWT", client_id);
+    connects_as(extra, client_id);
+    unsetenv("LB_TEST_JWT");
+    setenv("DATABRICKS_OIDC_TOKEN", slurp_line(path), 1);
+    connects_as("AuthType=env-oidc", client_id); /* account-wide: no ClientID, the role from SCIM Me */
+    unsetenv("DATABRICKS_OIDC_TOKEN");
+    /* An expired JWT, and one no policy of the asked service principal admits. */
+    snprintf(extra, sizeof(extra), "ClientID=%s;OIDCTokenFile=%s/oidc-token-expired", client_id, state_dir);
+    fails(extra, st, all, sizeof(all));
+    assert_string_equal(st, "28000");
+    expect_in(all, "expired");
+    expect_in(all, "federated token exchange");
+    snprintf(extra, sizeof(extra), "ClientID=00000000-0000-4000-8000-000000000000;OIDCTokenFile=%s", path);
+    fails(extra, st, all, sizeof(all));
+    expect_in(all, "no federation policy");
+    fails("AuthType=file-oidc;OIDCTokenFile=/nonexistent/token", st, all, sizeof(all));
+    assert_string_equal(st, "HY000");
+    expect_in(all, "OIDCTokenFile /nonexistent/token");
+    assert_null(strstr(all, slurp_line(path)));
+}
+
 int main(int argc, char **argv)
 {
     read_auth_state();
     const struct CMUnitTest all[] = {
         cmocka_unit_test(test_pat),         cmocka_unit_test(test_pat_refused), cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_two_sources), cmocka_unit_test(test_cli),         cmocka_unit_test(test_cli_failures),
-        cmocka_unit_test(test_profile),
+        cmocka_unit_test(test_profile),     cmocka_unit_test(test_oidc),
     };
     if (argc > 1) {
         for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)

@@ -659,6 +659,38 @@ static void test_auth_type(void **state)
     rmdir(dir);
 }
 
+/* Workload identity federation: env-oidc when the variable OIDCTokenEnv names is set, file-oidc
+ * with OIDCTokenFile; a ClientID beside either is no half-configured oauth-m2m, and is the role. */
+static void test_auth_type_oidc(void **state)
+{
+    (void)state;
+    char why[512];
+    static const char *const env1[] = {"PATH=/nonexistent", "DATABRICKS_OIDC_TOKEN=eyJ.a.b", NULL};
+    fake_env = env1;
+    assert_int_equal(chosen(TARGET "ClientID=sp-id", why, sizeof(why)), LB_AUTH_ENV_OIDC);
+    assert_non_null(strstr(why, "DATABRICKS_OIDC_TOKEN"));
+    assert_null(strstr(why, "eyJ.a.b"));
+    lb_settings s;
+    lb_error err;
+    assert_int_equal(resolve(TARGET "ClientID=sp-id", &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_UID), "sp-id");
+    lb_settings_free(&s);
+    /* Account-wide federation: no ClientID, UID looked up later. */
+    assert_int_equal(resolve(TARGET, &s, &err), LB_OK);
+    assert_int_equal(s.auth_type, LB_AUTH_ENV_OIDC);
+    assert_null(lb_settings_get(&s, LB_KEY_UID));
+    lb_settings_free(&s);
+    static const char *const env2[] = {"PATH=/nonexistent", "MY_JWT=eyJ.a.b", NULL};
+    fake_env = env2;
+    assert_int_equal(chosen(TARGET "OIDCTokenEnv=MY_JWT", NULL, 0), LB_AUTH_ENV_OIDC);
+    expect_error(TARGET "ClientID=sp-id", "Missing setting ClientSecret", "half configured");
+    assert_int_equal(chosen(TARGET "ClientID=sp-id;OIDCTokenFile=/var/run/token", why, sizeof(why)),
+                     LB_AUTH_FILE_OIDC);
+    assert_non_null(strstr(why, "OIDCTokenFile"));
+    expect_error(TARGET "AuthType=file-oidc", "Missing setting OIDCTokenFile", "DATABRICKS_OIDC_TOKEN_FILEPATH");
+    expect_error(TARGET "AuthType=env-oidc", "DATABRICKS_OIDC_TOKEN", "is not set");
+}
+
 /* Token, AuthType and DatabricksCliPath come from every source: connection string over DSN
  * over environment over profile (token, auth_type, databricks_cli_path). */
 static void test_auth_keys_precedence(void **state)
@@ -740,6 +772,7 @@ int main(void)
         cmocka_unit_test_setup(test_workspace_id_conflicts_and_bad_ids, setup),
         cmocka_unit_test_setup(test_endpoint_or_instance, setup),
         cmocka_unit_test_setup(test_auth_type, setup),
+        cmocka_unit_test_setup(test_auth_type_oidc, setup),
         cmocka_unit_test_setup(test_auth_keys_precedence, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const type_names[LB_AUTH_COUNT] = {"auto", "pat", "oauth-m2m", "databricks-cli"};
+static const char *const type_names[LB_AUTH_COUNT] = {"auto", "pat", "oauth-m2m", "databricks-cli", "env-oidc",
+                                                      "file-oidc"};
 
 const char *lb_auth_type_name(lb_auth_type type)
 {
@@ -20,6 +21,8 @@ const lb_auth_source *lb_auth_source_of(lb_auth_type type)
     case LB_AUTH_PAT: return &lb_auth_pat;
     case LB_AUTH_OAUTH_M2M: return &lb_auth_m2m;
     case LB_AUTH_DATABRICKS_CLI: return &lb_auth_cli;
+    case LB_AUTH_ENV_OIDC: return &lb_auth_env_oidc;
+    case LB_AUTH_FILE_OIDC: return &lb_auth_file_oidc;
     default: return NULL;
     }
 }
@@ -71,10 +74,15 @@ lb_result lb_auth_select(const lb_settings *s, const char *(*env_get)(const char
     char a[160], b[160];
     if (type == LB_AUTH_COUNT)
         return lb_error_set(err, LB_ERR_SETTINGS,
-                            "AuthType \"%.60s\" (from %s) is not one of auto, pat, oauth-m2m, databricks-cli.", at,
+                            "AuthType \"%.60s\" (from %s) is not one of auto, pat, oauth-m2m, databricks-cli, "
+                            "env-oidc, file-oidc.", at,
                             lb_source_name(s->source[LB_KEY_AUTH_TYPE]));
     const char *token = lb_settings_get(s, LB_KEY_TOKEN), *id = lb_settings_get(s, LB_KEY_CLIENT_ID),
-               *secret = lb_settings_get(s, LB_KEY_CLIENT_SECRET), *cli = lb_settings_get(s, LB_KEY_CLI_PATH);
+               *secret = lb_settings_get(s, LB_KEY_CLIENT_SECRET), *cli = lb_settings_get(s, LB_KEY_CLI_PATH),
+               *jwt_var = lb_settings_get(s, LB_KEY_OIDC_TOKEN_ENV), *jwt_file = lb_settings_get(s, LB_KEY_OIDC_TOKEN_FILE);
+    const char *jwt_env = jwt_var && env_get ? env_get(jwt_var) : NULL;
+    if (jwt_env && jwt_env[0] == '\0')
+        jwt_env = NULL;
     char found[1024] = "";
     if (type != LB_AUTH_AUTO) {
         from(s, LB_KEY_AUTH_TYPE, a, sizeof(a));
@@ -86,6 +94,13 @@ lb_result lb_auth_select(const lb_settings *s, const char *(*env_get)(const char
             return missing(s, LB_KEY_CLIENT_ID, ctx, err);
         if (type == LB_AUTH_OAUTH_M2M && secret == NULL)
             return missing(s, LB_KEY_CLIENT_SECRET, ctx, err);
+        if (type == LB_AUTH_FILE_OIDC && jwt_file == NULL)
+            return missing(s, LB_KEY_OIDC_TOKEN_FILE, ctx, err);
+        if (type == LB_AUTH_ENV_OIDC && jwt_env == NULL)
+            return lb_error_set(err, LB_ERR_SETTINGS,
+                                "%s, but the environment variable %.100s (named by OIDCTokenEnv, from %s) is not set: "
+                                "export it with the identity provider's token, or set OIDCTokenEnv to the variable "
+                                "that holds it.", ctx, jwt_var, lb_source_name(s->source[LB_KEY_OIDC_TOKEN_ENV]));
         snprintf(why, why_size, "%s", a);
         *out = type;
         return LB_OK;
@@ -113,7 +128,7 @@ lb_result lb_auth_select(const lb_settings *s, const char *(*env_get)(const char
         *out = LB_AUTH_OAUTH_M2M;
         return LB_OK;
     }
-    if (id || secret) {
+    if (secret || (id && jwt_env == NULL && jwt_file == NULL)) {
         from(s, id ? LB_KEY_CLIENT_ID : LB_KEY_CLIENT_SECRET, a, sizeof(a));
         char ctx[300];
         snprintf(ctx, sizeof(ctx), "oauth-m2m is half configured: %s is set", a);
@@ -125,6 +140,17 @@ lb_result lb_auth_select(const lb_settings *s, const char *(*env_get)(const char
         *out = LB_AUTH_DATABRICKS_CLI;
         return LB_OK;
     }
+    if (jwt_env) {
+        snprintf(why, why_size, "AuthType auto: the environment variable %.100s (OIDCTokenEnv) is set", jwt_var);
+        *out = LB_AUTH_ENV_OIDC;
+        return LB_OK;
+    }
+    if (jwt_file) {
+        from(s, LB_KEY_OIDC_TOKEN_FILE, a, sizeof(a));
+        snprintf(why, why_size, "AuthType auto: %s is set", a);
+        *out = LB_AUTH_FILE_OIDC;
+        return LB_OK;
+    }
     if (lb_auth_find_on_path(env_get ? env_get("PATH") : NULL, "databricks", found, sizeof(found)) == 0) {
         snprintf(why, why_size, "AuthType auto: no Token, ClientID or ClientSecret is set, and the Databricks CLI "
                  "is on PATH (%.300s)", found);
@@ -133,6 +159,7 @@ lb_result lb_auth_select(const lb_settings *s, const char *(*env_get)(const char
     }
     return missing(s, LB_KEY_CLIENT_ID,
                    "no way to authenticate is configured: set ClientID and ClientSecret (a service principal), "
-                   "Token (a personal access token), or log in with `databricks auth login` (the Databricks CLI, "
-                   "on PATH or named by DatabricksCliPath)", err);
+                   "Token (a personal access token), OIDCTokenFile or DATABRICKS_OIDC_TOKEN (workload identity "
+                   "federation), or log in with `databricks auth login` (the Databricks CLI, on PATH or named by "
+                   "DatabricksCliPath)", err);
 }

@@ -19,6 +19,8 @@ typedef enum {
     LB_AUTH_PAT,            /* a personal access token: the bearer itself (auth/lb_auth_pat.c) */
     LB_AUTH_OAUTH_M2M,      /* a service principal's OAuth client credentials (auth/lb_auth_m2m.c) */
     LB_AUTH_DATABRICKS_CLI, /* a `databricks auth login` session, through the CLI (auth/lb_auth_cli.c) */
+    LB_AUTH_ENV_OIDC,       /* workload identity federation, the JWT in a variable (auth/lb_auth_oidc.c) */
+    LB_AUTH_FILE_OIDC,      /* workload identity federation, the JWT in a file (auth/lb_auth_oidc.c) */
     LB_AUTH_COUNT
 } lb_auth_type;
 
@@ -46,7 +48,7 @@ typedef struct {
     const char *fix_refused;
 } lb_auth_source;
 
-extern const lb_auth_source lb_auth_pat, lb_auth_m2m, lb_auth_cli;
+extern const lb_auth_source lb_auth_pat, lb_auth_m2m, lb_auth_cli, lb_auth_env_oidc, lb_auth_file_oidc;
 
 /* The source of a chosen type (never LB_AUTH_AUTO). */
 const lb_auth_source *lb_auth_source_of(lb_auth_type type);
@@ -55,8 +57,10 @@ const char *lb_auth_type_name(lb_auth_type type);
 
 /* Chooses the source: AuthType when it names one (its settings must be complete), else
  * (auto) the first type whose settings are present, in the Go SDK's order: pat (Token),
- * oauth-m2m (ClientID and ClientSecret), databricks-cli (DatabricksCliPath, or a `databricks`
- * on PATH). why says which and why, for the log. Two complete types without AuthType, a
+ * oauth-m2m (ClientID and ClientSecret), databricks-cli (DatabricksCliPath), env-oidc (the
+ * variable OIDCTokenEnv names is set), file-oidc (OIDCTokenFile), and last databricks-cli
+ * again when a `databricks` is on PATH (a token given for federation wins over a CLI that is
+ * merely installed). why says which and why, for the log. Two complete types without AuthType, a
  * half-configured type and nothing at all are errors naming the keys to set.
  * env_get reads PATH (may be NULL). */
 lb_result lb_auth_select(const lb_settings *s, const char *(*env_get)(const char *), lb_auth_type *out, char *why,
@@ -69,6 +73,10 @@ int lb_auth_find_on_path(const char *path_env, const char *name, char *buf, size
  * {host}/api/2.0/preview/scim/v2/Me. *status is the HTTP status (0 when none came). */
 lb_result lb_auth_me(const lb_http_opts *http, const char *host, const char *token, char *user, size_t size,
                      long *status, lb_error *err);
+
+/* The identity provider's JWT for env-oidc / file-oidc (a secret: lb_secret_free), or NULL
+ * and err (naming the variable or the file). */
+char *lb_auth_oidc_jwt(const lb_settings *s, lb_auth_type type, lb_error *err);
 
 /* The databricks CLI's `auth token` answer: access_token and expiry (RFC 3339, nanoseconds
  * allowed), exposed for tests. */
