@@ -31,6 +31,15 @@ INSTANCE=demo-instance
 DATABASE=databricks_postgres
 OAUTH_GROUP=lakebase_oauth
 DIRECT_ROLE=lakebase_direct    # password role with the SP role's grants (psqlODBC used directly)
+# People (issue 10): one who has a personal access token, one who logged in with the CLI.
+PAT_USER=lakebase-pat-user@example.com
+CLI_USER=lakebase-cli-user@example.com
+FAKE_CLI=$REPO/tests/emulator/databricks   # stand-in for the Databricks CLI's `auth token`
+# Workload identity federation: a test identity provider (HS256 key in the state folder) whose
+# workload (OIDC_SUBJECT) the main service principal's federation policy admits.
+OIDC_ISSUER=https://idp.lakebase.local
+OIDC_AUDIENCE=databricks
+OIDC_SUBJECT=system:serviceaccount:lakebase:app
 
 say() { echo "local-lakebase: $*" >&2; }
 die() { echo "local-lakebase: error: $*" >&2; exit 1; }
@@ -167,10 +176,38 @@ gen_service_principals() {
     LONGTOKEN_ID=$(<"$STATE/longtoken-client-id")
 }
 
+# A personal access token for PAT_USER (dapi + 32 hex digits, as real ones look).
+gen_people() {
+    [[ -s $STATE/pat ]] || python3 -c 'import secrets; print("dapi" + secrets.token_hex(16))' >"$STATE/pat"
+    [[ -s $STATE/oidc-key ]] || python3 -c 'import secrets; print(secrets.token_hex(32))' >"$STATE/oidc-key"
+    chmod 0600 "$STATE/pat" "$STATE/oidc-key"
+    # The identity provider's tokens, minted at every `up`: one valid for a day, one expired.
+    local name exp
+    for name in oidc-token oidc-token-expired; do
+        exp=86400; [[ $name == oidc-token ]] || exp=-3600
+        CFG_KEY=$STATE/oidc-key CFG_ISS=$OIDC_ISSUER CFG_AUD=$OIDC_AUDIENCE CFG_SUB=$OIDC_SUBJECT CFG_EXP=$exp \
+            python3 -c '
+import base64, hashlib, hmac, json, os, time
+e = os.environ
+b64 = lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+now = int(time.time())
+head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+body = b64(json.dumps({"iss": e["CFG_ISS"], "aud": e["CFG_AUD"], "sub": e["CFG_SUB"], "iat": now,
+                       "exp": now + int(e["CFG_EXP"])}).encode())
+key = bytes.fromhex(open(e["CFG_KEY"]).read().strip())
+sig = b64(hmac.new(key, (head + "." + body).encode(), hashlib.sha256).digest())
+print(head + "." + body + "." + sig)' >"$STATE/$name.tmp"
+        chmod 0600 "$STATE/$name.tmp"
+        mv -f "$STATE/$name.tmp" "$STATE/$name"
+    done
+}
+
 write_emulator_config() {
     local runuser_bin pg_isready_bin
     runuser_bin=$(command -v runuser)
     pg_isready_bin=$(command -v pg_isready)
+    CFG_PAT_USER=$PAT_USER CFG_CLI_USER=$CLI_USER CFG_OIDC_ISS=$OIDC_ISSUER CFG_OIDC_AUD=$OIDC_AUDIENCE \
+    CFG_OIDC_SUB=$OIDC_SUBJECT \
     CFG_OUT=$STATE/emulator-config.json CFG_ID=$CLIENT_ID CFG_NOACCESS_ID=$NOACCESS_ID CFG_LONG_ID=$LONGTOKEN_ID \
     CFG_RUNTIME=$RUNTIME CFG_PSQL=$(command -v psql) \
     CFG_ENDPOINT=$ENDPOINT CFG_INSTANCE=$INSTANCE CFG_PG_PORT=$PG_PORT CFG_STATE=$STATE CFG_DATA=$DATA \
@@ -199,6 +236,11 @@ cfg = {
     "instances": [{"name": e["CFG_INSTANCE"], "read_write_dns": "localhost", "state": "AVAILABLE"}],
     "credential_lifetime": 3600,
     "token_lifetime": 3600,
+    # People: a PAT holder and a CLI login (their PostgreSQL roles are their user names).
+    "users": [{"userName": e["CFG_PAT_USER"], "pats": [read("pat")]}, {"userName": e["CFG_CLI_USER"]}],
+    # Workload identity federation: the test identity provider's workload may act as the main SP.
+    "federation": {"issuer": e["CFG_OIDC_ISS"], "audience": e["CFG_OIDC_AUD"], "key": read("oidc-key"),
+                   "policies": [{"client_id": e["CFG_ID"], "subject": e["CFG_OIDC_SUB"]}]},
     "compute": {
         "endpoint": e["CFG_ENDPOINT"],
         "port": int(e["CFG_PG_PORT"]),
@@ -235,6 +277,10 @@ write_client_files() {
       echo "lakebase-local=Lakebase"
       echo "lakebase-local-provisioned=Lakebase"
       echo "lakebase-local-replica=Lakebase"
+      echo "lakebase-local-pat=Lakebase"
+      echo "lakebase-local-cli=Lakebase"
+      echo "lakebase-local-profile=Lakebase"
+      echo "lakebase-local-oidc=Lakebase"
       echo
       echo "[lakebase-local]"
       echo "; driver name from odbcinst.ini"
@@ -288,7 +334,85 @@ write_client_files() {
       echo "Database=$DATABASE"
       echo "CAFile=$STATE/ca.pem"
       echo "SSLRootCert=$STATE/ca.pem"
+      echo
+      echo "[lakebase-local-pat]"
+      echo "; a person's personal access token (AuthType pat); the PostgreSQL user is their user name,"
+      echo "; looked up with SCIM Me ($PAT_USER)"
+      echo "Driver=Lakebase"
+      echo "DatabricksHost=$EMU_URL"
+      echo "Token=$(<"$STATE/pat")"
+      echo "Endpoint=$ENDPOINT"
+      echo "Servername=localhost"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "CAFile=$STATE/ca.pem"
+      echo "SSLRootCert=$STATE/ca.pem"
+      echo
+      echo "[lakebase-local-cli]"
+      echo "; a \`databricks auth login\` session (AuthType databricks-cli): the driver runs"
+      echo "; \`databricks auth token --host ...\`; real: leave DatabricksCliPath out (databricks on PATH)"
+      echo "Driver=Lakebase"
+      echo "DatabricksHost=$EMU_URL"
+      echo "AuthType=databricks-cli"
+      echo "DatabricksCliPath=$FAKE_CLI"
+      echo "Endpoint=$ENDPOINT"
+      echo "Servername=localhost"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "CAFile=$STATE/ca.pem"
+      echo "SSLRootCert=$STATE/ca.pem"
+      echo
+      echo "[lakebase-local-profile]"
+      echo "; the workspace and the service principal from a ~/.databrickscfg-style profile"
+      echo "; (DATABRICKS_CONFIG_FILE=$STATE/databrickscfg, profile lakebase-local)"
+      echo "Driver=Lakebase"
+      echo "Profile=lakebase-local"
+      echo "Endpoint=$ENDPOINT"
+      echo "Servername=localhost"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "CAFile=$STATE/ca.pem"
+      echo "SSLRootCert=$STATE/ca.pem"
+      echo
+      echo "[lakebase-local-oidc]"
+      echo "; workload identity federation (AuthType file-oidc): the identity provider's token in a file,"
+      echo "; exchanged for the service principal's workspace token; no secret in the DSN"
+      echo "Driver=Lakebase"
+      echo "DatabricksHost=$EMU_URL"
+      echo "ClientID=$CLIENT_ID"
+      echo "OIDCTokenFile=$STATE/oidc-token"
+      echo "Endpoint=$ENDPOINT"
+      echo "Servername=localhost"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "CAFile=$STATE/ca.pem"
+      echo "SSLRootCert=$STATE/ca.pem"
     } >"$sp/odbc.ini"
+    chmod 0600 "$sp/odbc.ini"
+
+    # A ~/.databrickscfg-style file: one profile per source.
+    { echo "; Databricks config profiles for the local Lakebase (written by scripts/local-lakebase.sh)"
+      echo "[lakebase-local]"
+      echo "host = $EMU_URL"
+      echo "client_id = $CLIENT_ID"
+      echo "client_secret = $CLIENT_SECRET"
+      echo
+      echo "[lakebase-local-pat]"
+      echo "host = $EMU_URL"
+      echo "token = $(<"$STATE/pat")"
+      echo
+      echo "[lakebase-local-cli]"
+      echo "host = $EMU_URL"
+      echo "auth_type = databricks-cli"
+      echo "databricks_cli_path = $FAKE_CLI"
+    } >"$sp/databrickscfg"
+    chmod 0600 "$sp/databrickscfg"
+    # The stand-in CLI's logins: CLI_USER has run `databricks auth login --host $EMU_URL`.
+    CFG_CA=$STATE/ca.pem CFG_URL=$EMU_URL CFG_USER=$CLI_USER python3 -c '
+import json, os
+e = os.environ
+print(json.dumps({"cafile": e["CFG_CA"], "logins": {e["CFG_URL"]: e["CFG_USER"]}}))' >"$sp/databricks-cli-logins.json"
+    chmod 0644 "$sp/databricks-cli-logins.json"
     chmod 0600 "$sp/odbc.ini"
 
     { echo "export LAKEBASE_LOCAL_STATE=$(sq "$STATE")"
@@ -302,6 +426,11 @@ write_client_files() {
       echo "export LAKEBASE_PG_PORT=$(sq "$PG_PORT")"
       echo "export LAKEBASE_WRONG_HOST_URL=$(sq "$WRONG_URL")"
       echo "export LAKEBASE_ISSUED_SECRETS=$(sq "$ISSUED")"
+      echo "export DATABRICKS_CONFIG_FILE=$(sq "$STATE/databrickscfg")"
+      echo "export LAKEBASE_FAKE_CLI=$(sq "$FAKE_CLI")"
+      echo "export LAKEBASE_FAKE_CLI_LOGINS=$(sq "$STATE/databricks-cli-logins.json")"
+      echo "export LAKEBASE_PAT_USER=$(sq "$PAT_USER")"
+      echo "export LAKEBASE_CLI_USER=$(sq "$CLI_USER")"
     } >"$sp/env.sh"
     chmod 0644 "$sp/env.sh"
 
@@ -531,7 +660,7 @@ SELECT format('CREATE DATABASE %I', :'db')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
 SQL
         { show_log_tail "$STATE/postgres.log"; die "creating the group role / database failed"; }
-    for role in "$CLIENT_ID" "$NOACCESS_ID"; do
+    for role in "$CLIENT_ID" "$NOACCESS_ID" "$PAT_USER" "$CLI_USER"; do
         as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$RUNTIME" -p "$PG_PORT" -d "$DATABASE" \
             -v grp="$OAUTH_GROUP" -v db="$DATABASE" -v role="$role" >>"$STATE/postgres.log" 2>&1 <<'SQL' ||
 SELECT format('CREATE ROLE %I LOGIN IN ROLE %I', :'role', :'grp')
@@ -598,6 +727,7 @@ cmd_up() {
     gen_certs
     gen_wrong_host_cert
     gen_service_principals
+    gen_people
     write_emulator_config
     write_client_files
     setup_runtime
@@ -655,7 +785,8 @@ cmd_purge() {
         (cd "$STATE" && rm -f ca.pem ca.key ca.srl server.pem server.key client-secret \
             noaccess-client-id noaccess-client-secret longtoken-client-id longtoken-client-secret direct-password emulator-config.json odbc.ini odbcinst.ini \
             env.sh instance.env runtime-dir emulator.pid emulator.log postgres.log .gitignore \
-            issued-secrets wrong-host.pem wrong-host.key)
+            issued-secrets wrong-host.pem wrong-host.key pat databrickscfg databricks-cli-logins.json \
+            oidc-key oidc-token oidc-token-expired)
         rmdir "$STATE" 2>/dev/null || true
     fi
     say "purged"

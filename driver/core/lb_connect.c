@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/lb_auth.h"
 #include "lb_buf.h"
 #include "lb_file.h"
 #include "lb_oauth.h"
@@ -118,8 +119,10 @@ static void warn_exposed_secret(const lb_plan *plan)
         if (exposed)
             lb_log(&plan->log, LB_LOG_ERROR,
                    "warning: DSN %s holds %s in %s, which other users can read (mode %03o): chmod 600 it, or "
-                   "move the secret to ClientSecretFile or DATABRICKS_CLIENT_SECRET",
-                   plan->settings.dsn, exposed, files[i], (unsigned)(info.mode & 0777));
+                   "move the secret to %s",
+                   plan->settings.dsn, exposed, files[i], (unsigned)(info.mode & 0777),
+                   strcasecmp(exposed, "Token") == 0 ? "DATABRICKS_TOKEN or a ~/.databrickscfg profile (token)"
+                                                     : "ClientSecretFile or DATABRICKS_CLIENT_SECRET");
         lb_kvlist_free(&section);
         lb_wipe(text, len);
         free(text);
@@ -174,11 +177,14 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
         lb_buf_free(&b);
     }
     const char *server = lb_settings_get(&plan->settings, LB_KEY_SERVER);
+    const char *id = lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID), *uid = lb_settings_get(&plan->settings, LB_KEY_UID);
     lb_log(&plan->log, LB_LOG_INFO, "connect: workspace %s, client id %s, %s %s, server %s:%d, user %s%s%s",
-           lb_settings_get(&plan->settings, LB_KEY_HOST), lb_settings_get(&plan->settings, LB_KEY_CLIENT_ID),
+           lb_settings_get(&plan->settings, LB_KEY_HOST), id ? id : "(none)",
            lb_plan_target_kind(plan), lb_plan_target_name(plan), server ? server : "(to be looked up)",
-           plan->settings.port, lb_settings_get(&plan->settings, LB_KEY_UID), plan->settings.dsn ? ", DSN " : "",
+           plan->settings.port, uid ? uid : "(the person behind the token, looked up)", plan->settings.dsn ? ", DSN " : "",
            plan->settings.dsn ? plan->settings.dsn : "");
+    lb_log(&plan->log, LB_LOG_INFO, "auth: %s (%s)", lb_auth_type_name((lb_auth_type)plan->settings.auth_type),
+           plan->settings.auth_why);
     warn_exposed_secret(plan);
     warn_secret_in_connstr(plan, sources);
     return LB_OK;
@@ -194,15 +200,20 @@ static lb_http_opts http_opts(const lb_plan *plan)
     return http;
 }
 
+static const lb_auth_source *auth_source(const lb_plan *plan)
+{
+    const lb_auth_source *src = lb_auth_source_of((lb_auth_type)plan->settings.auth_type);
+    return src ? src : &lb_auth_m2m; /* settings made by hand (tests): today's flow */
+}
+
 /* Cache keys: everything that changes what the value grants. The secret enters only
  * as a hash, so that a wrong secret never reuses a value fetched with the right one. */
 void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
 {
     const lb_settings *s = &plan->settings;
-    char secret_hash[65];
-    lb_sha256_hex(lb_settings_get(s, LB_KEY_CLIENT_SECRET), secret_hash);
-    lb_buf_printf(key, "%s\n%s\n%s\n%s\n%s", kind, lb_settings_get(s, LB_KEY_HOST), lb_settings_get(s, LB_KEY_CLIENT_ID),
-                  secret_hash, lb_settings_get(s, LB_KEY_PROXY) ? "proxy" : "");
+    lb_buf_printf(key, "%s\n%s\n", kind, lb_settings_get(s, LB_KEY_HOST));
+    auth_source(plan)->identity(s, key); /* oauth-m2m: client id and the secret's hash, as before */
+    lb_buf_printf(key, "\n%s", lb_settings_get(s, LB_KEY_PROXY) ? "proxy" : "");
     if (strcmp(kind, "credential") == 0 || strcmp(kind, "host") == 0 || strcmp(kind, "replica host") == 0 ||
         strcmp(kind, "branch endpoint") == 0)
         /* An endpoint and an instance of the same name are different targets. */
@@ -219,9 +230,13 @@ void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key)
 
 const char *lb_plan_stable_secret(const lb_plan *plan)
 {
-    /* Today every identity is a service principal with a client secret. An auth source
-     * without one (CLI login, federation) answers NULL here. */
-    const char *secret = lb_settings_get(&plan->settings, LB_KEY_CLIENT_SECRET);
+    /* A service principal's client secret and a personal access token are stable; a CLI
+     * login's and a federation JWT's tokens change all the time: their values stay in memory. */
+    const char *secret = NULL;
+    if (plan->settings.auth_type == LB_AUTH_OAUTH_M2M || plan->settings.auth_type == LB_AUTH_AUTO)
+        secret = lb_settings_get(&plan->settings, LB_KEY_CLIENT_SECRET);
+    else if (plan->settings.auth_type == LB_AUTH_PAT)
+        secret = lb_settings_get(&plan->settings, LB_KEY_TOKEN);
     return secret && secret[0] ? secret : NULL;
 }
 
@@ -281,13 +296,8 @@ static lb_result fetch_token(void *ctx, lb_cache_item *out, lb_error *err)
     lb_plan *plan = ctx;
     lb_http_opts http = http_opts(plan);
     lb_token t;
-    const lb_settings *s = &plan->settings;
-    lb_oauth_client client = {.host = lb_settings_get(s, LB_KEY_HOST),
-                              .token_endpoint = lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT),
-                              .client_id = lb_settings_get(s, LB_KEY_CLIENT_ID),
-                              .client_secret = lb_settings_get(s, LB_KEY_CLIENT_SECRET),
-                              .workspace_id = lb_settings_get(s, LB_KEY_WORKSPACE_ID)};
-    lb_result rc = lb_oauth_m2m_token(&http, &client, &t, err);
+    lb_auth_ctx actx = {.settings = &plan->settings, .http = &http, .log = &plan->log, .deadline = &plan->deadline};
+    lb_result rc = auth_source(plan)->token(&actx, &t, err);
     if (rc == LB_OK) {
         out->value = t.access_token;
         out->lifetime_s = t.expires_in;
@@ -305,8 +315,17 @@ static lb_result get_token(lb_plan *plan, char **token, lb_error *err)
     lb_plan_cache_key(plan, "token", &key);
     lb_cache_opts o = cache_opts(plan, "workspace token", 0);
     long long t0 = lb_now_ms();
-    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
-                                : lb_cache_get(key.data, &o, fetch_token, plan, token, &plan->token_origin, err);
+    lb_result rc;
+    if (!auth_source(plan)->fetched) {
+        /* The token is a setting (a PAT): nothing to fetch or cache. */
+        lb_cache_item item = {0};
+        rc = fetch_token(plan, &item, err);
+        *token = item.value;
+        plan->token_origin = LB_FROM_FETCH;
+    } else {
+        rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
+                          : lb_cache_get(key.data, &o, fetch_token, plan, token, &plan->token_origin, err);
+    }
     plan->token_ms += lb_now_ms() - t0;
     lb_buf_free(&key);
     return rc;
@@ -321,6 +340,17 @@ static void forget_token(lb_plan *plan, const char *token)
     if (!key.overflow)
         lb_cache_invalidate(key.data, token, &o);
     lb_buf_free(&key);
+}
+
+/* A 401's advice names the settings of the source in use. */
+static void refused_fix(const lb_plan *plan, lb_error *err)
+{
+    static const char m2m_fix[] = "Check ClientID and ClientSecret.";
+    char *at = strstr(err->message, m2m_fix);
+    const char *fix = auth_source(plan)->fix_refused;
+    if (at && fix != lb_auth_m2m.fix_refused)
+        snprintf(at, sizeof(err->message) - (size_t)(at - err->message), "%s (AuthType %s.)", fix,
+                 auth_source(plan)->name);
 }
 
 lb_result lb_plan_fetch_credential(lb_plan *plan, lb_credential *out, lb_error *err)
@@ -352,6 +382,8 @@ lb_result lb_plan_fetch_credential(lb_plan *plan, lb_credential *out, lb_error *
         lb_secret_free(token);
         if (rc != LB_OK)
             *err = cerr;
+        if (rc != LB_OK && status == 401)
+            refused_fix(plan, err);
         return rc;
     }
 }
@@ -390,6 +422,78 @@ lb_result lb_plan_check_state(const lb_plan *plan, const lb_endpoint_info *info,
                     : lb_discovery_check_state(info, lb_settings_get(&plan->settings, LB_KEY_ENDPOINT), err);
 }
 
+/* SCIM Me as a cache fetch: the user name behind the plan's token. */
+static lb_result fetch_user(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    lb_plan *plan = ctx;
+    lb_http_opts http = http_opts(plan);
+    char *token = NULL;
+    lb_result rc = get_token(plan, &token, err);
+    if (rc != LB_OK)
+        return rc;
+    char user[512];
+    long status = 0;
+    lb_error merr;
+    lb_error_init(&merr);
+    rc = lb_auth_me(&http, lb_settings_get(&plan->settings, LB_KEY_HOST), token, user, sizeof(user), &status, &merr);
+    if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH)
+        forget_token(plan, token);
+    lb_secret_free(token);
+    if (rc != LB_OK && status == 401) {
+        const lb_auth_source *src = auth_source(plan);
+        return lb_error_set(err, LB_ERR_AUTH, "The workspace did not accept the token of AuthType %s (HTTP 401 from "
+                            "SCIM Me, the look-up of the user behind the token). %s", src->name, src->fix_refused);
+    }
+    if (rc != LB_OK) {
+        *err = merr;
+        return rc;
+    }
+    if ((out->value = lb_secmem_dup(user)) == NULL)
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    out->lifetime_s = 2 * LB_USER_CACHE_S; /* the cache reuses a value for half its life */
+    return LB_OK;
+}
+
+/* UID when it was not given (a person: pat, databricks-cli; federation without ClientID): the
+ * user name behind the token, from SCIM Me, looked up once per identity (the memory cache; the
+ * file cache when enabled). */
+static lb_result resolve_user(lb_plan *plan, lb_error *err)
+{
+    const lb_auth_source *src = auth_source(plan);
+    if (lb_settings_get(&plan->settings, LB_KEY_UID)) {
+        if (plan->settings.source[LB_KEY_UID] != LB_SRC_ME && !plan->user_logged) {
+            lb_log(&plan->log, LB_LOG_INFO, "user: %s (UID, from %s)", lb_settings_get(&plan->settings, LB_KEY_UID),
+                   lb_source_name(plan->settings.source[LB_KEY_UID]));
+            plan->user_logged = 1;
+        }
+        return LB_OK;
+    }
+    lb_buf key;
+    lb_buf_init(&key, 0);
+    lb_plan_cache_key(plan, "user", &key);
+    lb_cache_opts o = cache_opts(plan, "user name", 1);
+    o.margin_s = 0;
+    o.ctx_copy = NULL; /* looked up on the connect's clock, not in the background */
+    if (o.mode == LB_CACHE_OFF)
+        o.mode = LB_CACHE_MEMORY; /* a user name is no credential: TokenCache does not govern it */
+    char *user = NULL;
+    lb_cache_origin origin;
+    long long t0 = lb_now_ms();
+    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
+                                : lb_cache_get(key.data, &o, fetch_user, plan, &user, &origin, err);
+    lb_buf_free(&key);
+    if (rc != LB_OK) {
+        lb_log(&plan->log, LB_LOG_ERROR, "user: %s", err->message);
+        return rc;
+    }
+    lb_log(&plan->log, LB_LOG_INFO, "user: %s (UID not given; AuthType %s: the user name behind the token, %s, "
+           "%lld ms)", user, src->name, origin == LB_FROM_FETCH ? "looked up with SCIM Me" : "cached", lb_now_ms() - t0);
+    if (lb_settings_set(&plan->settings, LB_KEY_UID, user, LB_SRC_ME) != LB_OK)
+        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    lb_secret_free(user);
+    return rc;
+}
+
 lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
 {
     lb_secret_free(plan->psql_connstr);
@@ -398,6 +502,8 @@ lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
     plan->psql_connstr = plan->out_connstr = plan->credential = NULL;
     if (lb_settings_get(&plan->settings, LB_KEY_SERVER) == NULL)
         return lb_error_set(err, LB_ERR_INTERNAL, "No PostgreSQL host: lb_plan_target must run before the credential.");
+    if (resolve_user(plan, err) != LB_OK)
+        return err->code;
 
     lb_buf key;
     lb_buf_init(&key, 0);

@@ -32,6 +32,7 @@ typedef struct {
                                    holds the read-write endpoint chosen) */
     lb_cache_origin host_origin; /* where a discovered host came from */
     long long target_ms;        /* time spent choosing the endpoint and host (token excluded) */
+    int user_logged;            /* the log said which PostgreSQL role and why */
 } lb_plan;
 
 /* Step 1: resolves settings from input and sources; login_timeout_s (0: none, then
@@ -62,15 +63,17 @@ lb_result lb_plan_credential(lb_plan *plan, lb_error *err);
  * lakebase-odbc token, which shows the server's expiry), with the workspace token from
  * the cache (a refused cached one is replaced once). Clear it with lb_credential_clear. */
 lb_result lb_plan_fetch_credential(lb_plan *plan, lb_credential *out, lb_error *err);
-/* The cache key of the plan's "token", "credential", "host", "replica host" or "branch
- * endpoint" (kind): everything that changes what the value grants: workspace host, client
- * id, the SHA-256 of the secret, whether a proxy is used, the target (all but tokens:
+/* The cache key of the plan's "token", "credential", "host", "replica host", "branch
+ * endpoint" or "user" (kind): everything that changes what the value grants: workspace
+ * host, the identity of the authentication source (oauth-m2m: client id and the SHA-256
+ * of the secret; pat: the SHA-256 of the token; databricks-cli: the profile or host asked
+ * for, and the CLI's path), whether a proxy is used, the target (all but tokens and users:
  * "endpoint" or "instance" and its name, so an endpoint and an instance never share a
  * value; for credentials also CredentialLifetime) or TokenEndpoint (tokens), and WorkspaceID. */
 void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key);
 /* The identity's stable secret, which seals its file cache entries (TokenCache=auto,
- * file), or NULL when it has none (auto then keeps its values in memory). Each auth
- * source says: today the client secret. */
+ * file), or NULL when it has none (auto then keeps its values in memory): the client
+ * secret (oauth-m2m) or the personal access token (pat); none for CLI logins and federation. */
 const char *lb_plan_stable_secret(const lb_plan *plan);
 /* Drops the plan's credential from the cache (the server refused it). */
 void lb_plan_forget_credential(lb_plan *plan);
@@ -86,6 +89,9 @@ int lb_plan_state_awake(const lb_plan *plan, const char *state);
  * DEGRADED or disabled (lb_discovery_check_state), an instance STOPPED or DELETING
  * (lb_provisioned_refused); LB_OK otherwise. */
 lb_result lb_plan_check_state(const lb_plan *plan, const lb_endpoint_info *info, lb_error *err);
+
+/* How long a person's user name from SCIM Me is reused (per workspace and identity). */
+#define LB_USER_CACHE_S 3600
 
 /* How long what the workspace said about an endpoint or instance (its state) is reused (per process, per
  * workspace and endpoint): long enough that the wake-up retries of many connects ask

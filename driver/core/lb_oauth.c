@@ -270,6 +270,64 @@ static char *basic_auth(const char *id, const char *secret)
     return out;
 }
 
+lb_result lb_oauth_exchange_token(const lb_http_opts *http, const lb_oauth_client *client, const char *subject_token,
+                                  lb_token *out, lb_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    char *token_url = NULL;
+    lb_result rc = LB_OK;
+    if (client->token_endpoint) {
+        if ((token_url = strdup(client->token_endpoint)) == NULL)
+            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    } else if ((rc = discover_token_endpoint(http, client->host, client->workspace_id, &token_url, err)) != LB_OK) {
+        return rc;
+    }
+    char *subject = lb_form_escape(subject_token), *id = client->client_id ? lb_form_escape(client->client_id) : NULL;
+    lb_buf form;
+    lb_buf_init(&form, 0);
+    lb_buf_puts(&form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"
+                       "&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt&scope=all-apis&subject_token=");
+    lb_buf_puts(&form, subject ? subject : "");
+    if (id)
+        lb_buf_printf(&form, "&client_id=%s", id);
+    lb_secret_free(subject);
+    free(id);
+    if (form.overflow || subject == NULL || (client->client_id && id == NULL)) {
+        lb_buf_free_secret(&form);
+        free(token_url);
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    }
+    lb_http_request req = {.method = "POST", .url = token_url, .content_type = "application/x-www-form-urlencoded",
+                           .body = form.data, .body_len = form.len};
+    lb_http_response resp;
+    rc = lb_http_send(http, &req, &resp, err);
+    lb_buf_free_secret(&form);
+    if (rc != LB_OK) {
+        free(token_url);
+        return rc;
+    }
+    if (resp.status == 200) {
+        rc = lb_oauth_parse_token(resp.body, resp.body_len, out, err);
+    } else {
+        char why[400];
+        lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
+        if (resp.status == 400 || resp.status == 401 || resp.status == 403)
+            rc = lb_error_set(err, LB_ERR_AUTH,
+                              "The workspace refused the federated token exchange (HTTP %ld, %s). Check the "
+                              "identity provider's token (not expired; its issuer, audience and subject matching "
+                              "a federation policy of the service principal%s%s) and ClientID.",
+                              resp.status, why, client->client_id ? " " : "",
+                              client->client_id ? client->client_id : "");
+        else
+            rc = lb_error_set(err, LB_ERR_NETWORK,
+                              "The workspace's OAuth token endpoint %s answered HTTP %ld (%s); "
+                              "try again later.", token_url, resp.status, why);
+    }
+    free(token_url);
+    lb_http_response_free(&resp);
+    return rc;
+}
+
 lb_result lb_oauth_m2m_token(const lb_http_opts *http, const lb_oauth_client *client, lb_token *out,
                              lb_error *err)
 {

@@ -32,6 +32,13 @@ lb_result lb_oauth_m2m_token(const lb_http_opts *http, const lb_oauth_client *cl
                              lb_error *err);
 void lb_token_clear(lb_token *t);
 
+/* Workload identity federation: exchanges subject_token (a JWT from the environment's identity
+ * provider) at the workspace's token endpoint (discovered as above) with the token-exchange
+ * grant (subject_token_type jwt, scope all-apis, client_id when the client has one: omitted
+ * for account-wide federation). client->client_secret is not used. */
+lb_result lb_oauth_exchange_token(const lb_http_opts *http, const lb_oauth_client *client, const char *subject_token,
+                                  lb_token *out, lb_error *err);
+
 /* Parses a token answer body (exposed for tests). */
 lb_result lb_oauth_parse_token(const char *body, size_t len, lb_token *out, lb_error *err);
 

@@ -1,6 +1,8 @@
 /* PostgreSQL's refusals: classification and the driver's explanations (see lb_pgerror.h). */
 #include "lb_pgerror.h"
 
+#include "auth/lb_auth.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -68,11 +70,13 @@ lb_result lb_pgerror_explain(const char *msg, const lb_settings *s, lb_error *er
     uid = uid ? uid : id;
     char why[120];
     lb_pgerror_reason(msg, why, sizeof(why));
+    int person = s->auth_type == LB_AUTH_PAT || s->auth_type == LB_AUTH_DATABRICKS_CLI;
     if (strstr(msg, "role \"") && strstr(msg, "does not exist"))
         return lb_error_set(err, LB_ERR_PG_LOGIN,
                             "%s: create the OAuth role \"%.64s\" in the Lakebase SQL editor with SELECT "
-                            "databricks_create_role('%.64s', 'SERVICE_PRINCIPAL'); a password role made in the UI "
-                            "does not accept OAuth credentials.", why, uid, id);
+                            "databricks_create_role('%.64s', '%s'); a password role made in the UI "
+                            "does not accept OAuth credentials.", why, uid, person ? uid : id,
+                            person ? "USER" : "SERVICE_PRINCIPAL");
     if (strstr(msg, "database \"") && strstr(msg, "does not exist"))
         return lb_error_set(err, LB_ERR_PG_DATABASE,
                             "%s: Database \"%.64s\" does not exist on this endpoint; check Database (the default "

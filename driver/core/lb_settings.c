@@ -14,6 +14,7 @@
 
 #include <openssl/x509.h>
 
+#include "auth/lb_auth.h"
 #include "lb_http.h"
 #include "lb_secmem.h"
 
@@ -23,9 +24,9 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_HOST] = {"DatabricksHost", {NULL}, "DATABRICKS_HOST", NULL,
                      "the workspace URL, https://...", 0, 0},
     [LB_KEY_CLIENT_ID] = {"ClientID", {NULL}, "DATABRICKS_CLIENT_ID", NULL,
-                          "the service principal's client id (a UUID)", 0, 0},
+                          "the service principal's client id (a UUID)", 0, 1},
     [LB_KEY_CLIENT_SECRET] = {"ClientSecret", {"PWD", "Password", NULL}, "DATABRICKS_CLIENT_SECRET", NULL,
-                              "the service principal's OAuth secret", 1, 0},
+                              "the service principal's OAuth secret", 1, 1},
     [LB_KEY_CLIENT_SECRET_FILE] = {"ClientSecretFile", {NULL}, "LAKEBASE_CLIENT_SECRET_FILE", NULL,
                                    "a file holding the OAuth secret (owned by you, mode 0600)", 0, 1},
     /* Endpoint or Instance, exactly one (check_target). */
@@ -37,7 +38,7 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_PORT] = {"Port", {NULL}, "PGPORT", "5432", "the PostgreSQL port", 0, 0},
     [LB_KEY_DATABASE] = {"Database", {NULL}, "PGDATABASE", "databricks_postgres", "the database", 0, 0},
     [LB_KEY_UID] = {"UID", {"Username", NULL}, "PGUSER", NULL,
-                    "the PostgreSQL role, the client id by default", 0, 0},
+                    "the PostgreSQL role: by default the client id, or the person's user name", 0, 1},
     [LB_KEY_SSLMODE] = {"SSLmode", {NULL}, "PGSSLMODE", "require", "require, verify-ca or verify-full", 0, 0},
     [LB_KEY_SSL_ROOT_CERT] = {"SSLRootCert", {NULL}, "PGSSLROOTCERT", NULL,
                               "a CA bundle for PostgreSQL's TLS certificate", 0, 1},
@@ -68,6 +69,15 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
                              "yes to connect to the endpoint's read-only host, no for its read-write host", 0, 0},
     [LB_KEY_CREDENTIAL_LIFETIME] = {"CredentialLifetime", {NULL}, NULL, NULL,
                                     "seconds the database credential lives (300 to 3600)", 0, 1},
+    [LB_KEY_AUTH_TYPE] = {"AuthType", {NULL}, "DATABRICKS_AUTH_TYPE", "auto",
+                          "how to authenticate: auto, pat, oauth-m2m or databricks-cli", 0, 0},
+    [LB_KEY_TOKEN] = {"Token", {NULL}, "DATABRICKS_TOKEN", NULL, "a personal access token of the workspace", 1, 1},
+    [LB_KEY_CLI_PATH] = {"DatabricksCliPath", {NULL}, "DATABRICKS_CLI_PATH", NULL,
+                         "the Databricks CLI program (default: databricks on PATH)", 0, 1},
+    [LB_KEY_OIDC_TOKEN_ENV] = {"OIDCTokenEnv", {NULL}, "DATABRICKS_OIDC_TOKEN_ENV", "DATABRICKS_OIDC_TOKEN",
+                               "the environment variable holding the identity provider's token (env-oidc)", 0, 0},
+    [LB_KEY_OIDC_TOKEN_FILE] = {"OIDCTokenFile", {NULL}, "DATABRICKS_OIDC_TOKEN_FILEPATH", NULL,
+                                "the file holding the identity provider's token (file-oidc)", 0, 1},
 };
 
 /* Keys that steer the driver manager or the driver choice: never passed on. */
@@ -116,6 +126,7 @@ const char *lb_source_name(lb_source src)
     case LB_SRC_PROFILE: return "the Databricks config profile";
     case LB_SRC_DEFAULT: return "the default";
     case LB_SRC_DISCOVERED: return "the workspace's look-up";
+    case LB_SRC_ME: return "the workspace's SCIM Me (the user behind the token)";
     default: return "nowhere";
     }
 }
@@ -168,7 +179,9 @@ static const struct {
     lb_key key;
     const char *name;
 } profile_keys[] = {{LB_KEY_HOST, "host"}, {LB_KEY_CLIENT_ID, "client_id"}, {LB_KEY_CLIENT_SECRET, "client_secret"},
-                    {LB_KEY_WORKSPACE_ID, "workspace_id"}};
+                    {LB_KEY_WORKSPACE_ID, "workspace_id"}, {LB_KEY_TOKEN, "token"},
+                    {LB_KEY_AUTH_TYPE, "auth_type"}, {LB_KEY_CLI_PATH, "databricks_cli_path"},
+                    {LB_KEY_OIDC_TOKEN_ENV, "oidc_token_env"}, {LB_KEY_OIDC_TOKEN_FILE, "oidc_token_filepath"}};
 
 static const char *profile_key(const lb_key_def *def)
 {
@@ -287,6 +300,13 @@ static lb_result load_profile(const lb_settings *s, const lb_sources *src, const
                         "Profile \"%.100s\" (from %s) is not a section of %s: check the name, or "
                         "DATABRICKS_CONFIG_FILE.", named, lb_source_name(s->source[LB_KEY_PROFILE]),
                         path[0] ? path : "~/.databrickscfg (HOME is not set)");
+}
+
+static void where_to_set(const lb_key_def *def, char *buf, size_t size);
+
+void lb_settings_where(lb_key key, char *buf, size_t size)
+{
+    where_to_set(&key_table[key], buf, size);
 }
 
 static void where_to_set(const lb_key_def *def, char *buf, size_t size)
@@ -902,9 +922,17 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
                  out->value[LB_KEY_PROFILE], lb_source_name(out->source[LB_KEY_PROFILE]));
         why = reason;
     } else {
+        /* Credentials are complete when some source's settings are (the choice itself is
+         * lb_auth_select's, after the merge). */
+        const char *at = out->value[LB_KEY_AUTH_TYPE];
+        int creds = out->value[LB_KEY_TOKEN] || out->value[LB_KEY_CLI_PATH] ||
+                    (at && strcasecmp(at, "databricks-cli") == 0) || out->value[LB_KEY_OIDC_TOKEN_FILE] ||
+                    (out->value[LB_KEY_CLIENT_ID] &&
+                     (out->value[LB_KEY_CLIENT_SECRET] || out->value[LB_KEY_CLIENT_SECRET_FILE]));
         for (size_t i = 0; why == NULL && i < sizeof(profile_keys) / sizeof(profile_keys[0]); i++) {
             lb_key k = profile_keys[i].key;
-            if (out->value[k] == NULL && !key_table[k].optional && /* an optional key is no reason to read it */
+            int needed = k == LB_KEY_HOST || (!creds && (k == LB_KEY_CLIENT_ID || k == LB_KEY_CLIENT_SECRET));
+            if (out->value[k] == NULL && needed && /* an optional key is no reason to read it */
                 !(k == LB_KEY_CLIENT_SECRET && out->value[LB_KEY_CLIENT_SECRET_FILE])) {
                 snprintf(reason, sizeof(reason), "%s is set nowhere else", key_table[k].name);
                 why = reason;
@@ -928,9 +956,9 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
         }
     }
 
-    /* Last the defaults; UID's is the client id. */
+    /* Last the defaults (UID's, the client id for oauth-m2m, comes after the choice of source). */
     for (int k = 0; k < LB_KEY_COUNT; k++) {
-        const char *v = k == LB_KEY_UID ? out->value[LB_KEY_CLIENT_ID] : key_table[k].def;
+        const char *v = key_table[k].def;
         if (out->value[k] == NULL && v != NULL && set_value(out, (lb_key)k, v, LB_SRC_DEFAULT) != LB_OK) {
             lb_settings_free(out);
             return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
@@ -955,7 +983,17 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
             return rc;
         }
     }
-    lb_result rc = check_target(out, err);
+    lb_auth_type auth = LB_AUTH_AUTO;
+    lb_result rc = lb_auth_select(out, sources ? sources->env_get : NULL, &auth, out->auth_why,
+                                  sizeof(out->auth_why), err);
+    out->auth_type = (int)auth;
+    /* A service principal's role is its client id (oauth-m2m; federation with a ClientID). */
+    int sp = auth == LB_AUTH_OAUTH_M2M || auth == LB_AUTH_ENV_OIDC || auth == LB_AUTH_FILE_OIDC;
+    if (rc == LB_OK && out->value[LB_KEY_UID] == NULL && sp && out->value[LB_KEY_CLIENT_ID] &&
+        set_value(out, LB_KEY_UID, out->value[LB_KEY_CLIENT_ID], LB_SRC_DEFAULT) != LB_OK)
+        rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    if (rc == LB_OK)
+        rc = check_target(out, err);
     if (rc == LB_OK)
         rc = validate(out, err);
     if (rc != LB_OK)

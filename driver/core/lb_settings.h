@@ -1,7 +1,8 @@
 /* The driver's settings: one table of keys (name, aliases, environment variable,
  * default, whether secret) and one function that merges the connection string, the
  * DSN in odbc.ini, the environment, a ~/.databrickscfg profile (host, client_id,
- * client_secret, workspace_id) and the defaults (first found wins) into a validated lb_settings.
+ * client_secret, workspace_id, token, auth_type, databricks_cli_path, oidc_token_env,
+ * oidc_token_filepath) and the defaults (first found wins) into a validated lb_settings.
  * Without Proxy, the proxy comes from https_proxy, HTTPS_PROXY, all_proxy or
  * ALL_PROXY (libcurl's order), checked like Proxy, so libcurl never reads them itself.
  * Nothing here touches the network. */
@@ -41,12 +42,18 @@ typedef enum {
     LB_KEY_INSTANCE,       /* Instance: a Lakebase Provisioned instance (exactly one of Endpoint, Instance) */
     LB_KEY_READ_REPLICA,   /* ReadReplica: yes connects to the read-only host (discovered) */
     LB_KEY_CREDENTIAL_LIFETIME, /* CredentialLifetime, seconds (300 to 3600): the credential request's ttl */
+    LB_KEY_AUTH_TYPE,      /* AuthType: auto, pat, oauth-m2m, databricks-cli (auth/lb_auth.h) */
+    LB_KEY_TOKEN,          /* Token: a personal access token (secret) */
+    LB_KEY_CLI_PATH,       /* DatabricksCliPath: the Databricks CLI (default: databricks on PATH) */
+    LB_KEY_OIDC_TOKEN_ENV, /* OIDCTokenEnv: the variable holding the identity provider's JWT (env-oidc) */
+    LB_KEY_OIDC_TOKEN_FILE, /* OIDCTokenFile: the file holding the identity provider's JWT (file-oidc) */
     LB_KEY_COUNT
 } lb_key;
 
 /* In order of precedence: the first source that has a key wins. */
 typedef enum { LB_SRC_NONE, LB_SRC_CONNSTR, LB_SRC_DSN, LB_SRC_ENV, LB_SRC_PROFILE, LB_SRC_DEFAULT,
-               LB_SRC_DISCOVERED /* set by the connect from the workspace's endpoint or instance look-up */ } lb_source;
+               LB_SRC_DISCOVERED /* set by the connect from the workspace's endpoint or instance look-up */,
+               LB_SRC_ME /* the workspace's SCIM Me (a person's user name, for UID) */ } lb_source;
 
 typedef struct {
     const char *name;        /* canonical spelling */
@@ -97,12 +104,16 @@ typedef struct {
     int workspace_id_in_host;   /* WorkspaceID came from DatabricksHost's ?o= / ?workspace_id= */
     int read_replica;           /* ReadReplica: 1 for yes */
     int credential_lifetime;    /* CredentialLifetime, seconds; 0: not set (the server's default) */
+    int auth_type;              /* the chosen lb_auth_type (auth/lb_auth.h), never auto */
+    char auth_why[512];         /* why it was chosen, for the log */
 } lb_settings;
 
-/* Merges and validates. Exactly one of Endpoint (Autoscaling) and Instance (Provisioned)
- * is set. Servername may stay unset (the connect then looks the host up and sets it:
- * lb_settings_set), and Endpoint may name a branch (projects/<p>/branches/<b>: the
- * connect picks its read-write endpoint). On success every required key is set and normalized
+/* Merges and validates, and chooses the authentication source (lb_auth_select: auth_type,
+ * auth_why); UID defaults to the client id for oauth-m2m, and stays unset for a person
+ * (the connect looks it up). Exactly one of Endpoint (Autoscaling) and Instance
+ * (Provisioned) is set. Servername may stay unset (the connect then looks the host up and
+ * sets it: lb_settings_set), and Endpoint may name a branch (projects/<p>/branches/<b>:
+ * the connect picks its read-write endpoint). On success every required key is set and normalized
  * (DatabricksHost to "https://host[:port]", SSLmode to lower case, SSLRootCert to the
  * system CA bundle when SSLmode is verify-ca or verify-full and none was named). On failure err
  * names the key, what is wrong and where it can be set. Free with lb_settings_free. */
@@ -116,6 +127,10 @@ static inline const char *lb_settings_get(const lb_settings *s, lb_key key)
 }
 
 const char *lb_source_name(lb_source src);
+
+/* Where key can be set ("set X in the connection string ..., export Y, or set z in a
+ * ~/.databrickscfg profile"), for error messages. */
+void lb_settings_where(lb_key key, char *buf, size_t size);
 
 /* Replaces the value of key (a value the driver learnt after resolving, such as the host of
  * a Provisioned instance); LB_ERR_NOMEM when it cannot be copied. */

@@ -24,7 +24,11 @@ Usage:
                "start": [argv], "stop": [argv], "ready": [argv], "endpoint": name (default the
                first), "log": file for the commands' output, "hosts": [addresses to hold while
                suspended, default 127.0.0.1 and ::1], "ready_timeout": s}, and "unified_host":
-               {"workspace_ids": ["<digits>", ...], "account_id": "<id>"}: see Unified below)
+               {"workspace_ids": ["<digits>", ...], "account_id": "<id>"}: see Unified below;
+               "users": [{"userName": "<e-mail>", "id": "<digits>", "pats": ["<token>", ...]}]:
+               people, who authenticate with a personal access token or a CLI login (see Users);
+               "federation": {"issuer", "audience", "key": "<hex HS256 key>", "policies":
+               [{"client_id", "subject"}]}: workload identity federation (see Federation))
   --port       HTTPS port; the emulator listens on 127.0.0.1 and, when available, ::1
   --cert/--key PEM server certificate (chain) and key
   --live-file  rewritten atomically on every change: "<role> <sha256 hex of token> <expiry>"
@@ -311,6 +315,96 @@ class Unified:
 # Shared state
 # --------------------------------------------------------------------------------------------
 
+class Users:
+    """People of the workspace: a user name (an e-mail, also their PostgreSQL role), a SCIM id
+    and their personal access tokens. A CLI login (U2M) is stood in for by the control route
+    /_emulator/u2m-token, which the stand-in `databricks` executable calls: it issues an
+    OAuth access token for the person, as `databricks auth login` would have."""
+
+    def __init__(self, spec):
+        self.people = {}
+        self.pats = {}
+        for u in spec or []:
+            name = u["userName"]
+            self.people[name] = {"userName": name, "id": str(u.get("id") or int(hashlib.sha256(name.encode()).hexdigest()[:13], 16))}
+            for pat in u.get("pats", []):
+                self.pats[pat] = name
+
+    def get(self, name):
+        return self.people.get(name)
+
+    def by_pat(self, token):
+        for pat, name in self.pats.items():
+            if hmac.compare_digest(pat.encode(), token.encode()):
+                return name
+        return None
+
+    def me(self, name):
+        """SCIM Me as the real API shapes it (for a service principal: its application id)."""
+        person = self.people.get(name)
+        if person is None:
+            return {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": str(int(hashlib.sha256(name.encode()).hexdigest()[:13], 16)),
+                    "userName": name, "displayName": name, "active": True,
+                    "groups": [], "entitlements": [{"value": "workspace-access"}]}
+        return {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": person["id"],
+                "userName": name, "displayName": name.split("@")[0], "active": True,
+                "name": {"givenName": name.split("@")[0]},
+                "emails": [{"value": name, "type": "work", "primary": True}],
+                "groups": [{"display": "users", "type": "direct", "value": "1"}]}
+
+
+class Federation:
+    """Workload identity federation: the token-exchange grant at the workspace token endpoint.
+    The test identity provider signs its JWTs with HS256 and a shared key (a stand-in for the
+    provider's published RS256 keys); a policy maps the JWT's subject to a service principal.
+    The error answers (400 invalid_request / invalid_grant) follow RFC 6749 and RFC 8693; the
+    real service's wording is not verified."""
+
+    GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+    JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
+
+    def __init__(self, spec):
+        spec = spec or {}
+        self.issuer = spec.get("issuer")
+        self.audience = spec.get("audience")
+        self.key = bytes.fromhex(spec["key"]) if spec.get("key") else None
+        self.policies = spec.get("policies", [])
+
+    def verify(self, jwt):
+        """The JWT's claims, or raise ApiError (invalid_grant) saying what is wrong."""
+        def bad(why):
+            return oauth_error(400, "invalid_grant", why)
+        if self.key is None:
+            raise bad("Workload identity federation is not configured for this workspace")
+        parts = jwt.split(".")
+        if len(parts) != 3:
+            raise bad("subject_token is not a JWT")
+        try:
+            header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+            claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+            signature = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
+        except (ValueError, UnicodeDecodeError):
+            raise bad("subject_token is not a JWT")
+        expected = hmac.new(self.key, (parts[0] + "." + parts[1]).encode(), hashlib.sha256).digest()
+        if header.get("alg") != "HS256" or not hmac.compare_digest(signature, expected):
+            raise bad("subject_token signature verification failed")
+        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] <= time.time():
+            raise bad("subject_token is expired")
+        if claims.get("iss") != self.issuer:
+            raise bad(f"subject_token issuer '{claims.get('iss')}' matches no federation policy")
+        if self.audience and claims.get("aud") != self.audience:
+            raise bad("subject_token audience matches no federation policy")
+        return claims
+
+    def principal(self, claims, client_id):
+        """The service principal a policy grants the JWT's subject (client_id: the one asked for,
+        None for account-wide federation)."""
+        for policy in self.policies:
+            if policy.get("subject") == claims.get("sub") and client_id in (None, policy.get("client_id")):
+                return policy["client_id"]
+        raise oauth_error(400, "invalid_grant", "subject_token matches no federation policy of the service principal")
+
+
 class State:
     """Configuration, issued tokens, live credentials, stats and faults; one lock guards all."""
 
@@ -346,6 +440,8 @@ class State:
         self.stats = {}
         self.faults = []
         self.unified = Unified(config.get("unified_host"))
+        self.users = Users(config.get("users"))
+        self.federation = Federation(config.get("federation"))
         self.write_live_file()
 
     # -- settings ------------------------------------------------------------------------
@@ -887,6 +983,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ("POST", re.compile(r"^/api/2\.0/database/credentials$"), "api_database_credentials"),
         ("GET", INSTANCE_PATH_RE, "api_get_instance"),
         ("GET", INSTANCE_LIST_RE, "api_list_instances"),
+        # people (class Users): SCIM Me
+        ("GET", re.compile(r"^/api/2\.0/preview/scim/v2/Me$"), "api_scim_me"),
     ]
     CONTROL = {
         ("GET", "/_emulator/stats"): "ctl_stats",
@@ -904,6 +1002,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ("POST", "/_emulator/unified"): "ctl_unified_set",
         ("POST", "/_emulator/instance-state"): "ctl_instance_state",
         ("GET", "/_emulator/database/credential-requests"): "ctl_database_requests",
+        ("POST", "/_emulator/u2m-token"): "ctl_u2m_token",
     }
 
     def version_string(self):
@@ -1137,6 +1236,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         }, None
 
     def api_token(self, body):
+        exchange = self.token_exchange(body)      # workload identity federation (class Federation)
+        if exchange is not None:
+            return exchange
         # Client authentication: HTTP Basic, id and secret form-urlencoded (RFC 6749 2.3.1).
         bad_client = oauth_error(401, "invalid_client", "Client authentication failed",
                                  {"WWW-Authenticate": 'Basic realm="oidc"'})
@@ -1174,7 +1276,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise rest_error(401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API.")
         client_id = self.state.bearer_client(token.strip())
         if client_id is None:
+            client_id = self.state.users.by_pat(token.strip())   # a personal access token
+        if client_id is None:
             raise rest_error(401, "UNAUTHENTICATED", "Invalid access token.")
+        if self.state.users.get(client_id) is not None:
+            return client_id                                     # a person (PAT or CLI login)
         sp = self.state.sps.get(client_id)
         if sp is None or not sp["workspace_access"]:
             raise rest_error(403, "PERMISSION_DENIED",
@@ -1405,6 +1511,37 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, {"requests": list(self.state.database_requests)}
 
     # -- control API (no auth, loopback only, not counted) --------------------------------
+    # -- workload identity federation (class Federation) ------------------------------------
+    def token_exchange(self, body):
+        """The token-exchange grant's answer, or None for another grant (api_token goes on)."""
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        if form.get("grant_type", [None])[0] != Federation.GRANT:
+            return None
+        fed = self.state.federation
+        subject = form.get("subject_token", [""])[0]
+        if not subject or form.get("subject_token_type", [None])[0] != Federation.JWT_TYPE:
+            raise oauth_error(400, "invalid_request",
+                              f"subject_token and subject_token_type={Federation.JWT_TYPE} are required")
+        scope = form.get("scope", [""])[0]
+        if scope.split() != ["all-apis"]:
+            raise oauth_error(400, "invalid_scope", f"Invalid scope: '{scope}' (expected all-apis)")
+        claims = fed.verify(subject)
+        client_id = fed.principal(claims, form.get("client_id", [None])[0])
+        token, lifetime = self.state.issue_access_token(client_id)
+        return 200, {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": "all-apis"}, None
+
+    # -- people: SCIM Me and CLI logins (class Users) -------------------------------------
+    def api_scim_me(self, body):
+        return 200, self.state.users.me(self.require_bearer()), None
+
+    def ctl_u2m_token(self, payload):
+        """{"userName"} -> {"access_token", "expires_in"}: what a CLI login holds for a person."""
+        name = (payload or {}).get("userName")
+        if self.state.users.get(name) is None:
+            raise ValueError(f"no such user: {name!r}")
+        token, lifetime = self.state.issue_access_token(name)
+        return 200, {"access_token": token, "expires_in": lifetime}
+
     def dispatch_control(self, method, path, body):
         if not ipaddress.ip_address(self.client_address[0]).is_loopback:
             raise rest_error(403, "PERMISSION_DENIED", "control API is loopback only")

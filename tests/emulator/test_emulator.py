@@ -860,6 +860,78 @@ class LocalLakebaseTest(unittest.TestCase):
             status, answer = self.emu.json("POST", "/_emulator/instance-state", bad)
             self.assertEqual((status, answer["error_code"]), (400, "INVALID_PARAMETER_VALUE"), bad)
 
+    def test_token_exchange(self):
+        jwt = read_state("oidc-token")
+        grant = "urn:ietf:params:oauth:grant-type:token-exchange"
+        jwt_type = "urn:ietf:params:oauth:token-type:jwt"
+
+        def exchange(subject, **extra):
+            form = dict(grant_type=grant, subject_token=subject, subject_token_type=jwt_type, scope="all-apis",
+                        **extra)
+            return self.emu.json("POST", "/oidc/v1/token", urllib.parse.urlencode(form),
+                                 {"Content-Type": "application/x-www-form-urlencoded"})
+
+        status, answer = exchange(jwt, client_id=self.client_id)
+        self.assertEqual((status, answer["token_type"]), (200, "Bearer"), answer)
+        status, cred = self.emu.credential_request(answer["access_token"], {"endpoint": self.endpoint})
+        self.assertEqual(status, 200, cred)
+        self.assertLogin(self.client_id, cred["token"])
+        status, answer = exchange(jwt)                     # account-wide: the policy's principal
+        self.assertEqual(status, 200, answer)
+        for subject, extra, why in ((read_state("oidc-token-expired"), {}, "expired"),
+                                    (jwt[:-4] + "AAAA", {}, "signature"),
+                                    (jwt, {"client_id": self.noaccess_id}, "no federation policy"),
+                                    ("not-a-jwt", {}, "not a JWT")):
+            status, answer = exchange(subject, **extra)
+            self.assertEqual((status, answer["error"]), (400, "invalid_grant"), why)
+            self.assertIn(why, answer["error_description"])
+
+    # -- people: PATs, SCIM Me, CLI logins (issue 10) ------------------------------------------
+    def test_pat_scim_me_and_credential(self):
+        pat = read_state("pat")
+        user = self.env["LAKEBASE_PAT_USER"]
+        bearer = {"Authorization": f"Bearer {pat}"}
+        status, me = self.emu.json("GET", "/api/2.0/preview/scim/v2/Me", headers=bearer)
+        self.assertEqual(status, 200, me)
+        self.assertEqual(me["userName"], user)
+        self.assertTrue(me["id"].isdigit())
+        self.assertEqual(me["emails"][0]["value"], user)
+        self.assertIn("urn:ietf:params:scim:schemas:core:2.0:User", me["schemas"])
+        # 401 without a valid bearer, in the REST error shape.
+        for headers in ({}, {"Authorization": "Bearer dapi-not-a-token"}):
+            status, answer = self.emu.json("GET", "/api/2.0/preview/scim/v2/Me", headers=headers)
+            self.assertEqual((status, answer["error_code"]), (401, "UNAUTHENTICATED"))
+        # A credential issued for the PAT's person logs in as their role, and only as it.
+        status, cred = self.emu.credential_request(pat, {"endpoint": self.endpoint})
+        self.assertEqual(status, 200, cred)
+        self.assertLogin(user, cred["token"])
+        self.assertNoLogin(self.client_id, cred["token"])
+        self.assertNoLogin(self.env["LAKEBASE_CLI_USER"], cred["token"])
+
+    def test_scim_me_of_service_principal(self):
+        at = self.emu.access_token(self.client_id, self.secret)
+        status, me = self.emu.json("GET", "/api/2.0/preview/scim/v2/Me", headers={"Authorization": f"Bearer {at}"})
+        self.assertEqual((status, me["userName"]), (200, self.client_id))
+
+    def test_fake_cli(self):
+        cli = self.env["LAKEBASE_FAKE_CLI"]
+        env = dict(os.environ, LAKEBASE_FAKE_CLI_LOGINS=self.env["LAKEBASE_FAKE_CLI_LOGINS"])
+        url = self.env["LAKEBASE_EMULATOR_URL"]
+        proc = subprocess.run([cli, "auth", "token", "--host", url], env=env, capture_output=True, text=True,
+                              timeout=30)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        answer = json.loads(proc.stdout)
+        self.assertEqual(sorted(answer), ["access_token", "expiry", "token_type"])
+        self.assertRegex(answer["expiry"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(Z|[+-]\d\d:\d\d)$")
+        status, me = self.emu.json("GET", "/api/2.0/preview/scim/v2/Me",
+                                   headers={"Authorization": f"Bearer {answer['access_token']}"})
+        self.assertEqual((status, me["userName"]), (200, self.env["LAKEBASE_CLI_USER"]))
+        # Not logged in for that host: exit status 1, the message on standard error.
+        proc = subprocess.run([cli, "auth", "token", "--host", "https://elsewhere.example"], env=env,
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual((proc.returncode, proc.stdout), (1, ""))
+        self.assertIn("databricks auth login --host https://elsewhere.example", proc.stderr)
+
 
     # -- host discovery: pooled hosts, disabled, paging, ttl ----------------------------------
     def discovery_endpoints(self):

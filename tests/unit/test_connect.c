@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "auth/lb_auth.h"
 #include "lb_connect.h"
 
 static char host[] = "https://ws.example.com", id[] = "c00f575e", sec[] = "the-secret", other_sec[] = "another",
@@ -137,10 +138,44 @@ static void test_cache_key_instance(void **state)
     assert_false(lb_plan_state_awake(&a, "AVAILABLE"));
 }
 
+/* A personal access token enters the keys only as a hash; two tokens, or a token and a
+ * service principal, never share a value. */
+static void test_cache_key_pat(void **state)
+{
+    (void)state;
+    static char pat[] = "dapi-the-personal-token", other_pat[] = "dapi-another-token";
+    lb_plan a = base(), b = base();
+    a.settings.value[LB_KEY_CLIENT_ID] = a.settings.value[LB_KEY_CLIENT_SECRET] = NULL;
+    a.settings.value[LB_KEY_TOKEN] = pat;
+    a.settings.auth_type = LB_AUTH_PAT;
+    assert_true(differ(&a, &b, "credential")); /* b: the service principal */
+    assert_true(differ(&a, &b, "token"));
+    b = a;
+    assert_false(differ(&a, &b, "credential"));
+    b.settings.value[LB_KEY_TOKEN] = other_pat;
+    assert_true(differ(&a, &b, "credential"));
+    assert_true(differ(&a, &b, "user"));
+    lb_buf k;
+    lb_buf_init(&k, 0);
+    lb_plan_cache_key(&a, "credential", &k);
+    assert_null(strstr(k.data, pat));
+    char hash[65];
+    lb_sha256_hex(pat, hash);
+    assert_non_null(strstr(k.data, hash));
+    lb_buf_free(&k);
+    /* databricks-cli: the profile asked for is the identity. */
+    static char p1[] = "dev", p2[] = "prod";
+    a.settings.auth_type = b.settings.auth_type = LB_AUTH_DATABRICKS_CLI;
+    a.settings.value[LB_KEY_PROFILE] = p1;
+    b.settings.value[LB_KEY_PROFILE] = p2;
+    assert_true(differ(&a, &b, "credential"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_key),
+        cmocka_unit_test(test_cache_key_pat),
         cmocka_unit_test(test_cache_key_instance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "auth/lb_auth.h"
 #include "lb_pgerror.h"
 
 #define AUTH "connection to server at \"localhost\" (127.0.0.1), port 5432 failed: FATAL:  password authentication failed for user \"someone\"\n"
@@ -95,6 +96,13 @@ static void test_explain(void **state)
     lb_error_init(&err);
     assert_int_equal(lb_pgerror_explain(NOROLE, &s, &err), LB_ERR_PG_LOGIN);
     assert_non_null(strstr(err.message, "databricks_create_role('c00f575e-d706-4f6b-b62c-e7a14850571b'"));
+    /* A person's role (pat, databricks-cli) is made for their user name, as a USER. */
+    lb_settings person = settings("someone@example.com");
+    person.value[LB_KEY_CLIENT_ID] = NULL;
+    person.auth_type = LB_AUTH_PAT;
+    lb_error_init(&err);
+    assert_int_equal(lb_pgerror_explain(NOROLE, &person, &err), LB_ERR_PG_LOGIN);
+    assert_non_null(strstr(err.message, "databricks_create_role('someone@example.com', 'USER')"));
 
     lb_error_init(&err);
     assert_int_equal(lb_pgerror_explain(TLS, &s, &err), LB_ERR_PG_TLS);

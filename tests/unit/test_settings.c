@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/lb_auth.h"
 #include "lb_settings.h"
 
 /* A fake odbc.ini section and environment, as "KEY=value" lists. */
@@ -624,6 +625,174 @@ static void test_discovery_keys(void **state)
     expect_error(cs, "ReadReplica", "yes or no");
 }
 
+/* AuthType: auto chooses as the Go SDK does (pat, oauth-m2m, databricks-cli); a named type
+ * needs its settings; conflicts and half-configured types are errors naming the keys. */
+#define TARGET "DatabricksHost=https://ws.example.com;Endpoint=projects/p/branches/b/endpoints/e;Servername=db.example;"
+static lb_auth_type chosen(const char *cs, char *why, size_t size)
+{
+    lb_settings s;
+    lb_error err;
+    lb_result rc = resolve(cs, &s, &err);
+    if (rc != LB_OK)
+        fail_msg("resolve \"%s\": %s", cs, err.message);
+    lb_auth_type t = (lb_auth_type)s.auth_type;
+    if (why)
+        snprintf(why, size, "%s", s.auth_why);
+    lb_settings_free(&s);
+    return t;
+}
+
+static void test_auth_type(void **state)
+{
+    (void)state;
+    char why[512];
+    static const char *const no_path[] = {"PATH=/nonexistent", NULL};
+    fake_env = no_path;
+    assert_int_equal(chosen(FULL, why, sizeof(why)), LB_AUTH_OAUTH_M2M);
+    assert_non_null(strstr(why, "ClientID (from the connection string)"));
+    assert_int_equal(chosen(TARGET "Token=dapi-secret-pat", why, sizeof(why)), LB_AUTH_PAT);
+    assert_non_null(strstr(why, "AuthType auto: Token"));
+    assert_null(strstr(why, "dapi-secret-pat"));
+    lb_settings s;
+    lb_error err;
+    /* A person: UID stays unset (the connect looks it up), unless given. */
+    assert_int_equal(resolve(TARGET "Token=dapi-secret-pat", &s, &err), LB_OK);
+    assert_null(lb_settings_get(&s, LB_KEY_UID));
+    lb_settings_free(&s);
+    assert_int_equal(resolve(TARGET "Token=dapi-secret-pat;UID=someone@example.com", &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_UID), "someone@example.com");
+    lb_settings_free(&s);
+    /* Two complete types: refused as the SDK refuses them, neither secret shown. */
+    expect_error(FULL "Token=dapi-secret-pat", "More than one way to authenticate", "AuthType");
+    assert_int_not_equal(resolve(FULL "Token=dapi-secret-pat", &s, &err), LB_OK);
+    assert_null(strstr(err.message, "dapi-secret-pat"));
+    assert_null(strstr(err.message, "=sec"));
+    /* ... unless AuthType says which. */
+    assert_int_equal(chosen(FULL "Token=dapi-x;AuthType=pat", why, sizeof(why)), LB_AUTH_PAT);
+    assert_non_null(strstr(why, "AuthType (from the connection string)"));
+    assert_int_equal(chosen(FULL "Token=dapi-x;AuthType=OAuth-M2M", NULL, 0), LB_AUTH_OAUTH_M2M);
+    /* A named type without its settings names the missing key. */
+    expect_error(TARGET "AuthType=pat", "Missing setting Token", "DATABRICKS_TOKEN");
+    expect_error(TARGET "AuthType=oauth-m2m;ClientID=c", "Missing setting ClientSecret", "asks for oauth-m2m");
+    expect_error(TARGET "AuthType=kerberos", "AuthType \"kerberos\"", "auto, pat, oauth-m2m, databricks-cli");
+    /* Half-configured oauth-m2m names the key it lacks and the one it has. */
+    expect_error(TARGET "ClientSecret=s", "Missing setting ClientID", "ClientSecret (from the connection string)");
+    /* Nothing at all: every way is named. */
+    expect_error(TARGET, "Missing setting ClientID", "Token");
+    expect_error(TARGET, "no way to authenticate", "databricks auth login");
+    /* databricks-cli: named, DatabricksCliPath, or a databricks on PATH. */
+    assert_int_equal(chosen(TARGET "AuthType=databricks-cli", NULL, 0), LB_AUTH_DATABRICKS_CLI);
+    assert_int_equal(chosen(TARGET "DatabricksCliPath=/opt/db/databricks", why, sizeof(why)), LB_AUTH_DATABRICKS_CLI);
+    assert_non_null(strstr(why, "DatabricksCliPath"));
+    char dir[] = "/tmp/lb-path-XXXXXX", prog[64], path_var[80];
+    assert_non_null(mkdtemp(dir));
+    snprintf(prog, sizeof(prog), "%s/databricks", dir);
+    int fd = open(prog, O_WRONLY | O_CREAT | O_EXCL, 0700);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(path_var, sizeof(path_var), "PATH=/nonexistent:%s", dir);
+    const char *env[] = {path_var, NULL};
+    fake_env = env;
+    assert_int_equal(chosen(TARGET, why, sizeof(why)), LB_AUTH_DATABRICKS_CLI);
+    assert_non_null(strstr(why, prog));
+    assert_int_equal(chosen(FULL, NULL, 0), LB_AUTH_OAUTH_M2M); /* oauth-m2m comes first */
+    unlink(prog);
+    rmdir(dir);
+}
+
+/* Workload identity federation: env-oidc when the variable OIDCTokenEnv names is set, file-oidc
+ * with OIDCTokenFile; a ClientID beside either is no half-configured oauth-m2m, and is the role. */
+static void test_auth_type_oidc(void **state)
+{
+    (void)state;
+    char why[512];
+    static const char *const env1[] = {"PATH=/nonexistent", "DATABRICKS_OIDC_TOKEN=eyJ.a.b", NULL};
+    fake_env = env1;
+    assert_int_equal(chosen(TARGET "ClientID=sp-id", why, sizeof(why)), LB_AUTH_ENV_OIDC);
+    assert_non_null(strstr(why, "DATABRICKS_OIDC_TOKEN"));
+    assert_null(strstr(why, "eyJ.a.b"));
+    lb_settings s;
+    lb_error err;
+    assert_int_equal(resolve(TARGET "ClientID=sp-id", &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_UID), "sp-id");
+    lb_settings_free(&s);
+    /* Account-wide federation: no ClientID, UID looked up later. */
+    assert_int_equal(resolve(TARGET, &s, &err), LB_OK);
+    assert_int_equal(s.auth_type, LB_AUTH_ENV_OIDC);
+    assert_null(lb_settings_get(&s, LB_KEY_UID));
+    lb_settings_free(&s);
+    static const char *const env2[] = {"PATH=/nonexistent", "MY_JWT=eyJ.a.b", NULL};
+    fake_env = env2;
+    assert_int_equal(chosen(TARGET "OIDCTokenEnv=MY_JWT", NULL, 0), LB_AUTH_ENV_OIDC);
+    expect_error(TARGET "ClientID=sp-id", "Missing setting ClientSecret", "half configured");
+    assert_int_equal(chosen(TARGET "ClientID=sp-id;OIDCTokenFile=/var/run/token", why, sizeof(why)),
+                     LB_AUTH_FILE_OIDC);
+    assert_non_null(strstr(why, "OIDCTokenFile"));
+    expect_error(TARGET "AuthType=file-oidc", "Missing setting OIDCTokenFile", "DATABRICKS_OIDC_TOKEN_FILEPATH");
+    expect_error(TARGET "AuthType=env-oidc", "DATABRICKS_OIDC_TOKEN", "is not set");
+}
+
+/* Token, AuthType and DatabricksCliPath come from every source: connection string over DSN
+ * over environment over profile (token, auth_type, databricks_cli_path). */
+static void test_auth_keys_precedence(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/lb-databrickscfg-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char cfg[] = "[DEFAULT]\nhost = https://ws.example.com\ntoken = dapi-from-profile\n"
+                              "[cli]\nhost = https://ws.example.com\nauth_type = databricks-cli\n"
+                              "databricks_cli_path = /opt/cli/databricks\n";
+    assert_int_equal(write(fd, cfg, sizeof(cfg) - 1), (ssize_t)(sizeof(cfg) - 1));
+    close(fd);
+    char file_var[128];
+    snprintf(file_var, sizeof(file_var), "DATABRICKS_CONFIG_FILE=%s", path);
+    const char *env[] = {file_var, "PATH=/nonexistent", NULL, NULL};
+    static const char *const dsn[] = {"Token=dapi-from-dsn", NULL};
+    fake_env = env;
+    const char *rest = "Endpoint=projects/p/branches/b/endpoints/e;Servername=db.example;";
+    lb_settings s;
+    lb_error err;
+    assert_int_equal(resolve(rest, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_TOKEN), "dapi-from-profile");
+    assert_int_equal(s.source[LB_KEY_TOKEN], LB_SRC_PROFILE);
+    assert_int_equal(s.auth_type, LB_AUTH_PAT);
+    lb_settings_free(&s);
+    env[2] = "DATABRICKS_TOKEN=dapi-from-env";
+    assert_int_equal(resolve(rest, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_TOKEN), "dapi-from-env");
+    lb_settings_free(&s);
+    fake_dsn = dsn;
+    char cs[256];
+    snprintf(cs, sizeof(cs), "DSN=mydsn;%s", rest);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_TOKEN), "dapi-from-dsn");
+    lb_settings_free(&s);
+    snprintf(cs, sizeof(cs), "DSN=mydsn;%sToken=dapi-from-connstr", rest);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_TOKEN), "dapi-from-connstr");
+    assert_int_equal(s.source[LB_KEY_TOKEN], LB_SRC_CONNSTR);
+    lb_settings_free(&s);
+    fake_dsn = NULL;
+    env[2] = NULL;
+    /* A profile's auth_type and databricks_cli_path. */
+    snprintf(cs, sizeof(cs), "Profile=cli;%s", rest);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_int_equal(s.auth_type, LB_AUTH_DATABRICKS_CLI);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLI_PATH), "/opt/cli/databricks");
+    assert_int_equal(s.source[LB_KEY_AUTH_TYPE], LB_SRC_PROFILE);
+    lb_settings_free(&s);
+    /* A profile that does not exist. */
+    snprintf(cs, sizeof(cs), "Profile=nope;%s", rest);
+    assert_int_not_equal(resolve(cs, &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "Profile \"nope\""));
+    /* The token is a secret: never quoted, never in an output string. */
+    assert_true(lb_key_is_secret("Token"));
+    assert_true(lb_key_is_owned("DatabricksCliPath"));
+    assert_true(lb_key_is_owned("authtype"));
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +813,9 @@ int main(void)
         cmocka_unit_test_setup(test_workspace_id_conflicts_and_bad_ids, setup),
         cmocka_unit_test_setup(test_endpoint_or_instance, setup),
         cmocka_unit_test_setup(test_discovery_keys, setup),
+        cmocka_unit_test_setup(test_auth_type, setup),
+        cmocka_unit_test_setup(test_auth_type_oidc, setup),
+        cmocka_unit_test_setup(test_auth_keys_precedence, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,357 @@
+/* Authentication sources (AuthType, issue 10) end to end: a personal access token, a
+ * `databricks auth login` session through the stand-in CLI (tests/emulator/databricks), a
+ * ~/.databrickscfg profile; each connects and SELECT current_user shows the role it implies
+ * (the person's user name from SCIM Me, or the client id). And the errors: two sources
+ * configured, a profile that does not exist, a CLI that is missing, fails or hangs (killed at
+ * the deadline), a token the workspace refuses; workload identity federation (file, variable,
+ * account-wide, an expired JWT, no matching policy). One process per case: argv[1] names it. */
+#include "testenv.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SCIM_ME "GET /api/2.0/preview/scim/v2/Me"
+
+static char pat[256], state_dir[1024], cli_logins[1200], cfg_file[1200];
+static const char *pat_user, *cli_user, *fake_cli;
+
+static void read_auth_state(void)
+{
+    read_state();
+    snprintf(state_dir, sizeof(state_dir), "%s", need_env("LAKEBASE_LOCAL_STATE"));
+    char path[1100];
+    snprintf(path, sizeof(path), "%s/pat", state_dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL || fgets(pat, sizeof(pat), f) == NULL) {
+        fprintf(stderr, "cannot read %s\n", path);
+        exit(2);
+    }
+    fclose(f);
+    pat[strcspn(pat, "\r\n")] = '\0';
+    snprintf(cli_logins, sizeof(cli_logins), "%s/databricks-cli-logins.json", state_dir);
+    snprintf(cfg_file, sizeof(cfg_file), "%s/databrickscfg", state_dir);
+    pat_user = need_env("LAKEBASE_PAT_USER");
+    cli_user = need_env("LAKEBASE_CLI_USER");
+    fake_cli = need_env("LAKEBASE_FAKE_CLI");
+    setenv("LAKEBASE_FAKE_CLI_LOGINS", cli_logins, 1);
+}
+
+/* A DSN-less string without any credential: the case adds its own (extra first). */
+static void bare(char *buf, size_t size, const char *extra)
+{
+    snprintf(buf, size,
+             "%s;Driver={%s};DatabricksHost=%s;Endpoint=projects/demo/branches/main/endpoints/primary;"
+             "Servername=localhost;Port=%s;CAFile={%s};SSLRootCert={%s}",
+             extra, driver, emulator_url, pg_port, ca_file, ca_file);
+}
+
+static SQLRETURN connect_bare(conn *c, const char *extra)
+{
+    char in[8192];
+    bare(in, sizeof(in), extra);
+    return SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+}
+
+static void expect_user(SQLHDBC dbc, const char *want)
+{
+    SQLHSTMT st;
+    assert_true(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st)));
+    assert_true(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT current_user", SQL_NTS)));
+    assert_true(SQL_SUCCEEDED(SQLFetch(st)));
+    char user[256] = "";
+    SQLLEN ind = 0;
+    assert_true(SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, user, sizeof(user), &ind)));
+    SQLFreeHandle(SQL_HANDLE_STMT, st);
+    printf("current_user: %s\n", user);
+    assert_string_equal(user, want);
+}
+
+/* Connects with extra and checks the role; the seconds it took. */
+static double connects_as(const char *extra, const char *want)
+{
+    conn c = new_conn();
+    double t0 = now_s();
+    assert_connected(c.dbc, connect_bare(&c, extra));
+    double took = now_s() - t0;
+    expect_user(c.dbc, want);
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+    return took;
+}
+
+/* A connect that must fail: the first SQLSTATE, all records, the seconds it took. The
+ * message must never hold the PAT. */
+static double fails(const char *extra, char st[6], char *all, size_t size)
+{
+    conn c = new_conn();
+    double t0 = now_s();
+    SQLRETURN rc = connect_bare(&c, extra);
+    double took = now_s() - t0;
+    all_diags(c.dbc, all, size);
+    if (rc != SQL_ERROR)
+        fail_msg("expected a failure for %s, got %d: %s", extra, rc, all);
+    memcpy(st, all + 1, 5);
+    st[5] = '\0';
+    free_conn(&c);
+    assert_null(strstr(all, pat));
+    printf("failed as expected in %.2f s: %s\n", took, all); /* not extra: it may hold a secret */
+    return took;
+}
+
+static void expect_in(const char *all, const char *phrase)
+{
+    if (strstr(all, phrase) == NULL)
+        fail_msg("\"%s\" lacks \"%s\"", all, phrase);
+}
+
+/* pat: the token is the bearer; UID is the person's user name, looked up once (SCIM Me). */
+static void test_pat(void **state)
+{
+    (void)state;
+    char extra[512];
+    snprintf(extra, sizeof(extra), "Token={%s}", pat);
+    long long me0 = emulator_count(SCIM_ME);
+    double t = connects_as(extra, pat_user);
+    connects_as(extra, pat_user);
+    long long me = emulator_count(SCIM_ME) - me0;
+    printf("pat: connected in %.2f s; SCIM Me asked %lld time(s) for two connects\n", t, me);
+    assert_int_equal(me, 1); /* cached per identity */
+    /* UID given: no look-up, and that role is used. */
+    snprintf(extra, sizeof(extra), "Token={%s};UID=%s", pat, pat_user);
+    connects_as(extra, pat_user);
+    assert_int_equal(emulator_count(SCIM_ME) - me0, 1);
+    /* AuthType=pat from the environment, the token from DATABRICKS_TOKEN. */
+    setenv("DATABRICKS_TOKEN", pat, 1);
+    setenv("DATABRICKS_AUTH_TYPE", "pat", 1);
+    connects_as("LogLevel=off", pat_user);
+    unsetenv("DATABRICKS_TOKEN");
+    unsetenv("DATABRICKS_AUTH_TYPE");
+}
+
+/* A token the workspace refuses: at SCIM Me (no UID), or at the credential API (UID given). */
+static void test_pat_refused(void **state)
+{
+    (void)state;
+    char st[6], all[4096];
+    fails("Token=dapi0123456789abcdef0123456789abcdef", st, all, sizeof(all));
+    assert_string_equal(st, "28000");
+    expect_in(all, "Check Token");
+    expect_in(all, "HTTP 401");
+    char extra[512];
+    snprintf(extra, sizeof(extra), "Token=dapi0123456789abcdef0123456789abcdef;UID=%s", pat_user);
+    fails(extra, st, all, sizeof(all));
+    assert_string_equal(st, "28000");
+    expect_in(all, "credential request");
+    expect_in(all, "Check Token");
+}
+
+/* Precedence: connection string over environment over profile. */
+static void test_precedence(void **state)
+{
+    (void)state;
+    char extra[512], st[6], all[4096];
+    setenv("DATABRICKS_CONFIG_FILE", cfg_file, 1);
+    /* The profile's token alone connects ... */
+    connects_as("Profile=lakebase-local-pat", pat_user);
+    /* ... the environment's (wrong) token wins over it ... */
+    setenv("DATABRICKS_TOKEN", "dapi-wrong-token-from-the-environment", 1);
+    fails("Profile=lakebase-local-pat", st, all, sizeof(all));
+    expect_in(all, "Check Token");
+    /* ... and the connection string's wins over the environment's. */
+    snprintf(extra, sizeof(extra), "Profile=lakebase-local-pat;Token={%s}", pat);
+    connects_as(extra, pat_user);
+    unsetenv("DATABRICKS_TOKEN");
+    unsetenv("DATABRICKS_CONFIG_FILE");
+}
+
+/* Two sources configured without AuthType: refused as the SDK refuses it, no secret shown. */
+static void test_two_sources(void **state)
+{
+    (void)state;
+    char extra[1024], st[6], all[4096];
+    snprintf(extra, sizeof(extra), "Token={%s};ClientID=%s;ClientSecret={%s}", pat, client_id, secret);
+    fails(extra, st, all, sizeof(all));
+    assert_string_equal(st, "HY000");
+    expect_in(all, "More than one way to authenticate");
+    expect_in(all, "AuthType");
+    assert_null(strstr(all, secret));
+    /* AuthType says which: oauth-m2m's role is the client id. */
+    snprintf(extra, sizeof(extra), "Token={%s};ClientID=%s;ClientSecret={%s};AuthType=oauth-m2m", pat, client_id,
+             secret);
+    connects_as(extra, client_id);
+    /* Half configured: names the missing key. */
+    snprintf(extra, sizeof(extra), "ClientSecret={%s}", secret);
+    fails(extra, st, all, sizeof(all));
+    expect_in(all, "Missing setting ClientID");
+    fails("AuthType=pat", st, all, sizeof(all));
+    expect_in(all, "Missing setting Token");
+}
+
+/* databricks-cli: the stand-in CLI, by path and by profile. */
+static void test_cli(void **state)
+{
+    (void)state;
+    char extra[2048];
+    snprintf(extra, sizeof(extra), "AuthType=databricks-cli;DatabricksCliPath={%s}", fake_cli);
+    long long me0 = emulator_count(SCIM_ME);
+    double t = connects_as(extra, cli_user);
+    connects_as(extra, cli_user);
+    printf("databricks-cli: connected in %.2f s; SCIM Me asked %lld time(s) for two connects\n", t,
+           emulator_count(SCIM_ME) - me0);
+    assert_int_equal(emulator_count(SCIM_ME) - me0, 1);
+    /* A profile that names the CLI (auth_type, databricks_cli_path): run with --profile. */
+    setenv("DATABRICKS_CONFIG_FILE", cfg_file, 1);
+    connects_as("Profile=lakebase-local-cli", cli_user);
+    unsetenv("DATABRICKS_CONFIG_FILE");
+}
+
+/* The CLI fails: missing, not logged in (exit status 1), or hanging (killed at the deadline). */
+static void test_cli_failures(void **state)
+{
+    (void)state;
+    char extra[2048], st[6], all[4096];
+    fails("AuthType=databricks-cli;DatabricksCliPath=/nonexistent/databricks", st, all, sizeof(all));
+    assert_string_equal(st, "HY000");
+    expect_in(all, "could not be run");
+    expect_in(all, "DatabricksCliPath");
+    /* Not logged in: the CLI's own message and the fix. */
+    char empty[1300];
+    snprintf(empty, sizeof(empty), "%s/no-logins.json", state_dir);
+    FILE *f = fopen(empty, "w");
+    assert_non_null(f);
+    fputs("{\"logins\": {}}\n", f);
+    fclose(f);
+    setenv("LAKEBASE_FAKE_CLI_LOGINS", empty, 1);
+    snprintf(extra, sizeof(extra), "AuthType=databricks-cli;DatabricksCliPath={%s}", fake_cli);
+    fails(extra, st, all, sizeof(all));
+    assert_string_equal(st, "28000");
+    expect_in(all, "exit status 1");
+    expect_in(all, "OAuth is not configured for this host");
+    expect_in(all, "Run `databricks auth login --host");
+    setenv("LAKEBASE_FAKE_CLI_LOGINS", cli_logins, 1);
+    unlink(empty);
+    /* A CLI that prints a token-like string on standard error and fails: not shown. */
+    char dir[] = "/tmp/lb-cli-XXXXXX", prog[64], pidfile[80];
+    assert_non_null(mkdtemp(dir));
+    snprintf(prog, sizeof(prog), "%s/databricks", dir);
+    snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
+    f = fopen(prog, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\necho 'Error: refresh failed for eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl' >&2\n"
+               "exit 3\n");
+    fclose(f);
+    chmod(prog, 0700);
+    snprintf(extra, sizeof(extra), "AuthType=databricks-cli;DatabricksCliPath=%s", prog);
+    fails(extra, st, all, sizeof(all));
+    expect_in(all, "exit status 3");
+    expect_in(all, "[redacted]");
+    assert_null(strstr(all, "eyJhbGciOiJSUzI1NiJ9"));
+    /* Hanging: killed when ConnectTimeout passes. */
+    f = fopen(prog, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\necho $$ > %s\nexec sleep 60\n", pidfile);
+    fclose(f);
+    snprintf(extra, sizeof(extra), "AuthType=databricks-cli;DatabricksCliPath=%s;ConnectTimeout=2", prog);
+    double took = fails(extra, st, all, sizeof(all));
+    printf("hanging CLI: failed in %.2f s with ConnectTimeout=2\n", took);
+    assert_string_equal(st, "HYT00");
+    expect_in(all, "did not finish");
+    assert_true(took < 15.0);
+    f = fopen(pidfile, "r");
+    assert_non_null(f);
+    int pid = 0;
+    assert_int_equal(fscanf(f, "%d", &pid), 1);
+    fclose(f);
+    assert_int_equal(kill(pid, 0), -1); /* killed and reaped */
+    assert_int_equal(errno, ESRCH);
+    unlink(pidfile);
+    unlink(prog);
+    rmdir(dir);
+}
+
+/* A profile: the workspace and service principal from DATABRICKS_CONFIG_FILE; a profile
+ * that does not exist is an error naming it. */
+static void test_profile(void **state)
+{
+    (void)state;
+    char st[6], all[4096];
+    setenv("DATABRICKS_CONFIG_FILE", cfg_file, 1);
+    connects_as("Profile=lakebase-local", client_id);
+    fails("Profile=no-such-profile", st, all, sizeof(all));
+    assert_string_equal(st, "HY000");
+    expect_in(all, "Profile \"no-such-profile\"");
+    expect_in(all, cfg_file);
+    unsetenv("DATABRICKS_CONFIG_FILE");
+}
+
+static char *slurp_line(const char *path)
+{
+    static char buf[4096];
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(buf, sizeof(buf), f));
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return buf;
+}
+
+/* Workload identity federation: the identity provider's JWT in a file or a variable,
+ * exchanged for the service principal's token; its role is the client id (without ClientID,
+ * account-wide federation: SCIM Me's userName, the application id). */
+static void test_oidc(void **state)
+{
+    (void)state;
+    char extra[2048], st[6], all[4096], path[1200];
+    snprintf(path, sizeof(path), "%s/oidc-token", state_dir);
+    snprintf(extra, sizeof(extra), "ClientID=%s;OIDCTokenFile=%s", client_id, path);
+    long long ex0 = emulator_count(TOKENS);
+    double t = connects_as(extra, client_id);
+    printf("file-oidc: connected in %.2f s (%lld token exchange)\n", t, emulator_count(TOKENS) - ex0);
+    assert_int_equal(emulator_count(TOKENS) - ex0, 1);
+    /* env-oidc: DATABRICKS_OIDC_TOKEN, or the variable OIDCTokenEnv names. */
+    setenv("LB_TEST_JWT", slurp_line(path), 1);
+    snprintf(extra, sizeof(extra), "ClientID=%s;OIDCTokenEnv=LB_TEST_JWT", client_id);
+    connects_as(extra, client_id);
+    unsetenv("LB_TEST_JWT");
+    setenv("DATABRICKS_OIDC_TOKEN", slurp_line(path), 1);
+    connects_as("AuthType=env-oidc", client_id); /* account-wide: no ClientID, the role from SCIM Me */
+    unsetenv("DATABRICKS_OIDC_TOKEN");
+    /* An expired JWT, and one no policy of the asked service principal admits. */
+    snprintf(extra, sizeof(extra), "ClientID=%s;OIDCTokenFile=%s/oidc-token-expired", client_id, state_dir);
+    fails(extra, st, all, sizeof(all));
+    assert_string_equal(st, "28000");
+    expect_in(all, "expired");
+    expect_in(all, "federated token exchange");
+    snprintf(extra, sizeof(extra), "ClientID=00000000-0000-4000-8000-000000000000;OIDCTokenFile=%s", path);
+    fails(extra, st, all, sizeof(all));
+    expect_in(all, "no federation policy");
+    fails("AuthType=file-oidc;OIDCTokenFile=/nonexistent/token", st, all, sizeof(all));
+    assert_string_equal(st, "HY000");
+    expect_in(all, "OIDCTokenFile /nonexistent/token");
+    assert_null(strstr(all, slurp_line(path)));
+}
+
+int main(int argc, char **argv)
+{
+    read_auth_state();
+    const struct CMUnitTest all[] = {
+        cmocka_unit_test(test_pat),         cmocka_unit_test(test_pat_refused), cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_two_sources), cmocka_unit_test(test_cli),         cmocka_unit_test(test_cli_failures),
+        cmocka_unit_test(test_profile),     cmocka_unit_test(test_oidc),
+    };
+    if (argc > 1) {
+        for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+            if (strcmp(all[i].name + 5, argv[1]) == 0) {
+                const struct CMUnitTest one[] = {all[i]};
+                return _cmocka_run_group_tests(argv[1], one, 1, NULL, NULL);
+            }
+        fprintf(stderr, "no case %s\n", argv[1]);
+        return 2;
+    }
+    return cmocka_run_group_tests(all, NULL, NULL);
+}
