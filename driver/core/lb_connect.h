@@ -60,6 +60,9 @@ lb_result lb_plan_state_refused(const lb_plan *plan, const char *state, lb_error
 /* How long a Provisioned instance's looked-up host is reused (per process, per
  * workspace, identity and instance); a state other than AVAILABLE is never kept. */
 #define LB_INSTANCE_HOST_CACHE_S 60
+/* Seconds a discovered OAuth token endpoint is reused (in memory, and with TokenCache=file in
+ * the file cache): public metadata that changes only if the workspace moves. */
+#define LB_DISCOVERY_CACHE_S 3600
 
 /* How long an endpoint's state read from the workspace is reused (per process, per
  * workspace and endpoint): long enough that the wake-up retries of many connects ask

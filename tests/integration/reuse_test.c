@@ -175,12 +175,17 @@ static void test_discovery_file(void **state)
     char dir[] = "/tmp/lb-reuse-cache-XXXXXX", cmd[200];
     assert_non_null(mkdtemp(dir));
     setenv("XDG_CACHE_HOME", dir, 1);
+    /* A credential too short-lived to cache: each process asks for a token, which needs the
+     * token endpoint. */
+    emulator_call("POST", "/_emulator/config", "{\"credential_lifetime\": 2}");
     run_new_process();
     long long first = emulator_count(DISCOVERY);
     run_new_process();
     long long second = emulator_count(DISCOVERY);
+    emulator_call("POST", "/_emulator/config", "{\"credential_lifetime\": 3600}");
     printf("discovery_file: discovery requests after the first process %lld, after the second %lld; "
-           "token requests %lld\n", first, second, emulator_count(TOKENS));
+           "token requests %lld, credential requests %lld\n", first, second, emulator_count(TOKENS),
+           emulator_count(CREDENTIALS));
     assert_int_equal(first, 1);
     assert_int_equal(second, 1);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
