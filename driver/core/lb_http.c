@@ -49,8 +49,8 @@ static void curl_init(void)
  * through a share handle: libcurl 7.88 documents its shared connection cache as unsafe between
  * concurrent threads. A thread's handles are cleaned up when it exits; after fork() the child
  * abandons every handle it inherited (their TLS state is the parent's: closing them would send
- * the parent's close_notify) and makes its own; the library's destructor (unload, exit) cleans
- * up the calling thread's and stops caching. Every option is set again for each request (curl_easy_reset), so redirects, limits,
+ * the parent's close_notify) and makes its own; at exit or unload (handles_unload) the calling
+ * thread's are cleaned up and caching stops. Every option is set again for each request (curl_easy_reset), so redirects, limits,
  * timeouts and proxy handling are as for a fresh handle. */
 #define HANDLES_PER_THREAD 4
 typedef struct {
@@ -66,7 +66,7 @@ typedef struct thread_handles {
 static pthread_mutex_t handles_mu = PTHREAD_MUTEX_INITIALIZER;
 static thread_handles *all_handles;      /* guarded by handles_mu */
 static unsigned fork_generation;         /* guarded by handles_mu */
-static int handles_closed;               /* the destructor ran: no more caching */
+static int handles_closed;               /* handles_unload ran: no more caching */
 static pthread_key_t handles_key;
 static pthread_once_t handles_once = PTHREAD_ONCE_INIT;
 static int handles_ready;
@@ -114,17 +114,24 @@ static void handles_fork_child(void)
     pthread_mutex_unlock(&handles_mu);
 }
 
+static void handles_unload(void);
+
+/* Runs after curl_init (send_with_retries), so that handles_unload, registered with atexit
+ * after OpenSSL registered its own clean-up, runs before OpenSSL's: at exit, and at an
+ * unload (glibc runs a library's atexit functions when it is unloaded). A destructor would run
+ * after OpenSSL had cleaned up. */
 static void handles_init(void)
 {
     if (pthread_key_create(&handles_key, handles_thread_exit) != 0)
         return;
     pthread_atfork(handles_fork_prepare, handles_fork_parent, handles_fork_child);
+    atexit(handles_unload);
     handles_ready = 1;
 }
 
 /* Unload or exit: the calling thread's handles are cleaned up (their connections closed);
  * other threads' are left alone (one may be in use), and no handle is cached any more. */
-__attribute__((destructor)) static void handles_unload(void)
+static void handles_unload(void)
 {
     if (!handles_ready)
         return;
