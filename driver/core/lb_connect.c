@@ -291,13 +291,66 @@ static lb_cache_opts cache_opts(const lb_plan *plan, const char *what, int file_
     return o;
 }
 
+/* OAuth discovery as a cache fetch: the workspace's token endpoint, public metadata. */
+static lb_result fetch_discovery(void *ctx, lb_cache_item *out, lb_error *err)
+{
+    lb_plan *plan = ctx;
+    lb_http_opts http = http_opts(plan);
+    char *te = NULL;
+    lb_result rc = lb_oauth_discover(&http, lb_settings_get(&plan->settings, LB_KEY_HOST),
+                                     lb_settings_get(&plan->settings, LB_KEY_WORKSPACE_ID), &te, err);
+    if (rc != LB_OK)
+        return rc;
+    out->value = lb_secmem_dup(te);
+    free(te);
+    if (out->value == NULL)
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    out->lifetime_s = 2 * LB_DISCOVERY_CACHE_S; /* the cache reuses a value for half its life */
+    return LB_OK;
+}
+
+/* The token endpoint from OAuth discovery, cached like credentials (LB_DISCOVERY_CACHE_S): one
+ * discovery for concurrent connects (single flight, in memory even with TokenCache=off: it is
+ * no credential) and, with TokenCache=file, kept in the file cache so that a new process does
+ * not ask again. Keyed by workspace URL, workspace id and whether a proxy is used; no
+ * identity: every client of a workspace gets the same answer. */
+static lb_result get_token_endpoint(lb_plan *plan, char **te, lb_error *err)
+{
+    const lb_settings *s = &plan->settings;
+    lb_buf key;
+    lb_buf_init(&key, 0);
+    lb_buf_printf(&key, "discovery\n%s\n%s\n%s", lb_settings_get(s, LB_KEY_HOST),
+                  lb_settings_get(s, LB_KEY_WORKSPACE_ID) ? lb_settings_get(s, LB_KEY_WORKSPACE_ID) : "",
+                  lb_settings_get(s, LB_KEY_PROXY) ? "proxy" : "");
+    lb_cache_opts o = cache_opts(plan, "OAuth discovery", 1);
+    o.margin_s = 0;
+    o.public_value = 1; /* public metadata: no secret seals it */
+    o.ctx_copy = NULL;  /* looked up on the connect's clock, not in the background */
+    if (o.mode == LB_CACHE_OFF)
+        o.mode = LB_CACHE_MEMORY;
+    lb_cache_origin origin;
+    lb_result rc = key.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
+                                : lb_cache_get(key.data, &o, fetch_discovery, plan, te, &origin, err);
+    lb_buf_free(&key);
+    return rc;
+}
+
 static lb_result fetch_token(void *ctx, lb_cache_item *out, lb_error *err)
 {
     lb_plan *plan = ctx;
     lb_http_opts http = http_opts(plan);
     lb_token t;
     lb_auth_ctx actx = {.settings = &plan->settings, .http = &http, .log = &plan->log, .deadline = &plan->deadline};
-    lb_result rc = auth_source(plan)->token(&actx, &t, err);
+    const lb_auth_source *src = auth_source(plan);
+    char *discovered = NULL;
+    if (src->exchanges && lb_settings_get(&plan->settings, LB_KEY_TOKEN_ENDPOINT) == NULL) {
+        lb_result drc = get_token_endpoint(plan, &discovered, err);
+        if (drc != LB_OK)
+            return drc;
+        actx.discovered_endpoint = discovered;
+    }
+    lb_result rc = src->token(&actx, &t, err);
+    lb_secret_free(discovered);
     if (rc == LB_OK) {
         out->value = t.access_token;
         out->lifetime_s = t.expires_in;

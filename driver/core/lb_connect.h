@@ -92,6 +92,9 @@ lb_result lb_plan_check_state(const lb_plan *plan, const lb_endpoint_info *info,
 
 /* How long a person's user name from SCIM Me is reused (per workspace and identity). */
 #define LB_USER_CACHE_S 3600
+/* Seconds a discovered OAuth token endpoint is reused (in memory, and with the file cache on
+ * disk): public metadata that changes only if the workspace moves. */
+#define LB_DISCOVERY_CACHE_S 3600
 
 /* How long what the workspace said about an endpoint or instance (its state) is reused (per process, per
  * workspace and endpoint): long enough that the wake-up retries of many connects ask

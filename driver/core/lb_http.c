@@ -15,6 +15,7 @@
 #include "lb_version.h"
 
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <time.h>
 
@@ -36,6 +37,206 @@ static void curl_init(void)
     char *probe = curl_easy_escape(NULL, "x", 1);
     curl_wipes = probe != NULL && lb_secmem_handed_out() != before;
     curl_free(probe);
+}
+
+/* Connection reuse. Each thread keeps up to HANDLES_PER_THREAD libcurl easy handles, one per
+ * TLS and proxy setting (CAFile and the whole proxy URL, user and password included, entered
+ * as a SHA-256), reset between requests: an easy handle keeps its live connections, its TLS
+ * session IDs, its DNS cache and its parsed CA store (CURLOPT_CA_CACHE_TIMEOUT), so a connect's
+ * requests to the workspace share one TCP and TLS connection, and later connects on the thread
+ * reuse it. A handle is never used for another setting, so a connection made through one proxy
+ * or with one CA bundle never serves a request with others. Handles are per thread, not shared
+ * through a share handle: libcurl 7.88 documents its shared connection cache as unsafe between
+ * concurrent threads. A thread's handles are cleaned up when it exits; after fork() the child
+ * abandons every handle it inherited (their TLS state is the parent's: closing them would send
+ * the parent's close_notify) and makes its own; at exit or unload (handles_unload) the calling
+ * thread's are cleaned up and caching stops. Every option is set again for each request (curl_easy_reset), so redirects, limits,
+ * timeouts and proxy handling are as for a fresh handle. */
+#define HANDLES_PER_THREAD 4
+typedef struct {
+    unsigned char key[32];
+    CURL *curl;
+    unsigned generation;    /* fork generation it was made in */
+    long long last_used;
+} cached_handle;
+typedef struct thread_handles {
+    cached_handle slot[HANDLES_PER_THREAD];
+    struct thread_handles *prev, *next;   /* every thread's set, for fork and unload */
+} thread_handles;
+static pthread_mutex_t handles_mu = PTHREAD_MUTEX_INITIALIZER;
+static thread_handles *all_handles;      /* guarded by handles_mu */
+static unsigned fork_generation;         /* guarded by handles_mu */
+static int handles_closed;               /* handles_unload ran: no more caching */
+static pthread_key_t handles_key;
+static pthread_once_t handles_once = PTHREAD_ONCE_INIT;
+static int handles_ready;
+
+static void handles_unlink(thread_handles *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        all_handles = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+}
+
+/* A thread exits: its connections close with it. */
+static void handles_thread_exit(void *arg)
+{
+    thread_handles *t = arg;
+    pthread_mutex_lock(&handles_mu);
+    handles_unlink(t);
+    unsigned gen = fork_generation;
+    pthread_mutex_unlock(&handles_mu);
+    for (int i = 0; i < HANDLES_PER_THREAD; i++)
+        if (t->slot[i].curl && t->slot[i].generation == gen)
+            curl_easy_cleanup(t->slot[i].curl);
+    free(t);
+}
+
+static void handles_fork_prepare(void)
+{
+    pthread_mutex_lock(&handles_mu);
+}
+
+static void handles_fork_parent(void)
+{
+    pthread_mutex_unlock(&handles_mu);
+}
+
+/* The child: every inherited handle belongs to the parent's connections. They stay
+ * allocated (reachable through all_handles) and are never used or closed here. */
+static void handles_fork_child(void)
+{
+    fork_generation++;
+    pthread_mutex_unlock(&handles_mu);
+}
+
+static void handles_unload(void);
+
+/* Runs after curl_init (send_with_retries), so that handles_unload, registered with atexit
+ * after OpenSSL registered its own clean-up, runs before OpenSSL's: at exit, and at an
+ * unload (glibc runs a library's atexit functions when it is unloaded). A destructor would run
+ * after OpenSSL had cleaned up. */
+static void handles_init(void)
+{
+    if (pthread_key_create(&handles_key, handles_thread_exit) != 0)
+        return;
+    pthread_atfork(handles_fork_prepare, handles_fork_parent, handles_fork_child);
+    atexit(handles_unload);
+    handles_ready = 1;
+}
+
+/* Unload or exit: the calling thread's handles are cleaned up (their connections closed);
+ * other threads' are left alone (one may be in use), and no handle is cached any more. */
+static void handles_unload(void)
+{
+    if (!handles_ready)
+        return;
+    pthread_mutex_lock(&handles_mu);
+    handles_closed = 1;
+    unsigned gen = fork_generation;
+    thread_handles *mine = pthread_getspecific(handles_key);
+    if (mine) {
+        handles_unlink(mine);
+        for (int i = 0; i < HANDLES_PER_THREAD; i++)
+            if (mine->slot[i].curl && mine->slot[i].generation == gen)
+                curl_easy_cleanup(mine->slot[i].curl);
+        free(mine);
+        pthread_setspecific(handles_key, NULL);
+    }
+    pthread_mutex_unlock(&handles_mu);
+    /* Once unloaded, no thread's exit may call into this library. */
+    pthread_key_delete(handles_key);
+}
+
+static void setting_key(const lb_http_opts *opts, unsigned char key[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    memset(key, 0, 32);
+    if (md == NULL)
+        return;
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    EVP_DigestUpdate(md, opts->cafile ? "C" : "-", 1);
+    if (opts->cafile)
+        EVP_DigestUpdate(md, opts->cafile, strlen(opts->cafile) + 1);
+    EVP_DigestUpdate(md, opts->proxy ? "P" : "-", 1);
+    if (opts->proxy)
+        EVP_DigestUpdate(md, opts->proxy, strlen(opts->proxy) + 1);
+    EVP_DigestFinal_ex(md, key, &n);
+    EVP_MD_CTX_free(md);
+}
+
+/* An easy handle for a request with these settings: this thread's cached one (reset), or a
+ * new one it keeps. *cached says whether handle_release keeps it. */
+static CURL *handle_take(const lb_http_opts *opts, int *cached)
+{
+    *cached = 0;
+    pthread_once(&handles_once, handles_init);
+    if (!handles_ready)
+        return curl_easy_init();
+    pthread_mutex_lock(&handles_mu);
+    int closed = handles_closed;
+    unsigned gen = fork_generation;
+    pthread_mutex_unlock(&handles_mu);
+    if (closed)
+        return curl_easy_init();
+    thread_handles *t = pthread_getspecific(handles_key);
+    if (t == NULL) {
+        if ((t = calloc(1, sizeof(*t))) == NULL || pthread_setspecific(handles_key, t) != 0) {
+            free(t);
+            return curl_easy_init();
+        }
+        pthread_mutex_lock(&handles_mu);
+        t->next = all_handles;
+        if (all_handles)
+            all_handles->prev = t;
+        all_handles = t;
+        pthread_mutex_unlock(&handles_mu);
+    }
+    unsigned char key[32];
+    setting_key(opts, key);
+    int free_slot = -1, oldest = -1;
+    for (int i = 0; i < HANDLES_PER_THREAD; i++) {
+        cached_handle *h = &t->slot[i];
+        if (h->curl && h->generation != gen)
+            continue; /* the parent's (see handles_fork_child): abandoned, never used or closed */
+        if (h->curl && memcmp(h->key, key, sizeof(key)) == 0) {
+            curl_easy_reset(h->curl);
+            h->last_used = lb_now_ms();
+            *cached = 1;
+            return h->curl;
+        }
+        if (h->curl == NULL && free_slot < 0)
+            free_slot = i;
+        if (h->curl && (oldest < 0 || h->last_used < t->slot[oldest].last_used))
+            oldest = i;
+    }
+    if (free_slot < 0 && oldest < 0)
+        return curl_easy_init(); /* every slot holds a parent's handle */
+    if (free_slot < 0) { /* the least recently used setting makes room */
+        free_slot = oldest;
+        curl_easy_cleanup(t->slot[free_slot].curl);
+        t->slot[free_slot].curl = NULL;
+    }
+    cached_handle *h = &t->slot[free_slot];
+    if ((h->curl = curl_easy_init()) == NULL)
+        return NULL;
+    memcpy(h->key, key, sizeof(key));
+    h->generation = gen;
+    h->last_used = lb_now_ms();
+    *cached = 1;
+    return h->curl;
+}
+
+/* After a request: a cached handle stays with its thread, any other is cleaned up. */
+static void handle_release(CURL *curl, int cached)
+{
+    if (!cached)
+        curl_easy_cleanup(curl);
 }
 
 /* OpenSSL cleanses the plaintext of every TLS record it has handed to libcurl. */
@@ -238,7 +439,8 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
     if (!curl_wipes)
         lb_log(opts->log, LB_LOG_DEBUG, "libcurl was initialised by the application before the driver: its copies "
                "of requests and answers are freed without being wiped");
-    CURL *curl = curl_easy_init();
+    int cached = 0;
+    CURL *curl = handle_take(opts, &cached);
     if (curl == NULL)
         return lb_error_set(err, LB_ERR_NOMEM, "Out of memory (libcurl handle).");
 
@@ -365,7 +567,7 @@ out:
     lb_proxy_free(&proxy);
     lb_buf_free_secret(&auth);
     lb_buf_free_secret(&body);
-    curl_easy_cleanup(curl);
+    handle_release(curl, cached);
     return rc;
 }
 

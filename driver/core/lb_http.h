@@ -1,7 +1,8 @@
 /* HTTPS requests to the Databricks workspace. The only file that includes curl.h.
  * Every request is https-only, never follows redirects, has connect and total
  * timeouts and a bounded response size. The response body may hold tokens: free it
- * with lb_http_response_free, which wipes it. */
+ * with lb_http_response_free, which wipes it. Connections (TCP, TLS session, parsed CA
+ * store) are reused by later requests of the same thread with the same CAFile and proxy. */
 #ifndef LB_HTTP_H
 #define LB_HTTP_H
 

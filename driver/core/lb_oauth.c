@@ -119,6 +119,25 @@ static lb_result oidc_from_host_config(const lb_http_opts *http, const char *hos
     return rc;
 }
 
+/* A discovered token endpoint must be an https URL on the workspace's own origin: the client
+ * secret goes there. disc_url (or NULL: "a cached discovery") is named in the message. */
+static lb_result check_token_endpoint(const char *host, const char *disc_url, const char *te, lb_error *err)
+{
+    char host_origin[512] = "", te_origin[512] = "";
+    if (strncasecmp(te, "https://", 8) != 0 || lb_url_origin(te, te_origin, sizeof(te_origin)) != 0)
+        return lb_error_set(err, LB_ERR_PROTOCOL,
+                            "OAuth discovery at %s gave a token_endpoint that is not an https:// URL; DatabricksHost "
+                            "may not be a Databricks workspace.", disc_url ? disc_url : "(cached)");
+    if (lb_url_origin(host, host_origin, sizeof(host_origin)) != 0 || strcmp(host_origin, te_origin) != 0)
+        /* The client secret would go there: only the workspace itself may have it. */
+        return lb_error_set(err, LB_ERR_PROTOCOL,
+                            "OAuth discovery at %s named a token endpoint on %s, another origin than the "
+                            "workspace's (%s): the client secret is sent only to the workspace, so nothing was sent. "
+                            "Check DatabricksHost; if your token endpoint really is on another host, set "
+                            "TokenEndpoint to its URL.", host, te_origin, host_origin);
+    return LB_OK;
+}
+
 /* The token endpoint, from OAuth discovery at disc_url (must be on the workspace's origin). */
 static lb_result discover_at(const lb_http_opts *http, const char *host, const char *disc_url, char **out,
                              lb_error *err)
@@ -145,20 +164,14 @@ static lb_result discover_at(const lb_http_opts *http, const char *host, const c
     }
     struct json_object *obj = lb_json_parse_object(resp.body, resp.body_len);
     const char *te = lb_json_string(obj, "token_endpoint");
-    char host_origin[512] = "", te_origin[512] = "";
-    if (te == NULL || strncasecmp(te, "https://", 8) != 0 || lb_url_origin(te, te_origin, sizeof(te_origin)) != 0) {
+    if (te == NULL || strncasecmp(te, "https://", 8) != 0) {
         rc = lb_error_set(err, LB_ERR_PROTOCOL,
                           "OAuth discovery at %s gave %s; DatabricksHost may not be a "
                           "Databricks workspace.", disc_url,
                           obj == NULL ? "an answer that is not a JSON object"
                           : te == NULL ? "no token_endpoint" : "a token_endpoint that is not an https:// URL");
-    } else if (lb_url_origin(host, host_origin, sizeof(host_origin)) != 0 || strcmp(host_origin, te_origin) != 0) {
-        /* The client secret would go there: only the workspace itself may have it. */
-        rc = lb_error_set(err, LB_ERR_PROTOCOL,
-                          "OAuth discovery at %s named a token endpoint on %s, another origin than the "
-                          "workspace's (%s): the client secret is sent only to the workspace, so nothing was sent. "
-                          "Check DatabricksHost; if your token endpoint really is on another host, set "
-                          "TokenEndpoint to its URL.", host, te_origin, host_origin);
+    } else if ((rc = check_token_endpoint(host, disc_url, te, err)) != LB_OK) {
+        /* said */
     } else if ((*out = strdup(te)) == NULL) {
         rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     }
@@ -172,13 +185,10 @@ out:
  * a workspace id (a URL that may serve several workspaces) the discovery URL comes from the
  * host's /.well-known/databricks-config, as the SDKs do; without one, or when that document
  * is missing or unusable, it is {host}/oidc/.well-known/oauth-authorization-server. */
-static lb_result discover_token_endpoint(const lb_http_opts *http, const char *host, const char *workspace_id,
-                                         char **out, lb_error *err)
+lb_result lb_oauth_discover(const lb_http_opts *http, const char *host, const char *workspace_id, char **out,
+                            lb_error *err)
 {
-    char known_key[1200];
-    snprintf(known_key, sizeof(known_key), "%s\n%s", host, workspace_id ? workspace_id : "");
-    if ((*out = known_endpoint(known_key)) != NULL)
-        return LB_OK;
+    *out = NULL;
     char *disc_url = NULL, why[200] = "";
     lb_result rc = LB_OK;
     if (workspace_id) {
@@ -206,9 +216,20 @@ static lb_result discover_token_endpoint(const lb_http_opts *http, const char *h
                      "/oidc/.well-known/oauth-authorization-server instead.)", derr.message, host, why);
     else if (rc != LB_OK)
         *err = derr;
-    else
-        remember_endpoint(known_key, *out);
     free(disc_url);
+    return rc;
+}
+
+static lb_result discover_token_endpoint(const lb_http_opts *http, const char *host, const char *workspace_id,
+                                         char **out, lb_error *err)
+{
+    char known_key[1200];
+    snprintf(known_key, sizeof(known_key), "%s\n%s", host, workspace_id ? workspace_id : "");
+    if ((*out = known_endpoint(known_key)) != NULL)
+        return LB_OK;
+    lb_result rc = lb_oauth_discover(http, host, workspace_id, out, err);
+    if (rc == LB_OK)
+        remember_endpoint(known_key, *out);
     return rc;
 }
 
@@ -270,18 +291,31 @@ static char *basic_auth(const char *id, const char *secret)
     return out;
 }
 
+/* The token URL (malloc'd): TokenEndpoint as given; else the one the caller's cache found,
+ * checked again to be on the workspace's origin (a cache file must not send the secret
+ * elsewhere); else discovered here. */
+static lb_result token_url_of(const lb_http_opts *http, const lb_oauth_client *client, char **url, lb_error *err)
+{
+    if (client->token_endpoint == NULL && client->discovered_endpoint == NULL)
+        return discover_token_endpoint(http, client->host, client->workspace_id, url, err);
+    if (client->token_endpoint == NULL) {
+        lb_result rc = check_token_endpoint(client->host, NULL, client->discovered_endpoint, err);
+        if (rc != LB_OK)
+            return rc;
+    }
+    if ((*url = strdup(client->token_endpoint ? client->token_endpoint : client->discovered_endpoint)) == NULL)
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    return LB_OK;
+}
+
 lb_result lb_oauth_exchange_token(const lb_http_opts *http, const lb_oauth_client *client, const char *subject_token,
                                   lb_token *out, lb_error *err)
 {
     memset(out, 0, sizeof(*out));
     char *token_url = NULL;
-    lb_result rc = LB_OK;
-    if (client->token_endpoint) {
-        if ((token_url = strdup(client->token_endpoint)) == NULL)
-            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-    } else if ((rc = discover_token_endpoint(http, client->host, client->workspace_id, &token_url, err)) != LB_OK) {
+    lb_result rc = token_url_of(http, client, &token_url, err);
+    if (rc != LB_OK)
         return rc;
-    }
     char *subject = lb_form_escape(subject_token), *id = client->client_id ? lb_form_escape(client->client_id) : NULL;
     lb_buf form;
     lb_buf_init(&form, 0);
@@ -333,13 +367,9 @@ lb_result lb_oauth_m2m_token(const lb_http_opts *http, const lb_oauth_client *cl
 {
     memset(out, 0, sizeof(*out));
     char *token_url = NULL;
-    lb_result rc = LB_OK;
-    if (client->token_endpoint) {
-        if ((token_url = strdup(client->token_endpoint)) == NULL)
-            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-    } else if ((rc = discover_token_endpoint(http, client->host, client->workspace_id, &token_url, err)) != LB_OK) {
+    lb_result rc = token_url_of(http, client, &token_url, err);
+    if (rc != LB_OK)
         return rc;
-    }
     char *auth = basic_auth(client->client_id, client->client_secret);
     if (auth == NULL) {
         free(token_url);

@@ -22,7 +22,16 @@ typedef struct {
     const char *client_secret;
     const char *workspace_id;   /* WorkspaceID, or NULL: with one, discovery starts at the host's
                                    /.well-known/databricks-config (oidc_endpoint) */
+    const char *discovered_endpoint; /* when token_endpoint is NULL: one lb_oauth_discover found (the
+                                        caller's cache), checked again to be on host's origin; NULL:
+                                        discovered here (remembered per process) */
 } lb_oauth_client;
+
+/* OAuth discovery alone: the token endpoint of host (with workspace_id, through the host's
+ * /.well-known/databricks-config), malloc'd in *token_endpoint; one on another origin than
+ * host's fails (LB_ERR_PROTOCOL). Remembers nothing: the caller caches (lb_connect). */
+lb_result lb_oauth_discover(const lb_http_opts *http, const char *host, const char *workspace_id,
+                            char **token_endpoint, lb_error *err);
 
 /* The client credentials go only to the workspace's own origin (scheme, host, port of
  * host), or to token_endpoint when the user named one: a discovered token endpoint on

@@ -74,16 +74,82 @@ static int arg_text(SQLHDBC dbc, arg a, const char *what, char **out)
 #define LB_INI_LINE_MAX 999
 #define LB_INI_LINE_SLACK 8
 
-/* Reads the DSN's odbc.ini section through the driver manager's ini functions; -1 when
- * the value may have been cut (see lb_sources). */
-static int dsn_get(void *ctx, const char *dsn, const char *key, char *buf, size_t size)
+/* One key of the DSN's odbc.ini section through the driver manager's ini functions (each
+ * call opens and parses the ini files again). */
+static int dsn_read_key(const char *dsn, const char *key, char *buf, size_t size)
 {
-    (void)ctx;
     static const char absent[] = "\x01";
     if (SQLGetPrivateProfileString(dsn, key, absent, buf, (int)size, "odbc.ini") < 0 ||
         strcmp(buf, absent) == 0) {
         buf[0] = '\0';
         return 0;
+    }
+    return 1;
+}
+
+/* The DSN's section, read once per connect: one listing of the keys it holds (the driver
+ * manager's merged view of the user's and the system's odbc.ini), then one read of each key
+ * the driver consumes; every look-up of lb_settings (a key and each of its aliases) is then
+ * answered from here. When the listing fails or may be cut, one look-up per key, as before. */
+typedef struct {
+    char *dsn;          /* the section read, or NULL: none yet */
+    int per_key;        /* the listing failed: read each key when asked */
+    lb_kvlist values;   /* the driver's keys present in the section and their values */
+} dsn_section;
+
+#define DSN_LIST_MAX 16384
+#define DSN_VALUE_SIZE 4096
+
+static void dsn_section_free(dsn_section *sec)
+{
+    free(sec->dsn);
+    lb_kvlist_free(&sec->values);
+    sec->dsn = NULL;
+    sec->per_key = 0;
+}
+
+static void dsn_section_load(dsn_section *sec, const char *dsn)
+{
+    dsn_section_free(sec);
+    if ((sec->dsn = strdup(dsn)) == NULL) {
+        sec->per_key = 1;
+        return;
+    }
+    char *names = calloc(1, DSN_LIST_MAX), *value = malloc(DSN_VALUE_SIZE);
+    int n = names && value ? SQLGetPrivateProfileString(dsn, NULL, "", names, DSN_LIST_MAX - 2, "odbc.ini") : -1;
+    if (n < 0 || n >= DSN_LIST_MAX - 3) {
+        sec->per_key = 1; /* no listing, or one that may be cut */
+    } else {
+        for (const char *k = names; *k; k += strlen(k) + 1)
+            if (lb_key_is_owned(k) && lb_kvlist_get(&sec->values, k) == NULL && dsn_read_key(dsn, k, value, DSN_VALUE_SIZE) &&
+                lb_kvlist_add(&sec->values, k, value) != 0) {
+                sec->per_key = 1;
+                break;
+            }
+    }
+    if (value)
+        lb_wipe(value, DSN_VALUE_SIZE);
+    free(value);
+    free(names);
+}
+
+/* lb_sources' dsn_get: the value of key in the DSN's section (see dsn_section); -1 when the
+ * value may have been cut (see lb_sources). */
+static int dsn_get(void *ctx, const char *dsn, const char *key, char *buf, size_t size)
+{
+    dsn_section *sec = ctx;
+    if (sec && (sec->dsn == NULL || strcmp(sec->dsn, dsn) != 0))
+        dsn_section_load(sec, dsn);
+    if (sec == NULL || sec->per_key) {
+        if (!dsn_read_key(dsn, key, buf, size))
+            return 0;
+    } else {
+        const char *v = lb_kvlist_get(&sec->values, key);
+        if (v == NULL) {
+            buf[0] = '\0';
+            return 0;
+        }
+        snprintf(buf, size, "%s", v);
     }
     if (strlen(key) + 1 + strlen(buf) + LB_INI_LINE_SLACK >= LB_INI_LINE_MAX)
         return -1;
@@ -457,9 +523,13 @@ static SQLRETURN connect_with(SQLHDBC dbc, int wide, const lb_kvlist *input, int
     lb_error err;
     lb_error_init(&err);
     lb_plan plan;
-    lb_sources sources = {.dsn_get = dsn_get, .env_get = env_get, .from_arguments = from_arguments};
-    if (lb_plan_settings(&plan, input, &sources, login_timeout(dbc), &err) != LB_OK ||
-        lb_plan_target(&plan, &err) != LB_OK || lb_plan_credential(&plan, &err) != LB_OK) {
+    dsn_section section = {0};
+    lb_kvlist_init(&section.values);
+    lb_sources sources = {.dsn_get = dsn_get, .dsn_ctx = &section, .env_get = env_get,
+                          .from_arguments = from_arguments};
+    lb_result settings_rc = lb_plan_settings(&plan, input, &sources, login_timeout(dbc), &err);
+    dsn_section_free(&section);
+    if (settings_rc != LB_OK || lb_plan_target(&plan, &err) != LB_OK || lb_plan_credential(&plan, &err) != LB_OK) {
         lb_plan_free(&plan);
         return fail(dbc, &err);
     }

@@ -557,6 +557,11 @@ class State:
             key = f"{method} {path}"
             self.stats[key] = self.stats.get(key, 0) + 1
 
+    def count_handshake(self):
+        """One more TLS connection whose first request was an API call (see Handler)."""
+        with self.lock:
+            self.stats["tls_handshakes"] = self.stats.get("tls_handshakes", 0) + 1
+
     def take_fault(self, method, path):
         """The first pending fault for this request, used up by one."""
         with self.lock:
@@ -1084,8 +1089,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if rate:
             self._trickle(pieces, rate)
         else:
-            for piece in pieces:
-                self.wfile.write(piece)
+            # One write per answer, headers and body together: with TCP_NODELAY (finish_request)
+            # the answer leaves at once, not held back by the client's delayed ACK.
+            self.wfile.write(b"".join(pieces))
         if truncate is not None:
             log(f"{self.client_address[0]} {self.command} {self.path.split('?')[0]} "
                 f"TRUNCATED at {truncate} of {len(data) * repeat} body bytes (fault)")
@@ -1155,6 +1161,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    # -- TLS handshake count (stats key "tls_handshakes") -----------------------------------
+    def first_request_on_connection(self):
+        """True for the first request read on this TLS connection (one handshake each). A
+        connection whose first request is a control call is not counted, so that a test's own
+        stats read or reset does not change the figure."""
+        first = not getattr(self, "_seen_request", False)
+        self._seen_request = True
+        return first
+
     def base_url(self):
         host = self.headers.get("Host") or f"localhost:{self.server.server_address[1]}"
         return f"https://{host}"
@@ -1171,8 +1186,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _dispatch(self, method, path):
         try:
             body = self.read_body()
+            first_on_connection = self.first_request_on_connection()
             if path.startswith("/_emulator/"):
                 return self.dispatch_control(method, path, body)
+            if first_on_connection:
+                self.state.count_handshake()
             self.state.count(method, path)
             fault = self.state.take_fault(method, path)
             if fault is not None and self._apply_fault(fault, method, path):
@@ -1643,6 +1661,10 @@ class TLSServer(http.server.ThreadingHTTPServer):
 
     def finish_request(self, request, client_address):
         request.settimeout(HANDSHAKE_TIMEOUT)
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # answers leave at once
+        except OSError:
+            pass
         try:
             conn = self.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError) as e:

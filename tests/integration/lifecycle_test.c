@@ -695,9 +695,16 @@ static void forge_cache_file(const char *until)
     while ((de = readdir(d)) != NULL) {
         size_t len = strlen(de->d_name);
         if (len > 5 && strcmp(de->d_name + len - 5, ".cred") == 0) {
-            char path[1200];
+            char path[1200], text[4096] = "";
             snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-            FILE *f = fopen(path, "w"); /* keeps its mode, 0600 */
+            FILE *f = fopen(path, "r");
+            assert_non_null(f);
+            size_t got = fread(text, 1, sizeof(text) - 1, f);
+            text[got] = '\0';
+            fclose(f);
+            if (strstr(text, "https://")) /* the OAuth discovery's entry (a token endpoint URL) */
+                continue;
+            f = fopen(path, "w"); /* keeps its mode, 0600 */
             assert_non_null(f);
             fprintf(f, "lakebase-odbc-cache 1\n%s\nforged-credential-value\n", until);
             fclose(f);
@@ -734,13 +741,13 @@ static void test_forged_cache_file(void **state)
     /* until = LLONG_MIN: expired long ago, not used: a fresh credential. */
     forge_cache_file("-9223372036854775808");
     int min_status = wait_child(spawn_connect(extra, 10));
-    int min_used = log_has(log, "cache hit (file)");
+    int min_used = log_has(log, "database credential: cache hit (file)");
     long long min_creds = emulator_count(CREDENTIALS);
     unlink(log);
     /* until = LLONG_MAX: not sealed: refused, replaced. */
     forge_cache_file("9223372036854775807");
     int max_status = wait_child(spawn_connect(extra, 10));
-    int max_used = log_has(log, "cache hit (file)");
+    int max_used = log_has(log, "database credential: cache hit (file)");
     int max_refused = log_has(log, "not a sealed cache file of this identity");
     long long max_creds = emulator_count(CREDENTIALS);
     drop_private_cache();

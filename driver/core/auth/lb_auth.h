@@ -30,6 +30,7 @@ typedef struct {
     const lb_http_opts *http;    /* for the workspace (deadline, proxy, CA) */
     const lb_logger *log;
     const lb_deadline *deadline; /* the connect's: a source that runs a program ends it by then */
+    const char *discovered_endpoint; /* the token endpoint OAuth discovery found (the caller's cache), or NULL */
 } lb_auth_ctx;
 
 typedef struct {
@@ -37,6 +38,7 @@ typedef struct {
     int person;         /* 1: the token stands for a person, whose PostgreSQL role is their user name
                            (looked up with SCIM Me when UID is not given) */
     int fetched;        /* 1: tokens are fetched (worth caching, in memory only); 0: the token is a setting */
+    int exchanges;      /* 1: at the workspace's token endpoint (found by OAuth discovery unless TokenEndpoint) */
     /* A stable string naming who the token stands for, for cache keys: never a secret (a
      * SHA-256 of one at most). Appended to out. */
     void (*identity)(const lb_settings *s, lb_buf *out);

@@ -19,7 +19,8 @@ static lb_result m2m_token(const lb_auth_ctx *ctx, lb_token *out, lb_error *err)
                               .token_endpoint = lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT),
                               .client_id = lb_settings_get(s, LB_KEY_CLIENT_ID),
                               .client_secret = lb_settings_get(s, LB_KEY_CLIENT_SECRET),
-                              .workspace_id = lb_settings_get(s, LB_KEY_WORKSPACE_ID)};
+                              .workspace_id = lb_settings_get(s, LB_KEY_WORKSPACE_ID),
+                              .discovered_endpoint = ctx->discovered_endpoint};
     return lb_oauth_m2m_token(ctx->http, &client, out, err);
 }
 
@@ -28,6 +29,6 @@ static const char *m2m_role(const lb_settings *s)
     return lb_settings_get(s, LB_KEY_CLIENT_ID);
 }
 
-const lb_auth_source lb_auth_m2m = {.name = "oauth-m2m", .person = 0, .fetched = 1, .identity = m2m_identity,
+const lb_auth_source lb_auth_m2m = {.name = "oauth-m2m", .person = 0, .fetched = 1, .exchanges = 1, .identity = m2m_identity,
                                     .token = m2m_token, .role = m2m_role,
                                     .fix_refused = "Check ClientID and ClientSecret."};

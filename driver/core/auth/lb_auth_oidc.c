@@ -95,7 +95,8 @@ static lb_result token(const lb_auth_ctx *ctx, lb_auth_type type, lb_token *out,
     lb_oauth_client client = {.host = lb_settings_get(s, LB_KEY_HOST),
                               .token_endpoint = lb_settings_get(s, LB_KEY_TOKEN_ENDPOINT),
                               .client_id = lb_settings_get(s, LB_KEY_CLIENT_ID),
-                              .workspace_id = lb_settings_get(s, LB_KEY_WORKSPACE_ID)};
+                              .workspace_id = lb_settings_get(s, LB_KEY_WORKSPACE_ID),
+                              .discovered_endpoint = ctx->discovered_endpoint};
     lb_result rc = lb_oauth_exchange_token(ctx->http, &client, jwt, out, err);
     lb_secret_free(jwt);
     return rc;
@@ -118,7 +119,7 @@ static const char *oidc_role(const lb_settings *s)
 }
 
 #define OIDC_FIX "Check the identity provider's token and the service principal's federation policy."
-const lb_auth_source lb_auth_env_oidc = {.name = "env-oidc", .person = 0, .fetched = 1, .identity = env_identity,
+const lb_auth_source lb_auth_env_oidc = {.name = "env-oidc", .person = 0, .fetched = 1, .exchanges = 1, .identity = env_identity,
                                          .token = env_token, .role = oidc_role, .fix_refused = OIDC_FIX};
-const lb_auth_source lb_auth_file_oidc = {.name = "file-oidc", .person = 0, .fetched = 1, .identity = file_identity,
+const lb_auth_source lb_auth_file_oidc = {.name = "file-oidc", .person = 0, .fetched = 1, .exchanges = 1, .identity = file_identity,
                                           .token = file_token, .role = oidc_role, .fix_refused = OIDC_FIX};
