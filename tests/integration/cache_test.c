@@ -30,27 +30,6 @@ static void reset(void)
     emulator_call("POST", "/_emulator/stats/reset", "{}");
 }
 
-static SQLRETURN timed(const char *extra, long login_timeout, char st[6], char *msg, size_t size, double *took)
-{
-    conn c = new_conn();
-    if (login_timeout)
-        SQLSetConnectAttr(c.dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)login_timeout, 0);
-    char in[4096];
-    dsnless(in, sizeof(in), extra);
-    double t0 = now_s();
-    SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
-    *took = now_s() - t0;
-    st[0] = msg[0] = '\0';
-    if (SQL_SUCCEEDED(rc)) {
-        check_identity(c.dbc);
-        SQLDisconnect(c.dbc);
-    } else {
-        first_diag(c.dbc, st, msg, size);
-    }
-    free_conn(&c);
-    return rc;
-}
-
 /* One connect in another process (this binary): its exit status (0: connected). */
 static int other_process(const char *extra)
 {
@@ -298,10 +277,10 @@ static void test_refresh_ahead(void **state)
     snprintf(extra, sizeof(extra), "%s%s", SHORT_EXTRA, log_extra);
     double took0, took1, took2;
     double t0 = now_s();
-    SQLRETURN rc0 = timed(extra, 0, st, msg, sizeof(msg), &took0);
+    SQLRETURN rc0 = timed_connect(extra, 0, st, msg, sizeof(msg), &took0);
     sleep_until(t0 + REFRESH_POINT + 0.5); /* past the refresh point, before the end of use */
     slow_credentials(DELAY_MS);
-    SQLRETURN rc1 = timed(extra, 0, st, msg, sizeof(msg), &took1);
+    SQLRETURN rc1 = timed_connect(extra, 0, st, msg, sizeof(msg), &took1);
     long long during = emulator_count(CREDENTIALS);
     int landed_before = log_has("refreshed in the background in "); /* the connect did not wait for it */
     /* The background request lands after its delay; past the old credential's end of
@@ -310,7 +289,7 @@ static void test_refresh_ahead(void **state)
         usleep(50 * 1000);
     int landed = log_has("refreshed in the background in ");
     sleep_until(t0 + END_OF_USE + 1.0);
-    SQLRETURN rc2 = timed(extra, 0, st, msg, sizeof(msg), &took2);
+    SQLRETURN rc2 = timed_connect(extra, 0, st, msg, sizeof(msg), &took2);
     long long after = emulator_count(CREDENTIALS);
     emulator_call("POST", "/_emulator/config", "{\"credential_lifetime\": 3600}");
     printf("refresh ahead: first connect %.2f s; past the refresh point, with the credential request delayed %.2f s: "
@@ -338,10 +317,10 @@ static void test_refresh_fork(void **state)
     snprintf(extra, sizeof(extra), "%s%s", SHORT_EXTRA, log_extra);
     double took0, took1;
     double t0 = now_s();
-    SQLRETURN rc0 = timed(extra, 0, st, msg, sizeof(msg), &took0);
+    SQLRETURN rc0 = timed_connect(extra, 0, st, msg, sizeof(msg), &took0);
     sleep_until(t0 + REFRESH_POINT + 0.5);
     slow_credentials(3000);
-    SQLRETURN rc1 = timed(extra, 0, st, msg, sizeof(msg), &took1); /* starts the refresh */
+    SQLRETURN rc1 = timed_connect(extra, 0, st, msg, sizeof(msg), &took1); /* starts the refresh */
     int started = log_has("past its refresh point: used now");
     int fds[2];
     assert_int_equal(pipe(fds), 0);
@@ -352,7 +331,7 @@ static void test_refresh_fork(void **state)
         close(fds[0]);
         char cst[6], cmsg[1024], out[64];
         double ctook;
-        SQLRETURN crc = timed(extra, 10, cst, cmsg, sizeof(cmsg), &ctook);
+        SQLRETURN crc = timed_connect(extra, 10, cst, cmsg, sizeof(cmsg), &ctook);
         int n = snprintf(out, sizeof(out), "%d %.2f", SQL_SUCCEEDED(crc) ? 1 : 0, ctook);
         if (write(fds[1], out, (size_t)n) != n)
             _exit(3);
@@ -459,7 +438,7 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "--connect") == 0) {
         char st[6], msg[2048];
         double took;
-        SQLRETURN rc = timed(argv[2], 10, st, msg, sizeof(msg), &took);
+        SQLRETURN rc = timed_connect(argv[2], 10, st, msg, sizeof(msg), &took);
         printf("  [pid %ld] %s after %.2f s%s%s\n", (long)getpid(), SQL_SUCCEEDED(rc) ? "connected" : st, took,
                SQL_SUCCEEDED(rc) ? "" : ": ", msg);
         fflush(stdout);

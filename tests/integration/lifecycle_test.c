@@ -583,23 +583,6 @@ static void test_long_token(void **state)
 
 /* ---- other processes, waits on another connection's fetch, fork, huge lifetimes ------ */
 
-static SQLRETURN timed_connect(const char *extra, long login_timeout, char st[6], char *msg, size_t size, double *took)
-{
-    conn c = new_conn();
-    if (login_timeout)
-        assert_true(SQL_SUCCEEDED(SQLSetConnectAttr(c.dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)login_timeout, 0)));
-    double t0 = now_s();
-    SQLRETURN rc = try_connect(&c, extra);
-    *took = now_s() - t0;
-    st[0] = msg[0] = '\0';
-    if (SQL_SUCCEEDED(rc))
-        SQLDisconnect(c.dbc);
-    else
-        first_diag(c.dbc, st, msg, size);
-    free_conn(&c);
-    return rc;
-}
-
 /* Another process (this binary, "--connect <extra> <login timeout>"): its pid. */
 static pid_t spawn_connect(const char *extra, long login_timeout)
 {

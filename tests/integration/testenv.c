@@ -192,3 +192,26 @@ void emulator_call(const char *method, const char *path, const char *json)
         fail_msg("emulator %s %s: HTTP %ld %s", method, path, resp.status, resp.body);
     lb_http_response_free(&resp);
 }
+
+SQLRETURN timed_connect(const char *extra, long login_timeout, char st[6], char *msg, size_t size,
+                               double *took)
+{
+    conn c = new_conn();
+    if (login_timeout > 0)
+        assert_true(SQL_SUCCEEDED(SQLSetConnectAttr(c.dbc, SQL_ATTR_LOGIN_TIMEOUT,
+                                                    (SQLPOINTER)(intptr_t)login_timeout, 0)));
+    char in[4096];
+    dsnless(in, sizeof(in), extra);
+    double t0 = now_s();
+    SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+    *took = now_s() - t0;
+    st[0] = msg[0] = '\0';
+    if (SQL_SUCCEEDED(rc)) {
+        check_identity(c.dbc);
+        SQLDisconnect(c.dbc);
+    } else {
+        first_diag(c.dbc, st, msg, size);
+    }
+    free_conn(&c);
+    return rc;
+}

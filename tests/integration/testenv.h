@@ -54,5 +54,8 @@ SQLRETURN connect_first(conn *c, const char *extra);
 /* A connect (connect_first) that must fail: its first SQLSTATE in st, every record in all
  * ("[state] message | ..."), and the seconds it took. Fails the test when it connects. */
 double connect_fails(const char *extra, char st[6], char *all, size_t size);
+/* A DSN-less connect with extra (and a login timeout, 0: none) that checks the identity when
+ * it connects; the first record's SQLSTATE and message when it fails; the seconds it took. */
+SQLRETURN timed_connect(const char *extra, long login_timeout, char st[6], char *msg, size_t size, double *took);
 
 #endif

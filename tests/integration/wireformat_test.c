@@ -22,29 +22,6 @@ static void reset(void)
 
 /* One connect with the DSN-less string plus extra (and a login timeout when > 0): the
  * result, its first diagnostic and how long it took. */
-static SQLRETURN timed_connect(const char *extra, long login_timeout, char st[6], char *msg, size_t size,
-                               double *took)
-{
-    conn c = new_conn();
-    if (login_timeout > 0)
-        assert_true(SQL_SUCCEEDED(SQLSetConnectAttr(c.dbc, SQL_ATTR_LOGIN_TIMEOUT,
-                                                    (SQLPOINTER)(intptr_t)login_timeout, 0)));
-    char in[4096];
-    dsnless(in, sizeof(in), extra);
-    double t0 = now_s();
-    SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
-    *took = now_s() - t0;
-    st[0] = msg[0] = '\0';
-    if (SQL_SUCCEEDED(rc)) {
-        check_identity(c.dbc);
-        SQLDisconnect(c.dbc);
-    } else {
-        first_diag(c.dbc, st, msg, size);
-    }
-    free_conn(&c);
-    return rc;
-}
-
 static double connect_ok(const char *extra)
 {
     char st[6], msg[2048];

@@ -14,17 +14,8 @@ lb_result lb_auth_me(const lb_http_opts *http, const char *host, const char *tok
     user[0] = '\0';
     char url[1024];
     snprintf(url, sizeof(url), "%s/api/2.0/preview/scim/v2/Me", host);
-    lb_buf auth;
-    lb_buf_init(&auth, 0);
-    lb_buf_printf(&auth, "Bearer %s", token);
-    if (auth.overflow) {
-        lb_buf_free_secret(&auth);
-        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-    }
-    lb_http_request req = {.method = "GET", .url = url, .authorization = auth.data};
     lb_http_response resp;
-    lb_result rc = lb_http_send(http, &req, &resp, err);
-    lb_buf_free_secret(&auth);
+    lb_result rc = lb_http_bearer(http, "GET", url, token, NULL, &resp, err);
     if (rc != LB_OK)
         return rc;
     *status = resp.status;
