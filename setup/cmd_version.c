@@ -77,7 +77,7 @@ int lb_tool_cmd_version(lb_tool_out *out, int argc, char **argv)
         if (close)
             *close = '\0';
     } else if (ok) {
-        snprintf(why, sizeof(why), "%s is not the Lakebase driver (it says %s)", path, ver);
+        snprintf(why, sizeof(why), "%.300s is not the Lakebase driver (it says %.100s)", path, ver);
         ok = 0;
     }
     if (out->json) {
