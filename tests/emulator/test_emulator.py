@@ -22,6 +22,8 @@ import time
 import unittest
 import urllib.parse
 
+from emulator_client import EmulatorClient, issued_secrets
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATE = os.environ.get("LAKEBASE_LOCAL_STATE") or os.path.join(REPO, ".local-lakebase")
 DATABASE = "databricks_postgres"
@@ -47,44 +49,8 @@ def b64url_json(part):
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
-class Emulator:
-    """A small HTTPS client for the emulator: one fresh connection per request."""
-
-    def __init__(self, url, cafile, ctx=None):
-        parts = urllib.parse.urlsplit(url)
-        self.host, self.port = parts.hostname, parts.port
-        self.ctx = ctx or ssl.create_default_context(cafile=cafile)
-
-    def request(self, method, path, body=None, headers=None, timing=None):
-        """(status, headers, raw body). dict bodies go as JSON, str/bytes as they are.
-        timing: a dict that receives "headers" and "total" (seconds since the request)."""
-        headers = dict(headers or {})
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-            headers.setdefault("Content-Type", "application/json")
-        conn = http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=15)
-        try:
-            start = time.monotonic()
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            if timing is not None:
-                timing["headers"] = time.monotonic() - start
-            raw = resp.read()
-            if timing is not None:
-                timing["total"] = time.monotonic() - start
-            return resp.status, resp.headers, raw
-        finally:
-            conn.close()
-
-    def json(self, method, path, body=None, headers=None):
-        status, hdrs, raw = self.request(method, path, body, headers)
-        return status, json.loads(raw) if raw else None
-
-    def ctl(self, method, path, body=None):
-        status, answer = self.json(method, "/_emulator/" + path, body)
-        if status != 200:
-            raise AssertionError(f"control {method} {path} -> {status} {answer}")
-        return answer
+class Emulator(EmulatorClient):
+    """The emulator client (emulator_client.py) plus the OAuth and credential calls the tests make."""
 
     def token_request(self, client_id, secret, form="grant_type=client_credentials&scope=all-apis",
                       encode=urllib.parse.quote):
@@ -641,8 +607,7 @@ class LocalLakebaseTest(unittest.TestCase):
         access_token = self.emu.access_token(self.client_id, self.secret)
         status, cred = self.emu.credential_request(access_token, {"endpoint": self.endpoint})
         self.assertEqual(status, 200, cred)
-        with open(path) as f:
-            lines = f.read().splitlines()
+        lines = issued_secrets(path)
         self.assertIn(access_token, lines)
         self.assertIn(cred["token"], lines)
         self.assertNotIn(self.secret, lines)      # client secrets live in their own files
