@@ -17,13 +17,7 @@ echo "$query" | isql -v -b lakebase-local
 echo
 echo "The driver looked the endpoint's host up and fetched a fresh database credential from the"
 echo "emulator for that connection:"
-python3 - <<'PY'
-import json, os, ssl, urllib.request
-ctx = ssl.create_default_context(cafile=os.environ["LAKEBASE_CA_FILE"])
-url = os.environ["LAKEBASE_EMULATOR_URL"] + "/_emulator/stats"
-for route, n in json.load(urllib.request.urlopen(url, context=ctx)).items():
-    print(f"  {n:3d}  {route}")
-PY
+python3 "$root/tests/emulator/emulator_client.py" stats
 echo
 echo "To use it yourself:"
 echo "$exports" | sed 's/^/  /'

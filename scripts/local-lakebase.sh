@@ -23,6 +23,7 @@ umask 077
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/.." && pwd)
 EMULATOR=$REPO/tests/emulator/lakebase_emulator.py
+EMU_CLIENT=$REPO/tests/emulator/emulator_client.py
 PGBIN=/usr/lib/postgresql/15/bin
 CLIENT_ID=c00f575e-d706-4f6b-b62c-e7a14850571b      # the example id from the Databricks docs
 ENDPOINT=projects/demo/branches/main/endpoints/primary
@@ -494,38 +495,17 @@ emulator_pid() {   # prints the pid if our emulator runs
     echo "$pid"
 }
 
-emulator_answers() {
-    python3 - "$EMU_URL/_emulator/stats" "$STATE/ca.pem" <<'EOF' >/dev/null 2>&1
-import ssl, sys, urllib.request
-ctx = ssl.create_default_context(cafile=sys.argv[2])
-urllib.request.urlopen(sys.argv[1], context=ctx, timeout=2).read()
-EOF
-}
+# The emulator's control API through its client (tests/emulator/emulator_client.py).
+emulator_client() { python3 "$EMU_CLIENT" --url "$EMU_URL" --ca "$STATE/ca.pem" "$@"; }
+
+emulator_answers() { emulator_client --timeout 2 ping >/dev/null 2>&1; }
 
 # Call the emulator's control API: emulator_ctl METHOD PATH [timeout]. Prints the JSON answer;
 # fails (with the answer on stderr) unless the status is 200.
-emulator_ctl() {
-    python3 - "$1" "$EMU_URL/_emulator/$2" "$STATE/ca.pem" "${3:-5}" <<'EOF'
-import ssl, sys, urllib.error, urllib.request
-method, url, ca, timeout = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-ctx = ssl.create_default_context(cafile=ca)
-req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
-try:
-    print(urllib.request.urlopen(req, context=ctx, timeout=timeout).read().decode())
-except urllib.error.HTTPError as e:
-    print(f"HTTP {e.code}: {e.read().decode(errors='replace')}", file=sys.stderr)
-    sys.exit(1)
-except OSError as e:
-    print(e, file=sys.stderr)
-    sys.exit(1)
-EOF
-}
+emulator_ctl() { emulator_client --timeout "${3:-5}" "${1,,}" "$2"; }
 
 compute_state() {   # ACTIVE / IDLE / WAKING from the running emulator, or nothing
-    emulator_ctl GET compute 2 2>/dev/null | python3 -c '
-import json, sys
-c = json.load(sys.stdin)
-print("WAKING" if c.get("waking") else c.get("state") or "")' 2>/dev/null || true
+    emulator_client --timeout 2 compute-state 2>/dev/null || true
 }
 
 # `up` on a suspended (or waking) instance: wake PostgreSQL now, through the emulator that holds
