@@ -85,7 +85,21 @@ static int log_has(const char *text)
     return found;
 }
 
-/* The one .cred file of the cache directory. */
+/* The kind line (the second) of a cache file: "sealed", "public" or "plain". */
+static int file_kind_is(const char *path, const char *kind)
+{
+    FILE *f = fopen(path, "r");
+    char line[128] = "";
+    int is = 0;
+    if (f != NULL && fgets(line, sizeof(line), f) && fgets(line, sizeof(line), f))
+        is = strncmp(line, kind, strlen(kind)) == 0 && line[strlen(kind)] == '\n';
+    if (f != NULL)
+        fclose(f);
+    return is;
+}
+
+/* The one sealed .cred file of the cache directory (the credential); the OAuth
+ * discovery's public entry may sit beside it. */
 static void cred_file(char *path, size_t size)
 {
     DIR *d = opendir(dir);
@@ -94,8 +108,12 @@ static void cred_file(char *path, size_t size)
     int n = 0;
     while ((de = readdir(d)) != NULL) {
         size_t len = strlen(de->d_name);
-        if (len > 5 && strcmp(de->d_name + len - 5, ".cred") == 0) {
-            snprintf(path, size, "%s/%s", dir, de->d_name);
+        char candidate[1200];
+        if (len <= 5 || strcmp(de->d_name + len - 5, ".cred") != 0)
+            continue;
+        snprintf(candidate, sizeof(candidate), "%s/%s", dir, de->d_name);
+        if (file_kind_is(candidate, "sealed")) {
+            snprintf(path, size, "%s", candidate);
             n++;
         }
     }
