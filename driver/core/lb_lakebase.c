@@ -108,13 +108,13 @@ lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credenti
     return lb_credential_parse(body, len, "expire_time", out, err);
 }
 
-static lb_result credential_failure(long status, const char *why, const char *endpoint, lb_error *err)
+lb_result lb_target_failure(const lb_api_target *t, long status, const char *why, lb_error *err)
 {
     switch (status) {
     case 401:
         return lb_error_set(err, LB_ERR_AUTH,
-                            "The workspace did not accept the OAuth token for the credential "
-                            "request (HTTP 401, %s). Check ClientID and ClientSecret.", why);
+                            "The workspace did not accept the OAuth token for the %s for %s %s (HTTP 401, %s). "
+                            "Check ClientID and ClientSecret.", t->request, t->kind, t->name, why);
     case 403:
         if (strstr(why, "workspace-access") || strstr(why, "workspace access"))
             return lb_error_set(err, LB_ERR_AUTH,
@@ -122,21 +122,18 @@ static lb_result credential_failure(long status, const char *why, const char *en
                                 "Enable \"Workspace access\" for it: Settings > Identity and access > Service "
                                 "principals > <name> > Configurations.", why);
         return lb_error_set(err, LB_ERR_AUTH,
-                            "Permission denied for endpoint %s (HTTP 403, %s). Grant the service "
-                            "principal access to the Lakebase project.", endpoint, why);
+                            "Permission denied for %s %s (HTTP 403, %s). Grant the service principal access to "
+                            "the %s.", t->kind, t->name, why, t->grant_on);
     case 404:
-        return lb_error_set(err, LB_ERR_NOT_FOUND,
-                            "Endpoint %s was not found in this workspace (HTTP 404, %s). Check "
-                            "Endpoint (projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>; the "
-                            "endpoint id is the first label of its host name) and DatabricksHost.", endpoint, why);
+        return lb_error_set(err, LB_ERR_NOT_FOUND, "The %s %s was not found in this workspace (HTTP 404, %s). %s",
+                            t->kind, t->name, why, t->check_name);
     case 400:
-        return lb_error_set(err, LB_ERR_SETTINGS,
-                            "The workspace refused the credential request for %s (HTTP 400, %s). "
-                            "Check Endpoint.", endpoint, why);
+        return lb_error_set(err, LB_ERR_SETTINGS, "The workspace refused the %s for %s %s (HTTP 400, %s). Check %s.",
+                            t->request, t->kind, t->name, why, t->key);
     default:
         return lb_error_set(err, LB_ERR_NETWORK,
-                            "The credential request for %s failed with HTTP %ld (%s); try again later.",
-                            endpoint, status, why);
+                            "The %s for %s %s failed with HTTP %ld (%s); try again later.", t->request,
+                            t->kind, t->name, status, why);
     }
 }
 
@@ -168,7 +165,11 @@ lb_result lb_lakebase_credential(const lb_http_opts *http, const char *host, con
     } else {
         char why[400];
         lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
-        rc = credential_failure(resp.status, why, endpoint, err);
+        const lb_api_target t = {
+            "credential request", "endpoint", endpoint, "Endpoint", "Lakebase project",
+            "Check Endpoint (projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>; the endpoint id is "
+            "the first label of its host name) and DatabricksHost."};
+        rc = lb_target_failure(&t, resp.status, why, err);
     }
     lb_http_response_free(&resp);
 out:

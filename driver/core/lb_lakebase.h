@@ -25,6 +25,22 @@ void lb_credential_clear(lb_credential *c);
  * expire_time, the Provisioned one expiration_time. */
 lb_result lb_credential_parse(const char *body, size_t len, const char *expiry_field, lb_credential *out,
                               lb_error *err);
+/* A failed workspace call about one endpoint or instance, for its message: the request
+ * ("credential request", "request"), "endpoint" or "instance", its name, the key that
+ * names it, what access is granted on, and the advice for a name the workspace does not
+ * know. */
+typedef struct {
+    const char *request;
+    const char *kind;
+    const char *name;
+    const char *key;
+    const char *grant_on;
+    const char *check_name;
+} lb_api_target;
+
+/* The one message per HTTP status of a failed call about an endpoint or instance (the
+ * credential requests of both services, the instance look-up). */
+lb_result lb_target_failure(const lb_api_target *t, long status, const char *why, lb_error *err);
 /* Parses an Autoscaling credential answer body (exposed for tests). */
 lb_result lb_lakebase_parse_credential(const char *body, size_t len, lb_credential *out, lb_error *err);
 

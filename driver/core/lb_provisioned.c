@@ -34,41 +34,18 @@ int lb_provisioned_uuid4(char out[37])
     return 0;
 }
 
+static lb_result instance_failure(const char *request, const char *instance, long status, const char *why,
+                                  lb_error *err)
+{
+    const lb_api_target t = {request, "instance", instance, "Instance", "Lakebase database instance",
+                             "Check Instance (the database instance's name, as `databricks database "
+                             "list-database-instances` shows it) and DatabricksHost."};
+    return lb_target_failure(&t, status, why, err);
+}
+
 lb_result lb_provisioned_parse_credential(const char *body, size_t len, lb_credential *out, lb_error *err)
 {
     return lb_credential_parse(body, len, "expiration_time", out, err);
-}
-
-static lb_result credential_failure(long status, const char *why, const char *instance, lb_error *err)
-{
-    switch (status) {
-    case 401:
-        return lb_error_set(err, LB_ERR_AUTH,
-                            "The workspace did not accept the OAuth token for the credential request for "
-                            "instance %s (HTTP 401, %s). Check ClientID and ClientSecret.", instance, why);
-    case 403:
-        if (strstr(why, "workspace-access") || strstr(why, "workspace access"))
-            return lb_error_set(err, LB_ERR_AUTH,
-                                "The service principal may not call the Lakebase API (HTTP 403, %s). "
-                                "Enable \"Workspace access\" for it: Settings > Identity and access > Service "
-                                "principals > <name> > Configurations.", why);
-        return lb_error_set(err, LB_ERR_AUTH,
-                            "Permission denied for instance %s (HTTP 403, %s). Grant the service principal "
-                            "access to the Lakebase database instance.", instance, why);
-    case 404:
-        return lb_error_set(err, LB_ERR_NOT_FOUND,
-                            "Instance %s was not found in this workspace (HTTP 404, %s). Check Instance (the "
-                            "database instance's name, as `databricks database list-database-instances` shows "
-                            "it) and DatabricksHost.", instance, why);
-    case 400:
-        return lb_error_set(err, LB_ERR_SETTINGS,
-                            "The workspace refused the request for instance %s (HTTP 400, %s). Check Instance.",
-                            instance, why);
-    default:
-        return lb_error_set(err, LB_ERR_NETWORK,
-                            "The request for instance %s failed with HTTP %ld (%s); try again later.", instance,
-                            status, why);
-    }
 }
 
 lb_result lb_provisioned_credential(const lb_http_opts *http, const char *host, const char *access_token,
@@ -104,7 +81,7 @@ lb_result lb_provisioned_credential(const lb_http_opts *http, const char *host, 
         } else {
             char why[400];
             lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
-            rc = credential_failure(resp.status, why, instance, err);
+            rc = instance_failure("credential request", instance, resp.status, why, err);
         }
         lb_http_response_free(&resp);
     }
@@ -165,7 +142,7 @@ lb_result lb_provisioned_instance(const lb_http_opts *http, const char *host, co
     } else {
         char why[400];
         lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
-        rc = credential_failure(resp.status, why, instance, err);
+        rc = instance_failure("request", instance, resp.status, why, err);
     }
     lb_http_response_free(&resp);
     return rc;
