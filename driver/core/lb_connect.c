@@ -406,39 +406,60 @@ static void refused_fix(const lb_plan *plan, lb_error *err)
                  auth_source(plan)->name);
 }
 
-lb_result lb_plan_fetch_credential(lb_plan *plan, lb_credential *out, lb_error *err)
+/* A workspace API call made with the plan's workspace token. */
+typedef lb_result (*token_call)(lb_plan *plan, const lb_http_opts *http, const char *token, void *out, long *status,
+                                lb_error *err);
+
+/* Makes call with the plan's workspace token. A cached token the workspace refuses (HTTP
+ * 401: revoked?) is forgotten and, when replace is set, replaced by a new one once.
+ * *status (may be NULL) gets the last answer's HTTP status. */
+static lb_result with_workspace_token(lb_plan *plan, const char *what, int replace, token_call call, void *out,
+                                      long *status, lb_error *err)
 {
     lb_http_opts http = http_opts(plan);
-    const lb_settings *s = &plan->settings;
     for (int tries = 0;; tries++) {
         char *token = NULL;
+        long st = 0;
         lb_result rc = get_token(plan, &token, err);
         if (rc != LB_OK)
             return rc;
-        long status = 0;
         lb_error cerr;
         lb_error_init(&cerr);
-        if (lb_settings_get(s, LB_KEY_INSTANCE))
-            rc = lb_provisioned_credential(&http, lb_settings_get(s, LB_KEY_HOST), token,
-                                           lb_settings_get(s, LB_KEY_INSTANCE), out, &status, &cerr);
-        else
-            rc = lb_lakebase_credential(&http, lb_settings_get(s, LB_KEY_HOST), token,
-                                        lb_settings_get(s, LB_KEY_ENDPOINT), s->credential_lifetime, out, &status,
-                                        &cerr);
-        if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH && tries == 0) {
-            /* The cached workspace token was refused (revoked?): fetch a new one, once. */
-            lb_log(&plan->log, LB_LOG_INFO, "credential: the cached workspace token was refused; fetching a new one");
+        rc = call(plan, &http, token, out, &st, &cerr);
+        int refused = rc != LB_OK && st == 401 && plan->token_origin != LB_FROM_FETCH;
+        if (refused)
             forget_token(plan, token);
-            lb_secret_free(token);
+        lb_secret_free(token);
+        if (refused && replace && tries == 0) {
+            lb_log(&plan->log, LB_LOG_INFO, "%s: the cached workspace token was refused; fetching a new one", what);
             continue;
         }
-        lb_secret_free(token);
+        if (status)
+            *status = st;
         if (rc != LB_OK)
             *err = cerr;
-        if (rc != LB_OK && status == 401)
-            refused_fix(plan, err);
         return rc;
     }
+}
+
+static lb_result call_credential(lb_plan *plan, const lb_http_opts *http, const char *token, void *out, long *status,
+                                 lb_error *err)
+{
+    const lb_settings *s = &plan->settings;
+    if (lb_settings_get(s, LB_KEY_INSTANCE))
+        return lb_provisioned_credential(http, lb_settings_get(s, LB_KEY_HOST), token,
+                                         lb_settings_get(s, LB_KEY_INSTANCE), out, status, err);
+    return lb_lakebase_credential(http, lb_settings_get(s, LB_KEY_HOST), token, lb_settings_get(s, LB_KEY_ENDPOINT),
+                                  s->credential_lifetime, out, status, err);
+}
+
+lb_result lb_plan_fetch_credential(lb_plan *plan, lb_credential *out, lb_error *err)
+{
+    long status = 0;
+    lb_result rc = with_workspace_token(plan, "credential", 1, call_credential, out, &status, err);
+    if (rc != LB_OK && status == 401)
+        refused_fix(plan, err);
+    return rc;
 }
 
 static lb_result fetch_credential(void *ctx, lb_cache_item *out, lb_error *err)
@@ -475,23 +496,23 @@ lb_result lb_plan_check_state(const lb_plan *plan, const lb_endpoint_info *info,
                     : lb_discovery_check_state(info, lb_settings_get(&plan->settings, LB_KEY_ENDPOINT), err);
 }
 
+#define LB_USER_NAME_MAX 512 /* a SCIM userName (an e-mail address) */
+
+static lb_result call_me(lb_plan *plan, const lb_http_opts *http, const char *token, void *out, long *status,
+                         lb_error *err)
+{
+    return lb_auth_me(http, lb_settings_get(&plan->settings, LB_KEY_HOST), token, out, LB_USER_NAME_MAX, status, err);
+}
+
 /* SCIM Me as a cache fetch: the user name behind the plan's token. */
 static lb_result fetch_user(void *ctx, lb_cache_item *out, lb_error *err)
 {
     lb_plan *plan = ctx;
-    lb_http_opts http = http_opts(plan);
-    char *token = NULL;
-    lb_result rc = get_token(plan, &token, err);
-    if (rc != LB_OK)
-        return rc;
-    char user[512];
+    char user[LB_USER_NAME_MAX];
     long status = 0;
-    lb_error merr;
+    lb_error merr; /* replaced by the source's advice on a 401 (lb_error_set keeps a first error) */
     lb_error_init(&merr);
-    rc = lb_auth_me(&http, lb_settings_get(&plan->settings, LB_KEY_HOST), token, user, sizeof(user), &status, &merr);
-    if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH)
-        forget_token(plan, token);
-    lb_secret_free(token);
+    lb_result rc = with_workspace_token(plan, "user", 0, call_me, user, &status, &merr);
     if (rc != LB_OK && status == 401) {
         const lb_auth_source *src = auth_source(plan);
         return lb_error_set(err, LB_ERR_AUTH, "The workspace did not accept the token of AuthType %s (HTTP 401 from "
@@ -603,6 +624,43 @@ static struct {
 } state_cache[STATE_CACHE_SIZE];
 static pthread_mutex_t state_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* A Provisioned instance's look-up, in the endpoint's terms (state, host names). */
+static void instance_as_endpoint(const lb_instance *inst, lb_endpoint_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    snprintf(info->state, sizeof(info->state), "%s", inst->state);
+    snprintf(info->host, sizeof(info->host), "%s", inst->read_write_dns);
+    snprintf(info->read_only_host, sizeof(info->read_only_host), "%s", inst->read_only_dns);
+}
+
+/* The target's state and host names: one look-up (quick: one short try). */
+static lb_result target_info(lb_plan *plan, const lb_http_opts *http, const char *token, int quick,
+                             lb_endpoint_info *info, long *status, lb_error *err)
+{
+    const lb_settings *s = &plan->settings;
+    if (!lb_settings_get(s, LB_KEY_INSTANCE))
+        return lb_discovery_endpoint(http, lb_settings_get(s, LB_KEY_HOST), token, lb_settings_get(s, LB_KEY_ENDPOINT),
+                                     quick, info, status, err);
+    lb_instance inst;
+    lb_result rc = lb_provisioned_instance(http, lb_settings_get(s, LB_KEY_HOST), token,
+                                           lb_settings_get(s, LB_KEY_INSTANCE), quick, &inst, status, err);
+    if (rc == LB_OK)
+        instance_as_endpoint(&inst, info);
+    return rc;
+}
+
+static lb_result call_target(lb_plan *plan, const lb_http_opts *http, const char *token, void *out, long *status,
+                             lb_error *err)
+{
+    return target_info(plan, http, token, 0, out, status, err);
+}
+
+static lb_result call_target_quick(lb_plan *plan, const lb_http_opts *http, const char *token, void *out,
+                                   long *status, lb_error *err)
+{
+    return target_info(plan, http, token, 1, out, status, err);
+}
+
 lb_result lb_plan_endpoint_info(lb_plan *plan, int quick, lb_endpoint_info *info, lb_error *err)
 {
     const lb_settings *s = &plan->settings;
@@ -627,41 +685,10 @@ lb_result lb_plan_endpoint_info(lb_plan *plan, int quick, lb_endpoint_info *info
     if (found)
         return LB_OK;
 
-    lb_http_opts http = http_opts(plan);
-    lb_result rc;
-    for (int tries = 0;; tries++) {
-        char *token = NULL;
-        long status = 0;
-        lb_error lerr;
-        lb_error_init(&lerr);
-        rc = get_token(plan, &token, &lerr);
-        if (rc == LB_OK && lb_settings_get(s, LB_KEY_INSTANCE)) {
-            /* A Provisioned instance, in the same terms: its state and host names. */
-            lb_instance inst;
-            rc = lb_provisioned_instance(&http, lb_settings_get(s, LB_KEY_HOST), token,
-                                         lb_settings_get(s, LB_KEY_INSTANCE), quick, &inst, &status, &lerr);
-            if (rc == LB_OK) {
-                memset(info, 0, sizeof(*info));
-                snprintf(info->state, sizeof(info->state), "%s", inst.state);
-                snprintf(info->host, sizeof(info->host), "%s", inst.read_write_dns);
-                snprintf(info->read_only_host, sizeof(info->read_only_host), "%s", inst.read_only_dns);
-            }
-        } else if (rc == LB_OK) {
-            rc = lb_discovery_endpoint(&http, lb_settings_get(s, LB_KEY_HOST), token,
-                                       lb_settings_get(s, LB_KEY_ENDPOINT), quick, info, &status, &lerr);
-        }
-        int refused = rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH;
-        if (refused)
-            forget_token(plan, token); /* refused (revoked?): fetch a new one */
-        lb_secret_free(token);
-        if (refused && !quick && tries == 0)
-            continue;
-        if (rc != LB_OK) {
-            *err = lerr;
-            return rc;
-        }
-        break;
-    }
+    lb_result rc = with_workspace_token(plan, "endpoint", !quick, quick ? call_target_quick : call_target, info, NULL,
+                                        err);
+    if (rc != LB_OK)
+        return rc;
     now = lb_now_ms();
     pthread_mutex_lock(&state_mu);
     int slot = 0;
@@ -698,35 +725,20 @@ static lb_cache_opts discovery_cache_opts(const lb_plan *plan, const char *what)
     return o;
 }
 
+static lb_result call_branch_endpoint(lb_plan *plan, const lb_http_opts *http, const char *token, void *out,
+                                      long *status, lb_error *err)
+{
+    return lb_discovery_branch_endpoint(http, lb_settings_get(&plan->settings, LB_KEY_HOST), token, plan->branch,
+                                        LB_DISCOVERY_PAGE_SIZE, out, LB_DISCOVERY_NAME_MAX, status, err);
+}
+
 static lb_result fetch_branch_endpoint(void *ctx, lb_cache_item *out, lb_error *err)
 {
     lb_plan *plan = ctx;
-    lb_http_opts http = http_opts(plan);
-    const lb_settings *s = &plan->settings;
     char name[LB_DISCOVERY_NAME_MAX];
-    for (int tries = 0;; tries++) {
-        char *token = NULL;
-        lb_result rc = get_token(plan, &token, err);
-        if (rc != LB_OK)
-            return rc;
-        long status = 0;
-        lb_error lerr;
-        lb_error_init(&lerr);
-        rc = lb_discovery_branch_endpoint(&http, lb_settings_get(s, LB_KEY_HOST), token, plan->branch,
-                                          LB_DISCOVERY_PAGE_SIZE, name,
-                                          sizeof(name), &status, &lerr);
-        int refused = rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH;
-        if (refused)
-            forget_token(plan, token);
-        lb_secret_free(token);
-        if (refused && tries == 0)
-            continue;
-        if (rc != LB_OK) {
-            *err = lerr;
-            return rc;
-        }
-        break;
-    }
+    lb_result rc = with_workspace_token(plan, "branch", 1, call_branch_endpoint, name, NULL, err);
+    if (rc != LB_OK)
+        return rc;
     if ((out->value = strdup(name)) == NULL)
         return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     out->lifetime_s = LB_DISCOVERY_LIFETIME_S;
@@ -736,37 +748,21 @@ static lb_result fetch_branch_endpoint(void *ctx, lb_cache_item *out, lb_error *
 /* A Provisioned instance's look-up, in the endpoint's terms (state, host names), once it
  * takes connections: lb_provisioned_await waits through its transient states and refuses
  * the others; a refused cached workspace token is replaced once. */
+static lb_result call_await_instance(lb_plan *plan, const lb_http_opts *http, const char *token, void *out,
+                                     long *status, lb_error *err)
+{
+    const lb_settings *s = &plan->settings;
+    return lb_provisioned_await(http, lb_settings_get(s, LB_KEY_HOST), token, lb_settings_get(s, LB_KEY_INSTANCE),
+                                &plan->log, out, status, err);
+}
+
 static lb_result instance_info(lb_plan *plan, lb_endpoint_info *info, lb_error *err)
 {
-    lb_http_opts http = http_opts(plan);
-    const lb_settings *s = &plan->settings;
-    for (int tries = 0;; tries++) {
-        char *token = NULL;
-        lb_result rc = get_token(plan, &token, err);
-        if (rc != LB_OK)
-            return rc;
-        lb_instance inst;
-        long status = 0;
-        lb_error ierr;
-        lb_error_init(&ierr);
-        rc = lb_provisioned_await(&http, lb_settings_get(s, LB_KEY_HOST), token, lb_settings_get(s, LB_KEY_INSTANCE),
-                                  &plan->log, &inst, &status, &ierr);
-        int refused = rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH;
-        if (refused)
-            forget_token(plan, token);
-        lb_secret_free(token);
-        if (refused && tries == 0)
-            continue;
-        if (rc != LB_OK) {
-            *err = ierr;
-            return rc;
-        }
-        memset(info, 0, sizeof(*info));
-        snprintf(info->state, sizeof(info->state), "%s", inst.state);
-        snprintf(info->host, sizeof(info->host), "%s", inst.read_write_dns);
-        snprintf(info->read_only_host, sizeof(info->read_only_host), "%s", inst.read_only_dns);
-        return LB_OK;
-    }
+    lb_instance inst;
+    lb_result rc = with_workspace_token(plan, "instance", 1, call_await_instance, &inst, NULL, err);
+    if (rc == LB_OK)
+        instance_as_endpoint(&inst, info);
+    return rc;
 }
 
 static lb_result fetch_host(void *ctx, lb_cache_item *out, lb_error *err)
