@@ -336,13 +336,39 @@ static void test_oidc(void **state)
     assert_null(strstr(all, slurp_line(path)));
 }
 
+/* An application that ignores SIGCHLD: the kernel reaps the CLI at once, and no exit status
+ * is left to read. A CLI that works still connects; one that fails is still reported with
+ * what it printed, not as an unreadable answer. */
+static void test_cli_sigchld(void **state)
+{
+    (void)state;
+    char extra[2048], st[6], all[4096], empty[1300];
+    signal(SIGCHLD, SIG_IGN);
+    snprintf(extra, sizeof(extra), "AuthType=databricks-cli;DatabricksCliPath={%s}", fake_cli);
+    snprintf(empty, sizeof(empty), "%s/no-logins-sigchld.json", state_dir);
+    FILE *f = fopen(empty, "w");
+    assert_non_null(f);
+    fputs("{\"logins\": {}}\n", f);
+    fclose(f);
+    setenv("LAKEBASE_FAKE_CLI_LOGINS", empty, 1);
+    fails(extra, st, all, sizeof(all));
+    printf("SIGCHLD ignored, CLI not logged in: [%s] %s\n", st, all);
+    setenv("LAKEBASE_FAKE_CLI_LOGINS", cli_logins, 1);
+    unlink(empty);
+    connects_as(extra, cli_user);
+    signal(SIGCHLD, SIG_DFL);
+    assert_string_equal(st, "28000");
+    expect_in(all, "OAuth is not configured for this host");
+    expect_in(all, "Run `databricks auth login --host");
+}
+
 int main(int argc, char **argv)
 {
     read_auth_state();
     const struct CMUnitTest all[] = {
         cmocka_unit_test(test_pat),         cmocka_unit_test(test_pat_refused), cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_two_sources), cmocka_unit_test(test_cli),         cmocka_unit_test(test_cli_failures),
-        cmocka_unit_test(test_profile),     cmocka_unit_test(test_oidc),
+        cmocka_unit_test(test_profile),     cmocka_unit_test(test_oidc),        cmocka_unit_test(test_cli_sigchld),
     };
     if (argc > 1) {
         for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)

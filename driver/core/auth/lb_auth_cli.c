@@ -28,6 +28,9 @@ extern char **environ;
 #define CLI_OUT_MAX (64 * 1024) /* the JSON answer */
 #define CLI_ERR_MAX 4096        /* what of its standard error is kept for the message */
 #define CLI_NO_DEADLINE_MS 60000 /* the bound when the connect has no deadline (tests of the core) */
+#define CLI_KILLED (-1)         /* run's exit codes that are not the CLI's own */
+#define CLI_SIGNALLED (-2)
+#define CLI_STATUS_UNKNOWN (-3) /* the application ignores SIGCHLD: the kernel reaped it */
 
 static void cli_identity(const lb_settings *s, lb_buf *out)
 {
@@ -95,8 +98,7 @@ static void kill_group(pid_t pid)
 }
 
 /* Runs argv; its standard output into out (a secret), the start of its standard error into
- * errtext. *exit_code: its exit status, -1 when killed at the deadline, -2 when a signal
- * ended it. */
+ * errtext. *exit_code: its exit status, or CLI_KILLED, CLI_SIGNALLED, CLI_STATUS_UNKNOWN. */
 static lb_result run(const lb_auth_ctx *ctx, char *const argv[], lb_buf *out, char *errtext, size_t errsize,
                      int *exit_code, lb_error *err)
 {
@@ -184,9 +186,10 @@ static lb_result run(const lb_auth_ctx *ctx, char *const argv[], lb_buf *out, ch
         close(op[0]);
     if (ep[0] >= 0)
         close(ep[0]);
-    int status = 0;
+    int status = 0, unknown = 0;
     for (;;) {
         pid_t w = waitpid(pid, &status, killed ? 0 : WNOHANG);
+        unknown = w < 0 && errno == ECHILD;
         if (w == pid || (w < 0 && errno != EINTR))
             break;
         if (w == 0 && lb_now_ms() >= end) {
@@ -196,7 +199,8 @@ static lb_result run(const lb_auth_ctx *ctx, char *const argv[], lb_buf *out, ch
             lb_sleep_ms(10);
         }
     }
-    *exit_code = killed ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : -2;
+    *exit_code = killed ? CLI_KILLED : unknown ? CLI_STATUS_UNKNOWN : WIFEXITED(status) ? WEXITSTATUS(status)
+                                                                                   : CLI_SIGNALLED;
     lb_text_sanitize(errtext);
     redact_tokens(errtext);
     return LB_OK;
@@ -229,20 +233,27 @@ static lb_result cli_token(const lb_auth_ctx *ctx, lb_token *out, lb_error *err)
     long long took = lb_now_ms() - t0;
     char login[300];
     snprintf(login, sizeof(login), "databricks auth login %s %.200s", argv[3], argv[4]);
-    if (rc == LB_OK && code == -1)
+    if (rc == LB_OK && code == CLI_KILLED)
         rc = lb_error_set(err, LB_ERR_TIMEOUT,
                           "`%s` did not finish within the connect's time (%lld ms; stopped).%s%.300s%s Run `%s` "
                           "if it waits for a login, or raise ConnectTimeout.", how, took,
                           errtext[0] ? " It said: \"" : "", errtext, errtext[0] ? "\"." : "", login);
-    else if (rc == LB_OK && code != 0)
+    else if (rc == LB_OK && code != 0 && code != CLI_STATUS_UNKNOWN)
         rc = lb_error_set(err, LB_ERR_AUTH, "`%s` failed (%s %d): \"%.400s\". Run `%s` and connect again.", how,
-                          code == -2 ? "ended by signal" : "exit status", code == -2 ? 0 : code,
+                          code == CLI_SIGNALLED ? "ended by signal" : "exit status", code == CLI_SIGNALLED ? 0 : code,
                           errtext[0] ? errtext : "(it printed nothing on standard error)", login);
     else if (rc == LB_OK && outb.overflow)
         rc = lb_error_set(err, LB_ERR_PROTOCOL, "`%s` printed more than %d bytes: is %s the Databricks CLI?", how,
                           CLI_OUT_MAX, path);
     else if (rc == LB_OK) {
-        rc = lb_auth_cli_parse(outb.data ? outb.data : "", outb.len, out, err);
+        lb_error perr;
+        lb_error_init(&perr);
+        rc = lb_auth_cli_parse(outb.data ? outb.data : "", outb.len, out, &perr);
+        if (rc != LB_OK && code == CLI_STATUS_UNKNOWN && errtext[0])
+            rc = lb_error_set(err, LB_ERR_AUTH, "`%s` failed: \"%.400s\" (its exit status is unknown: this "
+                              "application ignores SIGCHLD). Run `%s` and connect again.", how, errtext, login);
+        else if (rc != LB_OK)
+            *err = perr;
         if (rc == LB_OK)
             lb_log(ctx->log, LB_LOG_INFO, "token: `%s` answered in %lld ms%s", how, took,
                    out->expires_in_unreadable ? " (its expiry is unreadable: the token is used for this connect only)"
