@@ -691,6 +691,10 @@ static lb_result validate(lb_settings *s, lb_error *err)
         parse_int(s->value[LB_KEY_CREDENTIAL_LIFETIME], 300, 3600, &s->credential_lifetime) != 0)
         return bad_value(err, s, LB_KEY_CREDENTIAL_LIFETIME,
                          "is not a number of seconds between 300 and 3600 (the range Lakebase accepts)");
+    /* The default margin would take all of a short credential's life: a quarter of it. */
+    if (s->credential_lifetime > 0 && s->source[LB_KEY_REFRESH_MARGIN] == LB_SRC_DEFAULT &&
+        s->refresh_margin > s->credential_lifetime / 4)
+        s->refresh_margin = s->credential_lifetime / 4;
     const char *te = s->value[LB_KEY_TOKEN_ENDPOINT];
     char origin[512];
     if (te && (lb_url_origin(te, origin, sizeof(origin)) != 0 || strcspn(te, "?#") != strlen(te)))

@@ -602,10 +602,16 @@ static void test_discovery_keys(void **state)
     assert_string_equal(lb_settings_get(&s, LB_KEY_ENDPOINT), "projects/p/branches/b");
     assert_int_equal(s.read_replica, 1);
     assert_int_equal(s.credential_lifetime, 300);
+    assert_int_equal(s.refresh_margin, 75); /* the default margin: a quarter of a short lifetime */
+    lb_settings_free(&s);
+    snprintf(cs, sizeof(cs), "%sEndpoint=projects/p/branches/b;CredentialLifetime=300;TokenRefreshMargin=200", id);
+    assert_int_equal(resolve(cs, &s, &err), LB_OK);
+    assert_int_equal(s.refresh_margin, 200); /* a margin that is set is kept */
     lb_settings_free(&s);
     snprintf(cs, sizeof(cs), "%sEndpoint=projects/p/branches/b;CredentialLifetime=3600", id);
     assert_int_equal(resolve(cs, &s, &err), LB_OK);
     assert_int_equal(s.credential_lifetime, 3600);
+    assert_int_equal(s.refresh_margin, 300);
     lb_settings_free(&s);
     static const char *const bad_endpoints[] = {"projects/p/branches/b/", "projects/p/branches", "projects/p",
                                                 "projects/p/branches/b/endpoints", "projects/p/branches/b/endpoints/",
