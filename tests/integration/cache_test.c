@@ -462,20 +462,13 @@ int main(int argc, char **argv)
         fflush(stdout);
         return SQL_SUCCEEDED(rc) ? 0 : 1;
     }
-    const struct {
-        const char *name;
-        struct CMUnitTest test;
-    } cases[] = {
-        {"sealed_round_trip", cmocka_unit_test(test_sealed_round_trip)},
-        {"sealed_tampered", cmocka_unit_test(test_sealed_tampered)},
-        {"auto_not_private", cmocka_unit_test(test_auto_not_private)},
-        {"refresh_ahead", cmocka_unit_test(test_refresh_ahead)},
-        {"refresh_fork", cmocka_unit_test(test_refresh_fork)},
-        {"refresh_file", cmocka_unit_test(test_refresh_file)},
+    const struct CMUnitTest cases[] = {
+        cmocka_unit_test(test_sealed_round_trip),
+        cmocka_unit_test(test_sealed_tampered),
+        cmocka_unit_test(test_auto_not_private),
+        cmocka_unit_test(test_refresh_ahead),
+        cmocka_unit_test(test_refresh_fork),
+        cmocka_unit_test(test_refresh_file),
     };
-    for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
-        if (strcmp(argv[1], cases[i].name) == 0)
-            return _cmocka_run_group_tests(cases[i].name, &cases[i].test, 1, NULL, NULL);
-    fprintf(stderr, "usage: %s <case>\n", argv[0]);
-    return 2;
+    return testenv_run_case(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

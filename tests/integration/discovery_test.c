@@ -529,31 +529,21 @@ int main(int argc, char **argv)
     read_state();
     if (argc == 3 && strcmp(argv[1], "--connect") == 0)
         return connect_main(argv[2]);
-    const struct {
-        const char *name;
-        struct CMUnitTest test;
-    } cases[] = {
-        {"memory", cmocka_unit_test_teardown(test_memory, restore)},
-        {"file", cmocka_unit_test_teardown(test_file, restore)},
-        {"wrong_port", cmocka_unit_test_teardown(test_wrong_port, restore)},
-        {"branch_one", cmocka_unit_test_teardown(test_branch_one, restore)},
-        {"branch_none", cmocka_unit_test_teardown(test_branch_none, restore)},
-        {"branch_several", cmocka_unit_test_teardown(test_branch_several, restore)},
-        {"branch_paged", cmocka_unit_test_teardown(test_branch_paged, restore)},
-        {"states", cmocka_unit_test_teardown(test_states, restore)},
-        {"disabled_while_suspended", cmocka_unit_test_teardown(test_disabled_while_suspended, restore)},
-        {"replica", cmocka_unit_test_teardown(test_replica, restore)},
-        {"pooled", cmocka_unit_test_teardown(test_pooled, restore)},
-        {"lifetime", cmocka_unit_test_teardown(test_lifetime, restore)},
-        {"seed_env", cmocka_unit_test_teardown(test_seed_env, restore)},
-        {"seed_env_no_pghost", cmocka_unit_test_teardown(test_seed_env_no_pghost, restore)},
+    const struct CMUnitTest cases[] = {
+        cmocka_unit_test_teardown(test_memory, restore),
+        cmocka_unit_test_teardown(test_file, restore),
+        cmocka_unit_test_teardown(test_wrong_port, restore),
+        cmocka_unit_test_teardown(test_branch_one, restore),
+        cmocka_unit_test_teardown(test_branch_none, restore),
+        cmocka_unit_test_teardown(test_branch_several, restore),
+        cmocka_unit_test_teardown(test_branch_paged, restore),
+        cmocka_unit_test_teardown(test_states, restore),
+        cmocka_unit_test_teardown(test_disabled_while_suspended, restore),
+        cmocka_unit_test_teardown(test_replica, restore),
+        cmocka_unit_test_teardown(test_pooled, restore),
+        cmocka_unit_test_teardown(test_lifetime, restore),
+        cmocka_unit_test_teardown(test_seed_env, restore),
+        cmocka_unit_test_teardown(test_seed_env_no_pghost, restore),
     };
-    for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
-        if (strcmp(argv[1], cases[i].name) == 0)
-            return _cmocka_run_group_tests(cases[i].name, &cases[i].test, 1, NULL, NULL);
-    fprintf(stderr, "usage: %s <case>; cases:", argv[0]);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        fprintf(stderr, " %s", cases[i].name);
-    fprintf(stderr, "\n");
-    return 2;
+    return testenv_run_case(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

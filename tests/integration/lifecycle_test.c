@@ -118,7 +118,7 @@ static void test_sequential(void **state)
 
 /* With a 6 s credential and a 2 s margin the credential is reused for 3 s (half its
  * life): a connect after 1 s reuses it, one after 5 s fetches a new one. */
-static void test_refresh_margin(void **state)
+static void test_margin(void **state)
 {
     (void)state;
     reset();
@@ -1040,42 +1040,32 @@ int main(int argc, char **argv)
         return connect_main(argv[2], atol(argv[3]));
     }
     read_state();
-    const struct {
-        const char *name;
-        struct CMUnitTest test;
-    } cases[] = {
-        {"threads", cmocka_unit_test(test_threads)},
-        {"sequential", cmocka_unit_test(test_sequential)},
-        {"margin", cmocka_unit_test(test_refresh_margin)},
-        {"retry_after", cmocka_unit_test(test_retry_after)},
-        {"three_503", cmocka_unit_test(test_three_503)},
-        {"no_retry", cmocka_unit_test(test_no_retry)},
-        {"login_timeout", cmocka_unit_test(test_login_timeout)},
-        {"revoked", cmocka_unit_test(test_revoked)},
-        {"wake", cmocka_unit_test(test_wake)},
-        {"wake_timeout", cmocka_unit_test(test_wake_timeout)},
-        {"wrong_port", cmocka_unit_test(test_wrong_port)},
-        {"wake_state_unreadable", cmocka_unit_test(test_wake_state_unreadable)},
-        {"pool_stale", cmocka_unit_test(test_pool_stale)},
-        {"pool_max_age", cmocka_unit_test(test_pool_max_age)},
-        {"pool_counts", cmocka_unit_test(test_pool_counts)},
-        {"long_token", cmocka_unit_test(test_long_token)},
-        {"wait_deadline", cmocka_unit_test(test_wait_deadline)},
-        {"wait_deadline_file", cmocka_unit_test(test_wait_deadline_file)},
-        {"no_inherited_timeout", cmocka_unit_test(test_no_inherited_timeout)},
-        {"fork", cmocka_unit_test(test_fork)},
-        {"fork_file", cmocka_unit_test(test_fork_file)},
-        {"huge_lifetime", cmocka_unit_test(test_huge_lifetime)},
-        {"forged_cache_file", cmocka_unit_test(test_forged_cache_file)},
-        {"secret_warning", cmocka_unit_test(test_secret_warning)},
-        {"secret_file_no_warning", cmocka_unit_test(test_secret_file_no_warning)},
+    const struct CMUnitTest cases[] = {
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_sequential),
+        cmocka_unit_test(test_margin),
+        cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_three_503),
+        cmocka_unit_test(test_no_retry),
+        cmocka_unit_test(test_login_timeout),
+        cmocka_unit_test(test_revoked),
+        cmocka_unit_test(test_wake),
+        cmocka_unit_test(test_wake_timeout),
+        cmocka_unit_test(test_wrong_port),
+        cmocka_unit_test(test_wake_state_unreadable),
+        cmocka_unit_test(test_pool_stale),
+        cmocka_unit_test(test_pool_max_age),
+        cmocka_unit_test(test_pool_counts),
+        cmocka_unit_test(test_long_token),
+        cmocka_unit_test(test_wait_deadline),
+        cmocka_unit_test(test_wait_deadline_file),
+        cmocka_unit_test(test_no_inherited_timeout),
+        cmocka_unit_test(test_fork),
+        cmocka_unit_test(test_fork_file),
+        cmocka_unit_test(test_huge_lifetime),
+        cmocka_unit_test(test_forged_cache_file),
+        cmocka_unit_test(test_secret_warning),
+        cmocka_unit_test(test_secret_file_no_warning),
     };
-    for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
-        if (strcmp(argv[1], cases[i].name) == 0)
-            return _cmocka_run_group_tests(cases[i].name, &cases[i].test, 1, NULL, NULL);
-    fprintf(stderr, "usage: %s <case>; cases:", argv[0]);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        fprintf(stderr, " %s", cases[i].name);
-    fprintf(stderr, "\n");
-    return 2;
+    return testenv_run_case(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -466,7 +466,7 @@ static void test_file_cache(void **state)
 int main(int argc, char **argv)
 {
     read_state();
-    const struct CMUnitTest all[] = {
+    const struct CMUnitTest cases[] = {
         cmocka_unit_test_setup_teardown(test_end_to_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stopped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleting, setup, teardown),
@@ -482,20 +482,5 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_stopped_meanwhile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
     };
-    static const char *const names[] = {"end_to_end", "stopped", "deleting", "transient_then_available",
-                                        "transient_past_deadline", "both_set", "neither_set", "not_found",
-                                        "wrong_port", "single_flight", "file_cache",
-                                        "servername_given", "stopped_meanwhile", "retry"};
-    _Static_assert(sizeof(all) / sizeof(all[0]) == sizeof(names) / sizeof(names[0]), "one name per case");
-    if (argc != 2) {
-        fprintf(stderr, "usage: provisioned_test <case>\n");
-        return 2;
-    }
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-        if (strcmp(argv[1], names[i]) == 0) {
-            struct CMUnitTest one[] = {all[i]};
-            return _cmocka_run_group_tests(names[i], one, 1, NULL, NULL);
-        }
-    fprintf(stderr, "unknown case %s\n", argv[1]);
-    return 2;
+    return testenv_run_case(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

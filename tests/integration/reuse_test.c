@@ -208,25 +208,12 @@ int main(int argc, char **argv)
         free_conn(&c);
         return 0;
     }
-    const struct CMUnitTest all[] = {
+    const struct CMUnitTest cases[] = {
         cmocka_unit_test_setup_teardown(test_one_handshake, setup, setup),
         cmocka_unit_test_setup_teardown(test_cafile_separate, setup, setup),
         cmocka_unit_test_setup_teardown(test_fork, setup, setup),
         cmocka_unit_test_setup_teardown(test_discovery_storm, setup, setup),
         cmocka_unit_test_setup_teardown(test_discovery_file, setup, setup),
     };
-    static const char *const names[] = {"one_handshake", "cafile_separate", "fork", "discovery_storm",
-                                        "discovery_file"};
-    _Static_assert(sizeof(all) / sizeof(all[0]) == sizeof(names) / sizeof(names[0]), "one name per case");
-    if (argc != 2) {
-        fprintf(stderr, "usage: reuse_test <case>\n");
-        return 2;
-    }
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-        if (strcmp(argv[1], names[i]) == 0) {
-            struct CMUnitTest one[] = {all[i]};
-            return _cmocka_run_group_tests(names[i], one, 1, NULL, NULL);
-        }
-    fprintf(stderr, "unknown case %s\n", argv[1]);
-    return 2;
+    return testenv_run_case(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

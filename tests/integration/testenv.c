@@ -215,3 +215,19 @@ SQLRETURN timed_connect(const char *extra, long login_timeout, char st[6], char 
     free_conn(&c);
     return rc;
 }
+
+int testenv_run_case(int argc, char **argv, const struct CMUnitTest *tests, size_t n)
+{
+    for (size_t i = 0; argc == 2 && i < n; i++) {
+        const char *name = tests[i].name;
+        if (strncmp(name, "test_", 5) == 0)
+            name += 5;
+        if (strcmp(argv[1], name) == 0)
+            return _cmocka_run_group_tests(name, &tests[i], 1, NULL, NULL);
+    }
+    fprintf(stderr, "usage: %s <case>; cases:", argv[0]);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, " %s", strncmp(tests[i].name, "test_", 5) == 0 ? tests[i].name + 5 : tests[i].name);
+    fprintf(stderr, "\n");
+    return 2;
+}

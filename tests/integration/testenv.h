@@ -57,5 +57,8 @@ double connect_fails(const char *extra, char st[6], char *all, size_t size);
 /* A DSN-less connect with extra (and a login timeout, 0: none) that checks the identity when
  * it connects; the first record's SQLSTATE and message when it fails; the seconds it took. */
 SQLRETURN timed_connect(const char *extra, long login_timeout, char st[6], char *msg, size_t size, double *took);
+/* main() of a test program with one ctest per case: runs the case argv[1] names (a test
+ * function's name without "test_"); otherwise prints the cases and returns 2. */
+int testenv_run_case(int argc, char **argv, const struct CMUnitTest *tests, size_t n);
 
 #endif

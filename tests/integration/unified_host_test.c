@@ -335,24 +335,15 @@ static void test_endpoint_state_header(void **state)
 int main(int argc, char **argv)
 {
     read_state();
-    static const struct {
-        const char *name;
-        struct CMUnitTest test;
-    } cases[] = {
-        {"connect_with_o", cmocka_unit_test(test_connect_with_o)},
-        {"refused_without_id", cmocka_unit_test(test_refused_without_id)},
-        {"key_env_profile", cmocka_unit_test(test_key_env_profile)},
-        {"conflicts", cmocka_unit_test(test_conflicts)},
-        {"cache_separation", cmocka_unit_test(test_cache_separation)},
-        {"host_config_missing", cmocka_unit_test(test_host_config_missing)},
-        {"host_config_malformed", cmocka_unit_test(test_host_config_malformed)},
-        {"endpoint_state_header", cmocka_unit_test(test_endpoint_state_header)},
+    const struct CMUnitTest cases[] = {
+        cmocka_unit_test(test_connect_with_o),
+        cmocka_unit_test(test_refused_without_id),
+        cmocka_unit_test(test_key_env_profile),
+        cmocka_unit_test(test_conflicts),
+        cmocka_unit_test(test_cache_separation),
+        cmocka_unit_test(test_host_config_missing),
+        cmocka_unit_test(test_host_config_malformed),
+        cmocka_unit_test(test_endpoint_state_header),
     };
-    for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
-        if (strcmp(argv[1], cases[i].name) == 0) {
-            const struct CMUnitTest one[] = {cases[i].test};
-            return _cmocka_run_group_tests(cases[i].name, one, 1, NULL, NULL);
-        }
-    fprintf(stderr, "usage: %s <case>\n", argv[0]);
-    return 2;
+    return testenv_run_case(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

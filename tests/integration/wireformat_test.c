@@ -341,30 +341,20 @@ static void test_expire_time_digits(void **state)
 int main(int argc, char **argv)
 {
     read_state();
-    const struct {
-        const char *name;
-        struct CMUnitTest test;
-    } cases[] = {
-        {"expires_in_string", cmocka_unit_test(test_expires_in_string)},
-        {"expires_in_float", cmocka_unit_test(test_expires_in_float)},
-        {"expires_in_fraction", cmocka_unit_test(test_expires_in_fraction)},
-        {"expires_in_garbage", cmocka_unit_test(test_expires_in_garbage)},
-        {"token_error_shapes", cmocka_unit_test(test_token_error_shapes)},
-        {"rest_error_shapes", cmocka_unit_test(test_rest_error_shapes)},
-        {"rate_limit_body", cmocka_unit_test(test_rate_limit_body)},
-        {"rate_limit_final", cmocka_unit_test(test_rate_limit_final)},
-        {"retry_to_deadline", cmocka_unit_test(test_retry_to_deadline)},
-        {"retry_to_login_timeout", cmocka_unit_test(test_retry_to_login_timeout)},
-        {"retry_after_shapes", cmocka_unit_test(test_retry_after_shapes)},
-        {"private_link", cmocka_unit_test(test_private_link)},
-        {"expire_time_digits", cmocka_unit_test(test_expire_time_digits)},
+    const struct CMUnitTest cases[] = {
+        cmocka_unit_test(test_expires_in_string),
+        cmocka_unit_test(test_expires_in_float),
+        cmocka_unit_test(test_expires_in_fraction),
+        cmocka_unit_test(test_expires_in_garbage),
+        cmocka_unit_test(test_token_error_shapes),
+        cmocka_unit_test(test_rest_error_shapes),
+        cmocka_unit_test(test_rate_limit_body),
+        cmocka_unit_test(test_rate_limit_final),
+        cmocka_unit_test(test_retry_to_deadline),
+        cmocka_unit_test(test_retry_to_login_timeout),
+        cmocka_unit_test(test_retry_after_shapes),
+        cmocka_unit_test(test_private_link),
+        cmocka_unit_test(test_expire_time_digits),
     };
-    for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
-        if (strcmp(argv[1], cases[i].name) == 0)
-            return _cmocka_run_group_tests(cases[i].name, &cases[i].test, 1, NULL, NULL);
-    fprintf(stderr, "usage: %s <case>; cases:", argv[0]);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        fprintf(stderr, " %s", cases[i].name);
-    fprintf(stderr, "\n");
-    return 2;
+    return testenv_run_case(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }
