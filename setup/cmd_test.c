@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/lb_auth.h"
 #include "lb_buf.h"
 #include "lb_connect.h"
 #include "lb_log.h"
@@ -100,10 +101,14 @@ int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv)
     const lb_settings *s = &plan.settings;
     lb_tool_step(out, 1, "settings", plan.settings_ms, "resolved%s%s", s->dsn ? " with DSN " : "", s->dsn ? s->dsn : "");
     lb_tool_conn_print_settings(out, s);
+    lb_auth_type auth = (lb_auth_type)s->auth_type;
     lb_key secret_key = lb_settings_get(s, LB_KEY_CLIENT_SECRET_FILE) ? LB_KEY_CLIENT_SECRET_FILE : LB_KEY_CLIENT_SECRET;
-    lb_tool_step(out, 1, "auth", -1, "OAuth machine-to-machine (client credentials) as %s (ClientID from %s, secret from %s)",
-                 lb_tool_setting(s, LB_KEY_CLIENT_ID), lb_tool_source_name(s->source[LB_KEY_CLIENT_ID]),
-                 lb_tool_source_name(s->source[secret_key]));
+    if (auth == LB_AUTH_OAUTH_M2M)
+        lb_tool_step(out, 1, "auth", -1, "AuthType %s (%s): the service principal %s (ClientID from %s, secret from %s)",
+                     lb_auth_type_name(auth), s->auth_why, lb_tool_setting(s, LB_KEY_CLIENT_ID),
+                     lb_tool_source_name(s->source[LB_KEY_CLIENT_ID]), lb_tool_source_name(s->source[secret_key]));
+    else
+        lb_tool_step(out, 1, "auth", -1, "AuthType %s (%s)", lb_auth_type_name(auth), s->auth_why);
 
     if (lb_plan_target(&plan, &err) != LB_OK) {
         lb_tool_step(out, 0, "target", plan.target_ms, "%s %s: %s", lb_plan_target_kind(&plan),

@@ -94,6 +94,12 @@ echo "    measured: $(grep -E '^ok +(token|credential|connect|query)' <<<"$out" 
 out=$("$tool" test --json --dsn lakebase-local 2>/dev/null)
 json_ok "test --json parses and has the steps" "$out" \
     'd["ok"] and d["current_user"]=="'"$LAKEBASE_CLIENT_ID"'" and [s["step"] for s in d["steps"]][:4]==["settings","auth","target","token"] and d["settings"]["ClientSecret"]["value"]=="********"'
+# --- test on a DSN of another source: the step names that source, and the person's role.
+out=$("$tool" test lakebase-local-pat 2>&1)
+status "test lakebase-local-pat" 0 $?
+check "test names the DSN's source and why it was chosen" "$out" "AuthType pat (" \
+    "current_user       lakebase-pat-user@example.com"
+lacks "and not the service principal's flow" "$out" "machine-to-machine"
 out=$("$tool" test --connection-string "DSN=lakebase-local;UseDeclareFetch=1" --set WakeTimeout=30 2>&1)
 status "test --connection-string with --set" 0 $?
 check "a --set value wins and is shown as from the command line" "$out" "WakeTimeout          30 " "(the command line)"
