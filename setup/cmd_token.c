@@ -12,7 +12,7 @@
 #include "lb_connect.h"
 #include "lb_lakebase.h"
 #include "lb_log.h"
-#include "lb_oauth.h"
+#include "auth/lb_auth.h"
 
 int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
 {
@@ -51,7 +51,7 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
                  lb_tool_source_name(s->source[LB_KEY_SERVER]));
     long long token_before = plan.token_ms;
     t0 = lb_now_ms();
-    if (lb_plan_fetch_credential(&plan, &cred, &err) != LB_OK) {
+    if (lb_plan_resolve_user(&plan, &err) != LB_OK || lb_plan_fetch_credential(&plan, &cred, &err) != LB_OK) {
         lb_tool_step(out, 0, "credential", lb_now_ms() - t0, "%s", err.message);
         lb_tool_fail(out, "%s", err.message);
         goto done;
@@ -67,9 +67,14 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
         strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
     long long left = cred.expire_time ? (long long)(cred.expire_time - time(NULL)) : -1;
-    const char *id = lb_tool_setting(s, LB_KEY_CLIENT_ID), *endpoint = lb_plan_target_name(&plan),
+    /* Who the credential stands for: the service principal, else the person (their user name). */
+    const char *auth = lb_auth_type_name((lb_auth_type)s->auth_type);
+    const char *id = lb_settings_get(s, LB_KEY_CLIENT_ID) ? lb_settings_get(s, LB_KEY_CLIENT_ID)
+                                                          : lb_tool_setting(s, LB_KEY_UID),
+               *endpoint = lb_plan_target_name(&plan),
                *host = lb_tool_setting(s, LB_KEY_SERVER), *user = lb_tool_setting(s, LB_KEY_UID);
     if (out->json) {
+        json_object_object_add(out->doc, "auth_type", json_object_new_string(auth));
         json_object_object_add(out->doc, "identity", json_object_new_string(id));
         json_object_object_add(out->doc, "user", json_object_new_string(user));
         json_object_object_add(out->doc, "endpoint", json_object_new_string(endpoint));
@@ -78,7 +83,7 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
         json_object_object_add(out->doc, "expires", cred.expire_time ? json_object_new_string(expires) : NULL);
         json_object_object_add(out->doc, "expires_in", left >= 0 ? json_object_new_int64(left) : NULL);
     } else {
-        lb_tool_say(out, "identity   %s (PostgreSQL user %s)", id, user);
+        lb_tool_say(out, "identity   %s (AuthType %s; PostgreSQL user %s)", id, auth, user);
         lb_tool_say(out, "%-10s %s", lb_plan_target_kind(&plan), endpoint);
         lb_tool_say(out, "host       %s:%d", host, s->port);
         lb_tool_say(out, "expires    %s (in %lld s)", expires, left);

@@ -531,7 +531,7 @@ static lb_result fetch_user(void *ctx, lb_cache_item *out, lb_error *err)
 /* UID when it was not given (a person: pat, databricks-cli; federation without ClientID): the
  * user name behind the token, from SCIM Me, looked up once per identity (the memory cache; the
  * file cache when enabled). */
-static lb_result resolve_user(lb_plan *plan, lb_error *err)
+lb_result lb_plan_resolve_user(lb_plan *plan, lb_error *err)
 {
     const lb_auth_source *src = auth_source(plan);
     if (lb_settings_get(&plan->settings, LB_KEY_UID)) {
@@ -576,7 +576,7 @@ lb_result lb_plan_credential(lb_plan *plan, lb_error *err)
     plan->psql_connstr = plan->out_connstr = plan->credential = NULL;
     if (lb_settings_get(&plan->settings, LB_KEY_SERVER) == NULL)
         return lb_error_set(err, LB_ERR_INTERNAL, "No PostgreSQL host: lb_plan_target must run before the credential.");
-    if (resolve_user(plan, err) != LB_OK)
+    if (lb_plan_resolve_user(plan, err) != LB_OK)
         return err->code;
 
     lb_buf key;

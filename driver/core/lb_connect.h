@@ -56,6 +56,9 @@ void lb_plan_forget_host(lb_plan *plan);
  * takes native passwords, not OAuth credentials), with the direct host in direct; 0
  * otherwise, for an instance, or when the endpoint cannot be read (a quick look-up). */
 int lb_plan_pooled_host(lb_plan *plan, char *direct, size_t size);
+/* UID when it was not given (a person's user name, from SCIM Me, once per identity); part
+ * of lb_plan_credential, for callers that want it alone. */
+lb_result lb_plan_resolve_user(lb_plan *plan, lb_error *err);
 /* Step 3: obtains a credential (from the cache when one is usable) and builds both
  * connection strings. May be called again after lb_plan_forget_credential. */
 lb_result lb_plan_credential(lb_plan *plan, lb_error *err);

@@ -143,6 +143,9 @@ elif grep -qF -f <(printf '%s\n' "$issued") <<<"$out"; then
 else
     ok "token printed none of the $(wc -l <<<"$issued") secrets the emulator issued for it"
 fi
+out=$("$tool" token lakebase-local-pat --json 2>/dev/null)
+json_ok "token names a person's identity and source" "$out" \
+    'd["ok"] and d["auth_type"]=="pat" and d["identity"]=="lakebase-pat-user@example.com"'
 before=$(wc -l <"$LAKEBASE_ISSUED_SECRETS")
 out=$("$tool" token lakebase-local --json 2>"$work/err")
 json_ok "token --json parses, without the credential" "$out" \
