@@ -211,6 +211,18 @@ static void test_cli(void **state)
 }
 
 /* The CLI fails: missing, not logged in (exit status 1), or hanging (killed at the deadline). */
+/* The stand-in CLI with no login (a logins file of its own, named in path): it fails as the
+ * real one does when not logged in. */
+static void logged_out(char *path, size_t size)
+{
+    snprintf(path, size, "%s/no-logins.json", state_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"logins\": {}}\n", f);
+    fclose(f);
+    setenv("LAKEBASE_FAKE_CLI_LOGINS", path, 1);
+}
+
 static void test_cli_failures(void **state)
 {
     (void)state;
@@ -221,12 +233,7 @@ static void test_cli_failures(void **state)
     expect_in(all, "DatabricksCliPath");
     /* Not logged in: the CLI's own message and the fix. */
     char empty[1300];
-    snprintf(empty, sizeof(empty), "%s/no-logins.json", state_dir);
-    FILE *f = fopen(empty, "w");
-    assert_non_null(f);
-    fputs("{\"logins\": {}}\n", f);
-    fclose(f);
-    setenv("LAKEBASE_FAKE_CLI_LOGINS", empty, 1);
+    logged_out(empty, sizeof(empty));
     snprintf(extra, sizeof(extra), "AuthType=databricks-cli;DatabricksCliPath={%s}", fake_cli);
     fails(extra, st, all, sizeof(all));
     assert_string_equal(st, "28000");
@@ -240,7 +247,7 @@ static void test_cli_failures(void **state)
     assert_non_null(mkdtemp(dir));
     snprintf(prog, sizeof(prog), "%s/databricks", dir);
     snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
-    f = fopen(prog, "w");
+    FILE *f = fopen(prog, "w");
     assert_non_null(f);
     fprintf(f, "#!/bin/sh\necho 'Error: refresh failed for eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl' >&2\n"
                "exit 3\n");
@@ -345,12 +352,7 @@ static void test_cli_sigchld(void **state)
     char extra[2048], st[6], all[4096], empty[1300];
     signal(SIGCHLD, SIG_IGN);
     snprintf(extra, sizeof(extra), "AuthType=databricks-cli;DatabricksCliPath={%s}", fake_cli);
-    snprintf(empty, sizeof(empty), "%s/no-logins-sigchld.json", state_dir);
-    FILE *f = fopen(empty, "w");
-    assert_non_null(f);
-    fputs("{\"logins\": {}}\n", f);
-    fclose(f);
-    setenv("LAKEBASE_FAKE_CLI_LOGINS", empty, 1);
+    logged_out(empty, sizeof(empty));
     fails(extra, st, all, sizeof(all));
     printf("SIGCHLD ignored, CLI not logged in: [%s] %s\n", st, all);
     setenv("LAKEBASE_FAKE_CLI_LOGINS", cli_logins, 1);
