@@ -120,6 +120,20 @@ static void expect_rows(long got, long want)
     }
 }
 
+/* The end of a fetch loop: the seconds since t0, once the loop ended on SQL_NO_DATA with the
+ * rows expected (and a checksum that saw them); the statement freed. */
+static double end_fetch(SQLHSTMT st, SQLRETURN rc, double t0, long n, long long sum, long rows)
+{
+    if (rc != SQL_NO_DATA)
+        die(SQL_HANDLE_STMT, st, "SQLFetch");
+    double secs = now_s() - t0;
+    expect_rows(n, rows);
+    if (sum <= 0)
+        expect_rows(-1, rows);
+    SQLFreeHandle(SQL_HANDLE_STMT, st);
+    return secs;
+}
+
 static double fetch_getdata(SQLHDBC dbc, long rows)
 {
     SQLHSTMT st;
@@ -154,14 +168,7 @@ static double fetch_getdata(SQLHDBC dbc, long rows)
         sum += i4 + i2 + b;
         n++;
     }
-    if (rc != SQL_NO_DATA)
-        die(SQL_HANDLE_STMT, st, "SQLFetch");
-    double secs = now_s() - t0;
-    expect_rows(n, rows);
-    if (sum <= 0)
-        expect_rows(-1, rows);
-    SQLFreeHandle(SQL_HANDLE_STMT, st);
-    return secs;
+    return end_fetch(st, rc, t0, n, sum, rows);
 }
 
 static double fetch_bound(SQLHDBC dbc, long rows)
@@ -203,14 +210,7 @@ static double fetch_bound(SQLHDBC dbc, long rows)
             sum += i4[r] + i2[r] + b[r];
         n += (long)fetched;
     }
-    if (rc != SQL_NO_DATA)
-        die(SQL_HANDLE_STMT, st, "SQLFetch");
-    double secs = now_s() - t0;
-    expect_rows(n, rows);
-    if (sum <= 0)
-        expect_rows(-1, rows);
-    SQLFreeHandle(SQL_HANDLE_STMT, st);
-    return secs;
+    return end_fetch(st, rc, t0, n, sum, rows);
 }
 
 static double prepared(SQLHDBC dbc, long n)
