@@ -19,6 +19,7 @@ packages=(
   libreoffice-core-nogui libreoffice-base-core     # LibreOffice Base's client test: headless
   libreoffice-base-drivers python3-uno              # office, Base's data sources, sdbc:odbc:, UNO
   dpkg-dev lintian rpm cpio                         # scripts/package.sh: .deb, its check, .rpm
+  gnuplot-nox                                       # scripts/bench.sh: the chart of docs/benchmarks.md
 )
 
 missing=()
