@@ -377,28 +377,38 @@ static void check_login(doctor *d, const lb_settings *s, const char *connstr, co
         lb_tool_dm_close(&dm);
         return;
     }
-    const char *text = dm.first_text, *cause, *fix = NULL;
+    const char *text = dm.first_text, *cause;
+    char fix[768];
+    int person = s->auth_type == LB_AUTH_PAT || s->auth_type == LB_AUTH_DATABRICKS_CLI;
+    snprintf(fix, sizeof(fix), "Create the OAuth role in the Lakebase SQL editor: SELECT databricks_create_role('%.200s', "
+             "'%s'); and check that DatabricksHost is the workspace that owns the project", identity,
+             person ? "USER" : "SERVICE_PRINCIPAL");
     if (strstr(text, "role \"") && strstr(text, "does not exist")) {
         cause = "the role is missing";
     } else if (strstr(text, "pg_hba.conf")) {
         cause = "pg_hba: the server takes no connection from this address, role or TLS setting";
-        fix = "Lakebase takes TLS connections only (SSLmode require or stronger), from the networks the workspace's IP "
-              "access list allows";
+        snprintf(fix, sizeof(fix), "Lakebase takes TLS connections only (SSLmode require or stronger), from the networks "
+                 "the workspace's IP access list allows");
     } else if (strstr(text, "database \"") && strstr(text, "does not exist")) {
         cause = "the database is missing";
+        snprintf(fix, sizeof(fix), "Check Database (the default is databricks_postgres)");
     } else if (lb_pgerror_is_auth(text) && strcmp(uid, identity) != 0) {
-        cause = "the role is not the identity's: UID names another role (or one that does not exist)";
+        cause = "the role is not the identity's: UID names another role, or one that does not exist";
+        snprintf(fix, sizeof(fix), "Leave UID out, or set it to %.200s (a credential logs in only as its identity's role)",
+                 identity);
     } else if (lb_pgerror_is_auth(text)) {
-        cause = "the role is missing or not an OAuth role, or the credential is refused (PostgreSQL does not say "
-                "which to a password login)";
+        cause = "the role is missing or not an OAuth role, or the credential is refused (PostgreSQL does not tell "
+                "these apart to a password login)";
     } else if (strstr(text, "certificate")) {
         cause = "PostgreSQL's certificate";
+        snprintf(fix, sizeof(fix), "Set SSLRootCert to the CA bundle that signed it, and Servername to the name in it");
     } else {
         cause = "the connect failed";
+        snprintf(fix, sizeof(fix), "As the driver's message says");
     }
     char bound[64];
     snprintf(bound, sizeof(bound), "ConnectTimeout %d s, WakeTimeout %d s", s->connect_timeout, s->wake_timeout);
-    report(d, CHECK_FAIL, "login", ms, fix ? fix : "As the driver says above", "as role %s (%s): %s: %s", uid, bound,
+    report(d, CHECK_FAIL, "login", ms, fix, "as role %s (%s): %s: %s", uid, bound,
            cause, text);
     lb_tool_dm_close(&dm);
 }
@@ -528,7 +538,7 @@ int lb_tool_cmd_doctor(lb_tool_out *out, int argc, char **argv)
             skip(&d, "auth", "the workspace does not answer over TLS");
         int endpoint_ok = auth_ok ? check_endpoint(&d, &plan) : 0;
         if (!auth_ok)
-            skip(&d, "endpoint", "no workspace token");
+            skip(&d, "endpoint", workspace_ok ? "no workspace token" : "the workspace does not answer over TLS");
         int path_ok = 0;
         if (lb_settings_get(s, LB_KEY_SERVER)) {
             path_ok = check_postgres_path(&d, s);
@@ -541,8 +551,10 @@ int lb_tool_cmd_doctor(lb_tool_out *out, int argc, char **argv)
         if (auth_ok && endpoint_ok && path_ok)
             check_login(&d, s, connstr.data, identity);
         else
-            skip(&d, "login", !auth_ok ? "no workspace token" : !endpoint_ok ? "the endpoint takes no connections"
-                                                                          : "PostgreSQL cannot be reached over TLS");
+            skip(&d, "login", !workspace_ok  ? "the workspace does not answer over TLS"
+                              : !auth_ok     ? "no workspace token"
+                              : !endpoint_ok ? "the endpoint takes no connections"
+                                             : "PostgreSQL cannot be reached over TLS");
     }
     if (settings_ok) {
         check_cache_dir(&d, s);
