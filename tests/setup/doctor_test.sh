@@ -45,6 +45,7 @@ emu() { /usr/bin/python3 "$emulator_client" "$@"; }
 work=$(mktemp -d)
 all="$work/all-output" # everything the tool printed, searched for secrets at the end
 listener=
+proxy=
 endpoints=$(emu get config | /usr/bin/python3 -c 'import json,sys; print(json.dumps({"endpoints": json.load(sys.stdin)["endpoints"]}))')
 dsn_key() { sed -n "/^\[$1\]/,/^\$/s/^$2=//p" "$ODBCINI"; }
 instance=$(sed -n '/^\[lakebase-local-provisioned\]/,/^$/s/^Instance=//p' "$ODBCINI")
@@ -52,6 +53,7 @@ restore() {
     emu post config "$endpoints" >/dev/null
     [ -n "$instance" ] && emu post instance-state "{\"name\": \"$instance\", \"state\": \"AVAILABLE\"}" >/dev/null
     [ -n "$listener" ] && kill "$listener" 2>/dev/null
+    [ -n "$proxy" ] && kill "$proxy" 2>/dev/null
     rm -rf "$work"
 }
 trap restore EXIT
@@ -166,6 +168,27 @@ status "doctor without CAFile" 1 $rc
 check "no CAFile: FAIL workspace-tls naming the issuer and a TLS-inspecting proxy, auth skipped" "$out" \
     "FAIL workspace-tls" "issued by /CN=lakebase-local test CA, which is not a public CA" "TLS-inspecting proxy" \
     "set CAFile to its CA bundle" "SKIP auth"
+
+# --- through an http:// proxy that wants credentials (tests/integration/connect_proxy.py): the
+# workspace's chain is inspected through its tunnel; a wrong proxy password FAILs; the proxy
+# password is never printed.
+pw="pr0xy-pa55-$RANDOM$RANDOM"
+/usr/bin/python3 "$(dirname "$0")/../integration/connect_proxy.py" --port-file "$work/proxy.port" \
+    --log "$work/proxy.log" --auth "tester:$pw" >"$work/proxy.stderr" 2>&1 &
+proxy=$!
+for _ in $(seq 50); do [ -s "$work/proxy.port" ] && break; sleep 0.1; done
+run doctor lakebase-local --set Proxy="http://tester:$pw@127.0.0.1:$(cat "$work/proxy.port")"
+status "doctor through an http:// proxy" 0 $rc
+check "proxy: workspace-tls OK through its tunnel, the auth check through it too" \
+    "$(line_of "$out" workspace-tls; line_of "$out" auth)" "OK   workspace-tls" "through the proxy http://127.0.0.1:" \
+    "verified through /CN=lakebase-local test CA" "OK   auth"
+check "proxy: the doctor's CONNECT reached the proxy" "$(cat "$work/proxy.log")" "localhost:${LAKEBASE_EMULATOR_URL##*:} 200"
+lacks "proxy: its password is not printed" "$out" "$pw"
+run doctor lakebase-local --set Proxy="http://tester:wrong-$pw@127.0.0.1:$(cat "$work/proxy.port")"
+status "doctor through the proxy with a wrong password" 1 $rc
+check "wrong proxy password: FAIL workspace-tls with the proxy's answer" "$(line_of "$out" workspace-tls)" \
+    "FAIL workspace-tls" "the proxy refused CONNECT" "407"
+lacks "wrong proxy password: not printed" "$out" "$pw"
 
 # --- settings that do not resolve: FAIL settings, the rest that needs them skipped.
 run doctor lakebase-local --set Port=notaport
