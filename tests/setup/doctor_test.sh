@@ -6,10 +6,11 @@
 # (within its bound); WARN for a world-readable odbc.ini holding a secret and for a cache
 # directory others can write; a TLS-inspecting proxy named when the workspace's chain is not a
 # public CA's; no secret anywhere in the output. Needs the ctest fixture's environment; $1 is
-# the tool, $2 the emulator's client (tests/emulator/emulator_client.py).
+# the tool, $2 the emulator's client (tests/emulator/emulator_client.py), $3 the man page.
 set -u
 tool=$1
 emulator_client=$2
+man_page=${3:-}
 passed=0
 failed=0
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
@@ -199,6 +200,11 @@ check "bad setting: FAIL settings naming the key, the network checks skipped" "$
 # --- help and the man page.
 out=$("$tool" doctor --help)
 check "doctor --help lists the checks" "$out" "workspace-tls" "TLS-inspecting proxy" "cache-dir" "psqlodbc" "Exit status 0"
+check "the overview lists doctor" "$("$tool" --help)" "doctor "
+if [ -n "$man_page" ]; then
+    out=$(MANWIDTH=100 man -l "$man_page" 2>&1)
+    check "the man page describes doctor" "$out" "lakebase-odbc doctor" "workspace-tls" "SSLRequest" "pg_hba" "SKIP"
+fi
 
 # --- no secret in any output: the client secret, nor any secret the emulator issued meanwhile.
 lacks "no output holds the client secret" "$(cat "$all")" "$secret"
