@@ -507,19 +507,13 @@ int lb_tool_cmd_doctor(lb_tool_out *out, int argc, char **argv)
         lb_tool_say(out, "(network probes bounded by %ld s each; workspace calls by %ld s in all)", PROBE_MS / 1000,
                     WORKSPACE_S);
     }
-    lb_buf connstr;
-    lb_buf_init(&connstr, 0);
-    lb_kvlist kv;
-    lb_kvlist_init(&kv);
     lb_error err;
     lb_error_init(&err);
-    lb_plan plan;
-    memset(&plan, 0, sizeof(plan));
-    lb_sources sources = lb_tool_conn_sources();
+    lb_tool_session ts;
     long long t0 = lb_now_ms();
-    int settings_ok = lb_tool_conn_prepare(&o, &connstr, &kv, &err) == LB_OK &&
-                      lb_plan_settings(&plan, &kv, &sources, WORKSPACE_S, &err) == LB_OK;
-    const lb_settings *s = &plan.settings;
+    int settings_ok = lb_tool_session_open(&ts, &o, WORKSPACE_S, &err) == LB_OK;
+    lb_plan *plan = &ts.plan;
+    const lb_settings *s = &plan->settings;
     char identity[512] = "";
     if (!settings_ok) {
         report(&d, CHECK_FAIL, "settings", lb_now_ms() - t0, "Fix the setting named; lakebase-odbc list shows the DSNs",
@@ -528,15 +522,15 @@ int lb_tool_cmd_doctor(lb_tool_out *out, int argc, char **argv)
         for (size_t i = 0; i < sizeof(dependent) / sizeof(dependent[0]); i++)
             skip(&d, dependent[i], "the settings do not resolve");
     } else {
-        report(&d, CHECK_OK, "settings", plan.settings_ms, NULL, "resolved%s%s; %s %s on %s", s->dsn ? " with DSN " : "",
-               s->dsn ? s->dsn : "", lb_plan_target_kind(&plan), lb_plan_target_name(&plan),
+        report(&d, CHECK_OK, "settings", plan->settings_ms, NULL, "resolved%s%s; %s %s on %s", s->dsn ? " with DSN " : "",
+               s->dsn ? s->dsn : "", lb_plan_target_kind(plan), lb_plan_target_name(plan),
                lb_tool_setting(s, LB_KEY_HOST));
         lb_tool_conn_print_settings(out, s);
         int workspace_ok = check_workspace(&d, s);
-        int auth_ok = workspace_ok ? check_auth(&d, &plan, identity, sizeof(identity)) : 0;
+        int auth_ok = workspace_ok ? check_auth(&d, plan, identity, sizeof(identity)) : 0;
         if (!workspace_ok)
             skip(&d, "auth", "the workspace does not answer over TLS");
-        int endpoint_ok = auth_ok ? check_endpoint(&d, &plan) : 0;
+        int endpoint_ok = auth_ok ? check_endpoint(&d, plan) : 0;
         if (!auth_ok)
             skip(&d, "endpoint", workspace_ok ? "no workspace token" : "the workspace does not answer over TLS");
         int path_ok = 0;
@@ -549,7 +543,7 @@ int lb_tool_cmd_doctor(lb_tool_out *out, int argc, char **argv)
             skip(&d, "tls", because);
         }
         if (auth_ok && endpoint_ok && path_ok)
-            check_login(&d, s, connstr.data, identity);
+            check_login(&d, s, ts.connstr.data, identity);
         else
             skip(&d, "login", !workspace_ok  ? "the workspace does not answer over TLS"
                               : !auth_ok     ? "no workspace token"
@@ -572,8 +566,6 @@ int lb_tool_cmd_doctor(lb_tool_out *out, int argc, char **argv)
         lb_tool_say(out, "%d OK, %d WARN, %d FAIL, %d SKIP", d.counts[CHECK_OK], d.counts[CHECK_WARN],
                     d.counts[CHECK_FAIL], d.counts[CHECK_SKIP]);
     }
-    lb_plan_free(&plan);
-    lb_kvlist_free(&kv);
-    lb_buf_free_secret(&connstr);
+    lb_tool_session_free(&ts);
     return status;
 }
