@@ -142,8 +142,12 @@ static void explain_chain(const lb_probe_tls_report *r, const char *host, const 
     ca_in_use(key, file, ca, sizeof(ca));
     if (strstr(r->verify_error, "host") || strstr(r->verify_error, "Hostname")) {
         snprintf(detail, dsize, "%s's certificate (%s) is not for %s: %s", what, r->subject, host, r->verify_error);
-        snprintf(fix, fsize, "Something answers in place of %s (a proxy, or a wrong host name): check the host name; "
-                 "a TLS-inspecting proxy must be configured to pass %s through", host, host);
+        if (strcmp(key, "SSLRootCert") == 0)
+            snprintf(fix, fsize, "Set Servername to the name the certificate is for, or leave it out (the endpoint's "
+                     "host is then looked up); with another name use SSLmode=verify-ca");
+        else
+            snprintf(fix, fsize, "Something answers in place of %s (a proxy, or a wrong host name): check "
+                     "DatabricksHost; a TLS-inspecting proxy must be configured to pass %s through", host, host);
     } else if (file && r->system_trusted) {
         snprintf(detail, dsize, "%s's certificate chain (issued by %s) does not verify against %s (%s), though the "
                  "system store trusts it", what, r->top_issuer, ca, r->verify_error);

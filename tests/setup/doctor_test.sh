@@ -118,6 +118,12 @@ else
     bad "silent server: doctor took ${secs} s"
 fi
 
+# --- SSLmode=verify-full and a Servername the certificate is not for: tls FAILs, naming it.
+run doctor lakebase-local --set SSLmode=verify-full --set Servername=127.0.0.1
+status "doctor with verify-full and another host name" 1 $rc
+check "verify-full, wrong name: FAIL tls naming the certificate's name and the fix" "$out" "FAIL tls" \
+    "certificate (/CN=localhost) is not for 127.0.0.1" "fix: Set Servername to the name the certificate is for" "SKIP login"
+
 # --- an odbc.ini holding a secret that others can read: WARN with the chmod fix, exit 0.
 cp "$ODBCINI" "$work/readable.ini"
 chmod 0644 "$work/readable.ini"
