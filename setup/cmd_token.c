@@ -22,43 +22,38 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
         return TOOL_EXIT_USAGE;
     lb_tool_conn_warn_args(out, &o);
 
-    lb_buf connstr;
-    lb_buf_init(&connstr, 0);
-    lb_kvlist kv;
-    lb_kvlist_init(&kv);
     lb_error err;
     lb_error_init(&err);
-    lb_plan plan;
-    memset(&plan, 0, sizeof(plan));
+    lb_tool_session ts;
+    lb_plan *plan = &ts.plan;
     lb_credential cred = {0};
     int status = TOOL_EXIT_FAIL;
-    lb_sources sources = lb_tool_conn_sources();
-    if (lb_tool_conn_prepare(&o, &connstr, &kv, &err) != LB_OK || lb_plan_settings(&plan, &kv, &sources, 0, &err) != LB_OK) {
+    if (lb_tool_session_open(&ts, &o, 0, &err) != LB_OK) {
         lb_tool_step(out, 0, "settings", -1, "%s", err.message);
         lb_tool_fail(out, "%s", err.message);
         goto done;
     }
-    const lb_settings *s = &plan.settings;
-    lb_tool_step(out, 1, "settings", plan.settings_ms, "resolved%s%s", s->dsn ? " with DSN " : "", s->dsn ? s->dsn : "");
+    const lb_settings *s = &plan->settings;
+    lb_tool_step(out, 1, "settings", plan->settings_ms, "resolved%s%s", s->dsn ? " with DSN " : "", s->dsn ? s->dsn : "");
     long long t0 = lb_now_ms();
-    if (lb_plan_target(&plan, &err) != LB_OK) {
+    if (lb_plan_target(plan, &err) != LB_OK) {
         lb_tool_step(out, 0, "target", lb_now_ms() - t0, "%s", err.message);
         lb_tool_fail(out, "%s", err.message);
         goto done;
     }
-    lb_tool_step(out, 1, "target", plan.target_ms, "%s %s at %s (Servername from %s)", lb_plan_target_kind(&plan),
-                 lb_plan_target_name(&plan), lb_tool_setting(s, LB_KEY_SERVER),
+    lb_tool_step(out, 1, "target", plan->target_ms, "%s %s at %s (Servername from %s)", lb_plan_target_kind(plan),
+                 lb_plan_target_name(plan), lb_tool_setting(s, LB_KEY_SERVER),
                  lb_tool_source_name(s->source[LB_KEY_SERVER]));
-    long long token_before = plan.token_ms;
+    long long token_before = plan->token_ms;
     t0 = lb_now_ms();
-    if (lb_plan_resolve_user(&plan, &err) != LB_OK || lb_plan_fetch_credential(&plan, &cred, &err) != LB_OK) {
+    if (lb_plan_resolve_user(plan, &err) != LB_OK || lb_plan_fetch_credential(plan, &cred, &err) != LB_OK) {
         lb_tool_step(out, 0, "credential", lb_now_ms() - t0, "%s", err.message);
         lb_tool_fail(out, "%s", err.message);
         goto done;
     }
-    lb_tool_step(out, 1, "credential", lb_now_ms() - t0 - (plan.token_ms - token_before),
-                 "database credential for %s %s (workspace token %lld ms)", lb_plan_target_kind(&plan),
-                 lb_plan_target_name(&plan), plan.token_ms);
+    lb_tool_step(out, 1, "credential", lb_now_ms() - t0 - (plan->token_ms - token_before),
+                 "database credential for %s %s (workspace token %lld ms)", lb_plan_target_kind(plan),
+                 lb_plan_target_name(plan), plan->token_ms);
 
     char expires[64] = "unknown";
     if (cred.expire_time) {
@@ -71,7 +66,7 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
     const char *auth = lb_auth_type_name((lb_auth_type)s->auth_type);
     const char *id = lb_settings_get(s, LB_KEY_CLIENT_ID) ? lb_settings_get(s, LB_KEY_CLIENT_ID)
                                                           : lb_tool_setting(s, LB_KEY_UID),
-               *endpoint = lb_plan_target_name(&plan),
+               *endpoint = lb_plan_target_name(plan),
                *host = lb_tool_setting(s, LB_KEY_SERVER), *user = lb_tool_setting(s, LB_KEY_UID);
     if (out->json) {
         json_object_object_add(out->doc, "auth_type", json_object_new_string(auth));
@@ -84,7 +79,7 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
         json_object_object_add(out->doc, "expires_in", left >= 0 ? json_object_new_int64(left) : NULL);
     } else {
         lb_tool_say(out, "identity   %s (AuthType %s; PostgreSQL user %s)", id, auth, user);
-        lb_tool_say(out, "%-10s %s", lb_plan_target_kind(&plan), endpoint);
+        lb_tool_say(out, "%-10s %s", lb_plan_target_kind(plan), endpoint);
         lb_tool_say(out, "host       %s:%d", host, s->port);
         lb_tool_say(out, "expires    %s (in %lld s)", expires, left);
     }
@@ -101,8 +96,6 @@ int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv)
     status = TOOL_EXIT_OK;
 done:
     lb_credential_clear(&cred);
-    lb_plan_free(&plan);
-    lb_kvlist_free(&kv);
-    lb_buf_free_secret(&connstr);
+    lb_tool_session_free(&ts);
     return status;
 }

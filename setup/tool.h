@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "lb_connect.h"
 #include "lb_connstr.h"
 #include "lb_error.h"
 #include "lb_settings.h"
@@ -92,6 +93,18 @@ void lb_tool_conn_print_settings(lb_tool_out *out, const lb_settings *s);
 /* The tool's input as a connection string for the driver manager (connstr, with
  * Driver=Lakebase in front when it names neither a DSN nor a driver) and parsed (kv). */
 lb_result lb_tool_conn_prepare(const lb_tool_conn_opts *o, lb_buf *connstr, lb_kvlist *kv, lb_error *err);
+/* A command's connect plan from its workspace options: the connection string for the driver
+ * manager and its pairs (lb_tool_conn_prepare), then the plan's settings (lb_plan_settings
+ * with the tool's sources; login_timeout_s bounds the workspace calls after, 0: the
+ * ConnectTimeout setting). */
+typedef struct {
+    lb_buf connstr; /* may hold a secret: wiped by lb_tool_session_free */
+    lb_kvlist kv;
+    lb_plan plan;
+} lb_tool_session;
+/* LB_OK when the settings resolve, else err says why. lb_tool_session_free it either way. */
+lb_result lb_tool_session_open(lb_tool_session *ts, const lb_tool_conn_opts *o, long login_timeout_s, lb_error *err);
+void lb_tool_session_free(lb_tool_session *ts);
 /* Parses a command's arguments: the workspace options, --json, one positional DSN and
  * the command's own flag (or NULL). 0, or -1 after reporting the problem. */
 int lb_tool_conn_args(lb_tool_out *out, lb_tool_conn_opts *o, int argc, char **argv, const char *flag, int *flag_set);

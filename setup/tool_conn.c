@@ -193,6 +193,23 @@ lb_result lb_tool_conn_prepare(const lb_tool_conn_opts *o, lb_buf *connstr, lb_k
     return rc;
 }
 
+lb_result lb_tool_session_open(lb_tool_session *ts, const lb_tool_conn_opts *o, long login_timeout_s, lb_error *err)
+{
+    lb_buf_init(&ts->connstr, 0);
+    lb_kvlist_init(&ts->kv);
+    memset(&ts->plan, 0, sizeof(ts->plan));
+    lb_sources sources = lb_tool_conn_sources();
+    lb_result rc = lb_tool_conn_prepare(o, &ts->connstr, &ts->kv, err);
+    return rc != LB_OK ? rc : lb_plan_settings(&ts->plan, &ts->kv, &sources, login_timeout_s, err);
+}
+
+void lb_tool_session_free(lb_tool_session *ts)
+{
+    lb_plan_free(&ts->plan);
+    lb_kvlist_free(&ts->kv);
+    lb_buf_free_secret(&ts->connstr);
+}
+
 int lb_tool_conn_args(lb_tool_out *out, lb_tool_conn_opts *o, int argc, char **argv, const char *flag, int *flag_set)
 {
     memset(o, 0, sizeof(*o));

@@ -12,6 +12,7 @@ int lb_tool_cmd_uninstall_driver(lb_tool_out *out, int argc, char **argv);
 int lb_tool_cmd_list(lb_tool_out *out, int argc, char **argv);
 int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv);
 int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv);
+int lb_tool_cmd_doctor(lb_tool_out *out, int argc, char **argv);
 
 #define WORKSPACE_OPTIONS                                                                                           \
     "Settings are read as the driver reads them: the connection string (from --set, --profile,\n"                   \
@@ -59,7 +60,24 @@ const lb_tool_command lb_tool_commands[] = {
      "--show-token (then a warning on standard error): it is a password for the next hour.\n"
      "  --show-token              print the credential too\n" WORKSPACE_OPTIONS,
      lb_tool_cmd_token},
-    /* Planned (issue 11): endpoints, add-dsn, doctor: each one more line here. */
+    {"doctor", "check the setup piece by piece: OK, WARN or FAIL with the fix",
+     "doctor [DSN] [--dsn NAME] [--connection-string S] [--profile P] [--set KEY=VALUE]... [--json]",
+     "Checks, one line each with OK, WARN or FAIL and the fix (SKIP: a check it needs failed):\n"
+     "  settings       the settings resolve (each with where it came from)\n"
+     "  workspace-tls  DatabricksHost answers over TLS (through an http:// Proxy too): the CA in use,\n"
+     "                 and a TLS-inspecting proxy named when the chain is not a public CA's\n"
+     "  auth           the authentication source gets a workspace token; its identity (SCIM Me)\n"
+     "  endpoint       the endpoint or instance exists, its state takes connections, its host\n"
+     "  dns, tcp, tls  the PostgreSQL host resolves, accepts TCP, and TLS after SSLRequest\n"
+     "  login          the role logs in through the driver manager; a refusal mapped to its cause\n"
+     "                 (role missing, credential refused, pg_hba)\n"
+     "  cache-dir      the file cache's directory is this user's and private\n"
+     "  odbc.ini       the DSN's secret is not in an odbc.ini others can read (WARN, chmod fix)\n"
+     "  psqlodbc       the driver loads psqlODBC (path, version)\n"
+     "Each network probe is bounded (5 s), the workspace calls by 30 s in all, the login by the\n"
+     "driver's ConnectTimeout. No secret is printed. Exit status 0 when nothing FAILs.\n" WORKSPACE_OPTIONS,
+     lb_tool_cmd_doctor},
+    /* Planned (issue 11): endpoints, add-dsn: each one more line here. */
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -314,6 +314,26 @@ int lb_cache_dir(char *buf, size_t size)
     return snprintf(buf, size, "%s/.cache/lakebase-odbc", home) < (int)size ? 0 : -1;
 }
 
+int lb_cache_dir_problem(const char *dir, char *why, size_t size)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(why, size, "%s is not a directory", dir);
+        return -1;
+    }
+    if (st.st_uid != geteuid()) {
+        snprintf(why, size, "refusing %s: it is owned by uid %ld, not by this user (uid %ld)", dir, (long)st.st_uid,
+                 (long)geteuid());
+        return -1;
+    }
+    if (st.st_mode & 022) {
+        snprintf(why, size, "refusing %s: it is writable by group or others (mode %03o; want 0700)", dir,
+                 (unsigned)(st.st_mode & 0777));
+        return -1;
+    }
+    return 0;
+}
+
 /* The cache directory, created 0700 if missing, checked to be ours and not writable by
  * others. 0 when usable; otherwise logs why and returns -1. */
 static int usable_dir(const lb_cache_opts *opts, char *dir, size_t size)
@@ -336,19 +356,9 @@ static int usable_dir(const lb_cache_opts *opts, char *dir, size_t size)
         DIR_LOG(opts, "cannot create %s (%s); using the in-memory cache", dir, strerror(errno));
         return -1;
     }
-    struct stat st;
-    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        DIR_LOG(opts, "%s is not a directory; using the in-memory cache", dir);
-        return -1;
-    }
-    if (st.st_uid != geteuid()) {
-        DIR_LOG(opts, "refusing %s: it is owned by uid %ld, not by this user (uid %ld); using the in-memory cache",
-                dir, (long)st.st_uid, (long)geteuid());
-        return -1;
-    }
-    if (st.st_mode & 022) {
-        DIR_LOG(opts, "refusing %s: it is writable by group or others (mode %03o; want 0700); using the in-memory "
-                "cache", dir, (unsigned)(st.st_mode & 0777));
+    char why[512];
+    if (lb_cache_dir_problem(dir, why, sizeof(why)) != 0) {
+        DIR_LOG(opts, "%s; using the in-memory cache", why);
         return -1;
     }
     return 0;

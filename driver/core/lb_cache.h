@@ -95,6 +95,10 @@ size_t lb_cache_count(void);
  * ~/.cache/lakebase-odbc. */
 int lb_cache_dir(char *buf, size_t size);
 
+/* The file cache's rule for its directory (which exists): a directory, owned by this
+ * user, not writable by group or others. 0 when the cache may use it; -1 with why. */
+int lb_cache_dir_problem(const char *dir, char *why, size_t size);
+
 /* Background refreshes under way in this process (tests). */
 int lb_cache_refreshing(void);
 

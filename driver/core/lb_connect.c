@@ -92,18 +92,16 @@ void lb_plan_free(lb_plan *plan)
     memset(plan, 0, sizeof(*plan));
 }
 
-/* A secret in the DSN's own section of an odbc.ini that other users can read deserves
- * a warning; a secret file named there (ClientSecretFile) or another DSN's does not. */
-static void warn_exposed_secret(const lb_plan *plan)
+int lb_plan_exposed_secret(const char *dsn, char *key, size_t key_size, char *file, size_t file_size,
+                           unsigned *mode)
 {
-    if (plan->settings.dsn == NULL || !lb_log_enabled(&plan->log, LB_LOG_ERROR))
-        return;
     char user[4096], sys[4096];
     const char *ini = secure_getenv("ODBCINI"), *home = secure_getenv("HOME"), *sysdir = secure_getenv("ODBCSYSINI");
     snprintf(user, sizeof(user), "%s%s", ini ? ini : home ? home : "", ini ? "" : "/.odbc.ini");
     snprintf(sys, sizeof(sys), "%s/odbc.ini", sysdir ? sysdir : "/etc");
     const char *files[] = {user, sys};
-    for (int i = 0; i < 2; i++) {
+    int found = 0;
+    for (int i = 0; i < 2 && !found; i++) {
         lb_file_info info;
         size_t len = 0;
         char *text = lb_file_slurp(files[i], LB_FILE_FOLLOW, 1024 * 1024, &len, &info);
@@ -111,22 +109,40 @@ static void warn_exposed_secret(const lb_plan *plan)
             continue;
         lb_kvlist section;
         lb_kvlist_init(&section);
-        const char *exposed = NULL;
-        if ((info.mode & 044) && lb_ini_section(text, plan->settings.dsn, &section))
-            for (size_t k = 0; exposed == NULL && k < section.count; k++)
-                if (lb_key_is_secret(section.items[k].key) && section.items[k].value[0])
-                    exposed = section.items[k].key;
-        if (exposed)
-            lb_log(&plan->log, LB_LOG_ERROR,
-                   "warning: DSN %s holds %s in %s, which other users can read (mode %03o): chmod 600 it, or "
-                   "move the secret to %s",
-                   plan->settings.dsn, exposed, files[i], (unsigned)(info.mode & 0777),
-                   strcasecmp(exposed, "Token") == 0 ? "DATABRICKS_TOKEN or a ~/.databrickscfg profile (token)"
-                                                     : "ClientSecretFile or DATABRICKS_CLIENT_SECRET");
+        if ((info.mode & 044) && lb_ini_section(text, dsn, &section))
+            for (size_t k = 0; !found && k < section.count; k++)
+                if (lb_key_is_secret(section.items[k].key) && section.items[k].value[0]) {
+                    snprintf(key, key_size, "%s", section.items[k].key);
+                    snprintf(file, file_size, "%s", files[i]);
+                    *mode = (unsigned)(info.mode & 0777);
+                    found = 1;
+                }
         lb_kvlist_free(&section);
         lb_wipe(text, len);
         free(text);
     }
+    return found;
+}
+
+const char *lb_plan_exposed_secret_fix(const char *key)
+{
+    return strcasecmp(key, "Token") == 0 ? "DATABRICKS_TOKEN or a ~/.databrickscfg profile (token)"
+                                         : "ClientSecretFile or DATABRICKS_CLIENT_SECRET";
+}
+
+/* A secret in the DSN's own section of an odbc.ini that other users can read deserves
+ * a warning; a secret file named there (ClientSecretFile) or another DSN's does not. */
+static void warn_exposed_secret(const lb_plan *plan)
+{
+    if (plan->settings.dsn == NULL || !lb_log_enabled(&plan->log, LB_LOG_ERROR))
+        return;
+    char key[128], file[4096];
+    unsigned mode = 0;
+    if (lb_plan_exposed_secret(plan->settings.dsn, key, sizeof(key), file, sizeof(file), &mode))
+        lb_log(&plan->log, LB_LOG_ERROR,
+               "warning: DSN %s holds %s in %s, which other users can read (mode %03o): chmod 600 it, or "
+               "move the secret to %s",
+               plan->settings.dsn, key, file, mode, lb_plan_exposed_secret_fix(key));
 }
 
 /* Perl DBI, RODBC and GDAL print the whole connection string in their error messages,
@@ -565,6 +581,17 @@ lb_result lb_plan_resolve_user(lb_plan *plan, lb_error *err)
     if (lb_settings_set(&plan->settings, LB_KEY_UID, user, LB_SRC_ME) != LB_OK)
         rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     lb_secret_free(user);
+    return rc;
+}
+
+lb_result lb_plan_whoami(lb_plan *plan, char *user, size_t size, lb_error *err)
+{
+    lb_cache_item item = {0};
+    user[0] = '\0';
+    lb_result rc = fetch_user(plan, &item, err);
+    if (rc == LB_OK)
+        snprintf(user, size, "%s", item.value);
+    lb_secret_free(item.value);
     return rc;
 }
 

@@ -78,6 +78,18 @@ void lb_plan_cache_key(const lb_plan *plan, const char *kind, lb_buf *key);
  * file), or NULL when it has none (auto then keeps its values in memory): the client
  * secret (oauth-m2m) or the personal access token (pat); none for CLI logins and federation. */
 const char *lb_plan_stable_secret(const lb_plan *plan);
+/* Who the plan's authentication source stands for (lakebase-odbc doctor): a workspace
+ * token (from the cache when usable), then SCIM Me's userName (for a service principal its
+ * application id) into user. The token's error (LB_ERR_AUTH when the workspace refuses the
+ * identity) or SCIM Me's. */
+lb_result lb_plan_whoami(lb_plan *plan, char *user, size_t size, lb_error *err);
+/* The first secret key (ClientSecret, PWD, Token, ...) in DSN dsn's own section of an
+ * odbc.ini that other users can read (the user's: ODBCINI, else ~/.odbc.ini; the system's:
+ * ODBCSYSINI/odbc.ini, else /etc/odbc.ini): 1 with the key, the file and its mode; 0 when
+ * none. What to move the secret to instead: lb_plan_exposed_secret_fix(key). */
+int lb_plan_exposed_secret(const char *dsn, char *key, size_t key_size, char *file, size_t file_size,
+                           unsigned *mode);
+const char *lb_plan_exposed_secret_fix(const char *key);
 /* Drops the plan's credential from the cache (the server refused it). */
 void lb_plan_forget_credential(lb_plan *plan);
 void lb_plan_free(lb_plan *plan);
