@@ -188,3 +188,22 @@ int lb_tool_odbcini_own_library(const char *file, char *buf, size_t size)
     }
     return -1;
 }
+
+int lb_tool_odbcini_write_dsn(int system, const char *name, const char *driver, const lb_kvlist *keys, char *msg,
+                              size_t size)
+{
+    UWORD old = ODBC_BOTH_DSN;
+    SQLGetConfigMode(&old);
+    SQLSetConfigMode(system ? ODBC_SYSTEM_DSN : ODBC_USER_DSN);
+    int ok = SQLWriteDSNToIni(name, driver);
+    for (size_t i = 0; ok && i < keys->count; i++)
+        ok = SQLWritePrivateProfileString(name, keys->items[i].key, keys->items[i].value, "odbc.ini");
+    if (!ok) {
+        char why[400];
+        lb_tool_odbcini_error(why, sizeof(why));
+        snprintf(msg, size, "the ODBC installer could not write the %s DSN [%s]: %s", system ? "system" : "user", name,
+                 why[0] ? why : "no reason given");
+    }
+    SQLSetConfigMode(old);
+    return ok ? 0 : -1;
+}
