@@ -199,13 +199,14 @@ static int read_secret(lb_tool_out *out, const add_opts *o, char *secret, size_t
     struct termios saved, quiet;
     int echo_off = 0;
     if (tty) {
-        fprintf(stderr, "Client secret of %s (not shown as you type): ", o->client_id);
-        fflush(stderr);
+        /* Echo off before the prompt: what is typed after it is never shown. */
         if (tcgetattr(STDIN_FILENO, &saved) == 0) {
             quiet = saved;
             quiet.c_lflag &= (tcflag_t)~ECHO;
-            echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+            echo_off = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
         }
+        fprintf(stderr, "Client secret of %s (not shown as you type): ", o->client_id);
+        fflush(stderr);
     }
     char buf[SECRET_MAX + 2];
     size_t n = 0;
@@ -215,7 +216,7 @@ static int read_secret(lb_tool_out *out, const add_opts *o, char *secret, size_t
     else
         n = strlen(buf);
     if (echo_off)
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     if (tty)
         fputc('\n', stderr);
     if (rc == 0 && n == sizeof(buf) - 1 && buf[n - 1] != '\n')
