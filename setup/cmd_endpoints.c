@@ -30,6 +30,22 @@ static int own_option(lb_tool_out *out, int argc, char **argv, int *i, const cha
     return 1;
 }
 
+/* Lists and prints (a table, or the --json document's parts). */
+static int list_and_show(lb_tool_out *out, const lb_kvlist *kv, const char *project, const char *branch)
+{
+    lb_plan plan;
+    lb_listing l;
+    lb_listing_init(&l);
+    int ok = lb_tool_listing_fetch(out, kv, project, branch, &plan, &l) == 0;
+    if (ok && out->json)
+        lb_tool_listing_json(out, &l);
+    else if (ok)
+        lb_tool_listing_print(out, &l, 0);
+    lb_listing_free(&l);
+    lb_plan_free(&plan);
+    return ok ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
+}
+
 int lb_tool_cmd_endpoints(lb_tool_out *out, int argc, char **argv)
 {
     lb_tool_conn_opts o;
@@ -72,26 +88,14 @@ int lb_tool_cmd_endpoints(lb_tool_out *out, int argc, char **argv)
     lb_kvlist_init(&kv);
     lb_error err;
     lb_error_init(&err);
-    lb_plan plan;
-    memset(&plan, 0, sizeof(plan));
-    lb_listing l;
-    lb_listing_init(&l);
     int status = TOOL_EXIT_FAIL;
     if (hostset.overflow || lb_tool_conn_prepare(&o, &connstr, &kv, &err) != LB_OK) {
-        lb_tool_step(out, 0, "settings", -1, "%s", hostset.overflow ? "Out of memory." : err.message);
-        lb_tool_fail(out, "%s", hostset.overflow ? "Out of memory." : err.message);
-        goto done;
+        const char *why = hostset.overflow ? "Out of memory." : err.message;
+        lb_tool_step(out, 0, "settings", -1, "%s", why);
+        lb_tool_fail(out, "%s", why);
+    } else {
+        status = list_and_show(out, &kv, project, branch);
     }
-    if (lb_tool_listing_fetch(out, &kv, project, branch, &plan, &l) != 0)
-        goto done;
-    if (out->json)
-        lb_tool_listing_json(out, &l);
-    else
-        lb_tool_listing_print(out, &l, 0);
-    status = TOOL_EXIT_OK;
-done:
-    lb_listing_free(&l);
-    lb_plan_free(&plan);
     lb_kvlist_free(&kv);
     lb_buf_free_secret(&connstr);
     lb_buf_free(&hostset);

@@ -11,7 +11,6 @@
 #include "lb_buf.h"
 #include "lb_json.h"
 
-#define LB_LISTING_MAX_PAGES 100
 #define LB_LISTING_PAGE_SIZE 100 /* the API's most */
 
 void lb_listing_init(lb_listing *l)
@@ -39,7 +38,7 @@ const char *lb_listing_field(lb_listing_kind kind)
     }
 }
 
-static const char *what(lb_listing_kind kind)
+static const char *what_of(lb_listing_kind kind)
 {
     switch (kind) {
     case LB_LISTING_PROJECT:
@@ -160,12 +159,12 @@ lb_result lb_listing_parse_page(lb_listing_kind kind, const char *body, size_t l
     struct json_object *obj = lb_json_parse_object(body, len), *list = NULL;
     lb_result rc = LB_OK;
     if (obj == NULL) {
-        rc = lb_error_set(err, LB_ERR_PROTOCOL, "The %s list of %s is not a JSON object.", what(kind), of);
+        rc = lb_error_set(err, LB_ERR_PROTOCOL, "The %s list of %s is not a JSON object.", what_of(kind), of);
         goto out;
     }
     /* An empty list may leave the field out (proto3 JSON). */
     if (json_object_object_get_ex(obj, field, &list) && !json_object_is_type(list, json_type_array)) {
-        rc = lb_error_set(err, LB_ERR_PROTOCOL, "The %s list of %s has no %s array.", what(kind), of, field);
+        rc = lb_error_set(err, LB_ERR_PROTOCOL, "The %s list of %s has no %s array.", what_of(kind), of, field);
         goto out;
     }
     for (size_t i = 0; list && i < json_object_array_length(list); i++) {
@@ -173,7 +172,7 @@ lb_result lb_listing_parse_page(lb_listing_kind kind, const char *body, size_t l
         const char *name = json_object_is_type(e, json_type_object) ? lb_json_string(e, "name") : NULL;
         if (name == NULL || !name_ok(kind, name, parent)) {
             rc = lb_error_set(err, LB_ERR_PROTOCOL, "The %s list of %s holds an entry whose name is not a %s name.",
-                              what(kind), of, what(kind));
+                              what_of(kind), of, what_of(kind));
             goto out;
         }
         lb_listing_item it;
@@ -190,7 +189,7 @@ lb_result lb_listing_parse_page(lb_listing_kind kind, const char *body, size_t l
     if (tok && tok[0]) {
         if (strlen(tok) >= next_size) {
             rc = lb_error_set(err, LB_ERR_PROTOCOL, "The %s list of %s has a next_page_token too long to use.",
-                              what(kind), of);
+                              what_of(kind), of);
             goto out;
         }
         snprintf(next, next_size, "%s", tok);
@@ -214,94 +213,92 @@ static lb_result list_failure(long status, lb_listing_kind kind, const char *of,
                         "Listing the %s of %s failed with HTTP %ld (%s).", plural(kind), of, status, why);
 }
 
+struct list_pages {
+    lb_listing_kind kind;
+    const char *parent;
+    lb_listing *l;
+};
+
+static lb_result list_page(void *ctx, const lb_http_response *resp, char *next, size_t next_size, lb_error *err)
+{
+    struct list_pages *p = ctx;
+    if (resp->status == 200)
+        return lb_listing_parse_page(p->kind, resp->body, resp->body_len, p->parent, p->l, next, next_size, err);
+    char why[400];
+    lb_json_describe_error(resp->body, resp->body_len, why, sizeof(why));
+    return list_failure(resp->status, p->kind, p->parent[0] ? p->parent : "the workspace", why, err);
+}
+
 lb_result lb_listing_fetch(const lb_http_opts *http, const char *host, const char *access_token, lb_listing_kind kind,
                            const char *parent, int page_size, lb_listing *l, long *status, lb_error *err)
 {
-    *status = 0;
-    char next[1024] = "";
-    const char *of = parent[0] ? parent : "the workspace";
-    for (int page = 0;; page++) {
-        if (page == LB_LISTING_MAX_PAGES)
-            return lb_error_set(err, LB_ERR_PROTOCOL, "The %s list of %s did not end after %d pages.", what(kind), of,
-                                page);
-        lb_buf url;
-        lb_buf_init(&url, 0);
-        if (kind == LB_LISTING_INSTANCE)
-            lb_buf_printf(&url, "%s/api/2.0/database/instances?page_size=%d", host, page_size);
-        else
-            lb_buf_printf(&url, "%s/api/2.0/postgres/%s%s%s?page_size=%d", host, parent, parent[0] ? "/" : "",
-                          lb_listing_field(kind), page_size);
-        if (next[0]) {
-            char *esc = lb_form_escape(next);
-            if (esc == NULL)
-                url.overflow = 1;
-            else
-                lb_buf_printf(&url, "&page_token=%s", esc);
-            free(esc);
-        }
-        if (url.overflow) {
-            lb_buf_free(&url);
-            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-        }
-        lb_http_response resp;
-        lb_result rc = lb_http_bearer(http, "GET", url.data, access_token, NULL, &resp, err);
-        lb_buf_free(&url);
-        if (rc != LB_OK)
-            return rc;
-        *status = resp.status;
-        if (resp.status != 200) {
-            char why[400];
-            lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
-            rc = list_failure(resp.status, kind, of, why, err);
-        } else {
-            rc = lb_listing_parse_page(kind, resp.body, resp.body_len, parent, l, next, sizeof(next), err);
-        }
-        lb_http_response_free(&resp);
-        if (rc != LB_OK)
-            return rc;
-        if (next[0] == '\0')
-            return LB_OK;
-    }
-}
-
-/* The branches of project (all, or the one named) and their endpoints, appended after it. */
-static lb_result list_project(const lb_http_opts *http, const char *host, const char *token, const char *project,
-                              const char *branch, lb_listing *l, lb_error *err)
-{
-    long status;
-    lb_listing branches;
-    lb_listing_init(&branches);
-    lb_result rc = lb_listing_fetch(http, host, token, LB_LISTING_BRANCH, project, LB_LISTING_PAGE_SIZE, &branches,
-                                    &status, err);
-    if (rc == LB_OK && branch) {
-        /* Only the branch asked for (its state and default flag from the list). */
-        size_t keep = branches.count;
-        for (size_t i = 0; i < branches.count; i++) {
-            const char *id = strrchr(branches.items[i].name, '/');
-            if (id && strcmp(id + 1, branch) == 0)
-                keep = i;
-        }
-        if (keep == branches.count) {
-            rc = lb_error_set(err, LB_ERR_NOT_FOUND, "Project %s has no branch \"%.100s\" (%zu branch%s listed).",
-                              project, branch, branches.count, branches.count == 1 ? "" : "es");
-        } else {
-            branches.items[0] = branches.items[keep];
-            branches.count = 1;
-        }
-    }
-    for (size_t i = 0; rc == LB_OK && i < branches.count; i++) {
-        if (add_item(l, &branches.items[i]) != 0)
-            rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-        else
-            rc = lb_listing_fetch(http, host, token, LB_LISTING_ENDPOINT, branches.items[i].name, LB_LISTING_PAGE_SIZE,
-                                  l, &status, err);
-    }
-    lb_listing_free(&branches);
+    struct list_pages p = {.kind = kind, .parent = parent, .l = l};
+    lb_buf url;
+    lb_buf_init(&url, 0);
+    if (kind == LB_LISTING_INSTANCE)
+        lb_buf_printf(&url, "%s/api/2.0/database/instances?page_size=%d", host, page_size);
+    else
+        lb_buf_printf(&url, "%s/api/2.0/postgres/%s%s%s?page_size=%d", host, parent, parent[0] ? "/" : "",
+                      lb_listing_field(kind), page_size);
+    char what[LB_DISCOVERY_NAME_MAX + 32];
+    snprintf(what, sizeof(what), "%s list of %s", what_of(kind), parent[0] ? parent : "the workspace");
+    lb_result rc = url.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
+                                : lb_http_get_pages(http, url.data, access_token, what, list_page, &p, status, err);
+    lb_buf_free(&url);
     return rc;
 }
 
-static lb_result list_autoscaling(const lb_http_opts *http, const char *host, const char *token, const char *project,
-                                  const char *branch, lb_listing *l, lb_error *err)
+/* A walk down the Autoscaling tree: projects, their branches, the branches' endpoints. */
+typedef struct {
+    const lb_http_opts *http;
+    const char *host, *token;
+    const char *branch; /* only this branch of each project, or NULL */
+} tree_walk;
+
+/* Keeps only the branch named w->branch (its state and default flag from the list). */
+static lb_result keep_branch(const tree_walk *w, const char *project, lb_listing *branches, lb_error *err)
+{
+    for (size_t i = 0; i < branches->count; i++) {
+        const char *id = strrchr(branches->items[i].name, '/');
+        if (id && strcmp(id + 1, w->branch) == 0) {
+            branches->items[0] = branches->items[i];
+            branches->count = 1;
+            return LB_OK;
+        }
+    }
+    return lb_error_set(err, LB_ERR_NOT_FOUND, "Project %s has no branch \"%.100s\" (%zu branch%s listed).", project,
+                        w->branch, branches->count, branches->count == 1 ? "" : "es");
+}
+
+/* Adds each of items to l, each followed by what it holds (a project: its branches; a
+ * branch: its endpoints). */
+static lb_result add_tree(const tree_walk *w, const lb_listing *items, lb_listing *l, lb_error *err)
+{
+    long status;
+    lb_result rc = LB_OK;
+    for (size_t i = 0; rc == LB_OK && i < items->count; i++) {
+        const lb_listing_item *it = &items->items[i];
+        if (add_item(l, it) != 0)
+            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+        if (it->kind == LB_LISTING_BRANCH) {
+            rc = lb_listing_fetch(w->http, w->host, w->token, LB_LISTING_ENDPOINT, it->name, LB_LISTING_PAGE_SIZE, l,
+                                  &status, err);
+        } else if (it->kind == LB_LISTING_PROJECT) {
+            lb_listing branches;
+            lb_listing_init(&branches);
+            rc = lb_listing_fetch(w->http, w->host, w->token, LB_LISTING_BRANCH, it->name, LB_LISTING_PAGE_SIZE,
+                                  &branches, &status, err);
+            if (rc == LB_OK && w->branch)
+                rc = keep_branch(w, it->name, &branches, err);
+            if (rc == LB_OK)
+                rc = add_tree(w, &branches, l, err);
+            lb_listing_free(&branches);
+        }
+    }
+    return rc;
+}
+
+static lb_result list_autoscaling(const tree_walk *w, const char *project, lb_listing *l, lb_error *err)
 {
     long status;
     lb_listing projects;
@@ -312,21 +309,18 @@ static lb_result list_autoscaling(const lb_http_opts *http, const char *host, co
         memset(&it, 0, sizeof(it));
         it.kind = LB_LISTING_PROJECT;
         snprintf(it.name, sizeof(it.name), "%s%s", strncmp(project, "projects/", 9) == 0 ? "" : "projects/", project);
-        if (!name_ok(LB_LISTING_PROJECT, it.name, "") || (branch && !id_ok(branch, strlen(branch))))
+        if (!name_ok(LB_LISTING_PROJECT, it.name, "") || (w->branch && !id_ok(w->branch, strlen(w->branch))))
             rc = lb_error_set(err, LB_ERR_SETTINGS, "\"%.200s%s%.100s\" is not a project%s id (letters, digits, '-' "
-                              "and '_'; a project may be given as projects/<id>).", project, branch ? "\", \"" : "",
-                              branch ? branch : "", branch ? " or branch" : "");
+                              "and '_'; a project may be given as projects/<id>).", project, w->branch ? "\", \"" : "",
+                              w->branch ? w->branch : "", w->branch ? " or branch" : "");
         else if (add_item(&projects, &it) != 0)
             rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     } else {
-        rc = lb_listing_fetch(http, host, token, LB_LISTING_PROJECT, "", LB_LISTING_PAGE_SIZE, &projects, &status, err);
+        rc = lb_listing_fetch(w->http, w->host, w->token, LB_LISTING_PROJECT, "", LB_LISTING_PAGE_SIZE, &projects,
+                              &status, err);
     }
-    for (size_t i = 0; rc == LB_OK && i < projects.count; i++) {
-        if (add_item(l, &projects.items[i]) != 0)
-            rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-        else
-            rc = list_project(http, host, token, projects.items[i].name, branch, l, err);
-    }
+    if (rc == LB_OK)
+        rc = add_tree(w, &projects, l, err);
     lb_listing_free(&projects);
     return rc;
 }
@@ -342,7 +336,8 @@ lb_result lb_listing_workspace(lb_plan *plan, const char *project, const char *b
     lb_error aerr, perr;
     lb_error_init(&aerr);
     lb_error_init(&perr);
-    lb_result arc = list_autoscaling(&http, host, token, project, branch, l, &aerr);
+    tree_walk w = {.http = &http, .host = host, .token = token, .branch = branch};
+    lb_result arc = list_autoscaling(&w, project, l, &aerr);
     lb_result prc = project ? LB_OK : lb_listing_fetch(&http, host, token, LB_LISTING_INSTANCE, "",
                                                        LB_LISTING_PAGE_SIZE, l, &(long){0}, &perr);
     lb_secret_free(token);

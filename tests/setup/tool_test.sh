@@ -7,34 +7,7 @@
 set -u
 tool=$1
 man_page=$2
-passed=0
-failed=0
-ok() { echo "ok   $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/    /' <<<"$2"; failed=$((failed + 1)); }
-check() { # name, output, expected phrase...
-    local name=$1 out=$2
-    shift 2
-    for phrase in "$@"; do
-        if ! grep -qF -- "$phrase" <<<"$out"; then
-            bad "$name: output lacks \"$phrase\":" "$out"
-            return
-        fi
-    done
-    ok "$name"
-}
-lacks() { # name, output, phrase that must not appear (not echoed)
-    if grep -qF -- "$3" <<<"$2"; then bad "$1"; else ok "$1"; fi
-}
-status() { # name, expected exit status, actual
-    if [ "$3" -eq "$2" ]; then ok "$1 (exit $3)"; else bad "$1: exit $3, expected $2"; fi
-}
-json_ok() { # name, json text, python expression on d that must be true
-    if /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); sys.exit(0 if eval(sys.argv[1]) else 1)' "$3" <<<"$2"; then
-        ok "$1"
-    else
-        bad "$1: JSON check failed: $3" "$2"
-    fi
-}
+. "$(dirname "$0")/../checks.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 : "${LAKEBASE_DRIVER:?run through ctest (the fixture sets it)}" "${LAKEBASE_LOCAL_STATE:?run through ctest}"
@@ -197,5 +170,4 @@ check "a secret on the command line gets a warning" "$out" "can be read by other
 out=$(MANWIDTH=100 man -l "$man_page" 2>&1)
 check "man -l renders the man page" "$out" "LAKEBASE-ODBC(1)" "install-driver" "--show-token" "EXIT STATUS"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
