@@ -32,7 +32,7 @@ EOF
 }
 export LB_HERE=$here
 saved=$(emu_config save) || { echo "FAIL cannot read the emulator's configuration"; exit 1; }
-trap 'emu_config restore "$saved"; rm -rf "$work"' EXIT
+trap 'python3 "$here/../integration/emuctl.py" delete /_emulator/faults; emu_config restore "$saved"; rm -rf "$work"' EXIT
 # A private user odbc.ini (a copy of the fixture's, so its DSNs stay usable), secret store and home.
 cp "$ODBCINI" "$work/odbc.ini"
 chmod 0600 "$work/odbc.ini"
@@ -72,6 +72,20 @@ status "endpoints --project nope" 1 $?
 check "says the project was not found" "$out" "projects/nope" "not found"
 "$tool" endpoints --dsn lakebase-local --branch dev >/dev/null 2>&1
 status "endpoints --branch without --project" 2 $?
+# A service the workspace refuses while the other answers: named on a line of its own; both: a failure.
+emu() { python3 "$here/../integration/emuctl.py" "$@"; }
+refuse='"status": 403, "count": -1, "body": "{\"error_code\": \"PERMISSION_DENIED\", \"message\": \"no access to Lakebase Provisioned\"}"'
+emu post /_emulator/faults "{\"method\": \"GET\", \"path\": \"/api/2.0/database/instances\", $refuse}"
+out=$("$tool" endpoints --dsn lakebase-local 2>&1)
+status "endpoints with the instance list refused (HTTP 403)" 0 $?
+check "lists the endpoints and names the refusal" "$out" "$primary" "Lakebase Provisioned: The workspace refused to list the instances" "HTTP 403" "PERMISSION_DENIED"
+out=$("$tool" endpoints --dsn lakebase-local --json 2>/dev/null)
+json_ok "its --json says so too" "$out" 'd["ok"] and d["projects"] and d["instances"]==[] and "HTTP 403" in d["provisioned_error"] and d["autoscaling_error"] is None'
+emu post /_emulator/faults "{\"method\": \"GET\", \"path\": \"/api/2.0/postgres/projects\", $refuse}"
+out=$("$tool" endpoints --dsn lakebase-local 2>&1)
+status "endpoints with both lists refused" 1 $?
+check "names both" "$out" "FAIL list" "The workspace refused to list the projects" "Provisioned: The workspace refused to list the instances"
+emu delete /_emulator/faults
 emu_config restore "$saved"
 
 # --- add-dsn, the secret on standard input: the DSN names a 0600 file, holds no secret, and works.
