@@ -13,6 +13,8 @@ int lb_tool_cmd_list(lb_tool_out *out, int argc, char **argv);
 int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv);
 int lb_tool_cmd_token(lb_tool_out *out, int argc, char **argv);
 int lb_tool_cmd_doctor(lb_tool_out *out, int argc, char **argv);
+int lb_tool_cmd_endpoints(lb_tool_out *out, int argc, char **argv);
+int lb_tool_cmd_add_dsn(lb_tool_out *out, int argc, char **argv);
 
 #define WORKSPACE_OPTIONS                                                                                           \
     "Settings are read as the driver reads them: the connection string (from --set, --profile,\n"                   \
@@ -77,7 +79,44 @@ const lb_tool_command lb_tool_commands[] = {
      "Each network probe is bounded (5 s), the workspace calls by 30 s in all, the login by the\n"
      "driver's ConnectTimeout. No secret is printed. Exit status 0 when nothing FAILs.\n" WORKSPACE_OPTIONS,
      lb_tool_cmd_doctor},
-    /* Planned (issue 11): endpoints, add-dsn: each one more line here. */
+    {"endpoints", "list the workspace's Lakebase projects, branches, endpoints and instances",
+     "endpoints [--host H] [--profile P] [--project P [--branch B]] [--dsn NAME] [--set KEY=VALUE]... [--json]",
+     "Lists what the workspace holds for Lakebase, with any authentication source the driver\n"
+     "supports: the Autoscaling projects, their branches (state, default) and endpoints (state,\n"
+     "type, host; GET /api/2.0/postgres/projects, .../branches, .../endpoints, every page), and\n"
+     "the Provisioned instances (state, read_write_dns; GET /api/2.0/database/instances). No\n"
+     "Endpoint or Instance is needed. A service the workspace refuses while the other answers is\n"
+     "named in a line of its own. Without any option: the environment and ~/.databrickscfg.\n"
+     "  --host H                  the workspace URL (DatabricksHost)\n"
+     "  --project P               only project P (its id or projects/<id>), no instances\n"
+     "  --branch B                only branch B of that project\n" WORKSPACE_OPTIONS,
+     lb_tool_cmd_endpoints},
+    {"add-dsn", "write a DSN (asking for the endpoint on a terminal), then test it",
+     "add-dsn NAME [--host H] [--profile P] [--endpoint E | --instance I] [--auth-type T] [--client-id C]\n"
+     "       [--secret-file F] [--user | --system] [--driver NAME] [--set KEY=VALUE]... [--json]",
+     "Writes the DSN NAME through the ODBC installer API, to the user's odbc.ini (--user, the\n"
+     "default: ODBCINI, else ~/.odbc.ini) or the system's (--system: ODBCSYSINI/odbc.ini), then\n"
+     "runs `lakebase-odbc test NAME`. Without --endpoint or --instance it lists the workspace (as\n"
+     "`endpoints` does) and asks for one by number; that needs a terminal on standard input,\n"
+     "otherwise it stops with an error.\n"
+     "With --client-id (oauth-m2m) the client secret is read from standard input (without echo on\n"
+     "a terminal) or from --secret-file F, never from an argument, and stored in a file of yours,\n"
+     "mode 0600 ($XDG_CONFIG_HOME/lakebase-odbc/NAME.secret, else ~/.config/...), that the DSN\n"
+     "names with ClientSecretFile: the DSN never holds a secret. A --system DSN never names a\n"
+     "user's secret file: give --secret-file with a root-owned file outside the home directories\n"
+     "(the DSN then names it), or no secret (--profile, another AuthType).\n"
+     "  --host H                  the workspace URL (DatabricksHost)\n"
+     "  --profile P               take the workspace and credentials from ~/.databrickscfg [P]\n"
+     "  --endpoint E              the Autoscaling endpoint, projects/<p>/branches/<b>[/endpoints/<e>]\n"
+     "  --instance I              the Provisioned instance\n"
+     "  --auth-type T             AuthType (pat, oauth-m2m, databricks-cli, env-oidc, file-oidc)\n"
+     "  --client-id C             the service principal's client id (ClientID)\n"
+     "  --secret-file F           read the client secret from F instead of standard input\n"
+     "  --user | --system         the user's DSN (default) or a system DSN\n"
+     "  --driver NAME             the driver's name in odbcinst.ini (default Lakebase)\n"
+     "  --set KEY=VALUE           any other driver key for the DSN (not a secret); repeatable\n"
+     "  --json                    one JSON document on standard output, for scripts\n",
+     lb_tool_cmd_add_dsn},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -2,6 +2,7 @@
  * tool_odbcini.h). */
 #include "tool_odbcini.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,4 +188,43 @@ int lb_tool_odbcini_own_library(const char *file, char *buf, size_t size)
         }
     }
     return -1;
+}
+
+/* unixODBC writes into an odbc.ini that exists, and fails on a missing system one: create it
+ * empty (the system's 0644, the user's 0600) when it is not there. */
+static void ensure_odbcini(int system)
+{
+    char path[PATH_MAX];
+    const char *dir = getenv("ODBCSYSINI"), *ini = getenv("ODBCINI"), *home = getenv("HOME");
+    if (system)
+        snprintf(path, sizeof(path), "%s/odbc.ini", dir && dir[0] ? dir : "/etc");
+    else if (ini && ini[0])
+        snprintf(path, sizeof(path), "%s", ini);
+    else if (home && home[0])
+        snprintf(path, sizeof(path), "%s/.odbc.ini", home);
+    else
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, system ? 0644 : 0600);
+    if (fd >= 0)
+        close(fd);
+}
+
+int lb_tool_odbcini_write_dsn(int system, const char *name, const char *driver, const lb_kvlist *keys, char *msg,
+                              size_t size)
+{
+    ensure_odbcini(system);
+    UWORD old = ODBC_BOTH_DSN;
+    SQLGetConfigMode(&old);
+    SQLSetConfigMode(system ? ODBC_SYSTEM_DSN : ODBC_USER_DSN);
+    int ok = SQLWriteDSNToIni(name, driver);
+    for (size_t i = 0; ok && i < keys->count; i++)
+        ok = SQLWritePrivateProfileString(name, keys->items[i].key, keys->items[i].value, "odbc.ini");
+    if (!ok) {
+        char why[400];
+        lb_tool_odbcini_error(why, sizeof(why));
+        snprintf(msg, size, "the ODBC installer could not write the %s DSN [%s]: %s", system ? "system" : "user", name,
+                 why[0] ? why : "no reason given");
+    }
+    SQLSetConfigMode(old);
+    return ok ? 0 : -1;
 }

@@ -39,6 +39,12 @@ int lb_tool_odbcini_install_driver(const char *name, const char *driver, const c
  * 0, or -1 (msg) when [name] is another driver or the installer failed. */
 int lb_tool_odbcini_uninstall_driver(const char *name, int *removed, char *msg, size_t size);
 
+/* Writes the DSN [name] with Driver=driver and keys, in that order, to the user's odbc.ini
+ * (ODBCINI, else ~/.odbc.ini) or the system's (ODBCSYSINI/odbc.ini), replacing a DSN of that
+ * name, through SQLWriteDSNToIni and SQLWritePrivateProfileString. 0, or -1 (msg). */
+int lb_tool_odbcini_write_dsn(int system, const char *name, const char *driver, const lb_kvlist *keys, char *msg,
+                              size_t size);
+
 /* The installer's last error as text ("" when none). */
 void lb_tool_odbcini_error(char *buf, size_t size);
 

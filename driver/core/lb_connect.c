@@ -377,6 +377,8 @@ static lb_result fetch_token(void *ctx, lb_cache_item *out, lb_error *err)
     return rc;
 }
 
+static void refused_fix(const lb_plan *plan, lb_error *err);
+
 static lb_result get_token(lb_plan *plan, char **token, lb_error *err)
 {
     lb_buf key;
@@ -398,6 +400,19 @@ static lb_result get_token(lb_plan *plan, char **token, lb_error *err)
     plan->token_ms += lb_now_ms() - t0;
     lb_buf_free(&key);
     return rc;
+}
+
+lb_result lb_plan_workspace_token(lb_plan *plan, char **token, lb_error *err)
+{
+    lb_result rc = get_token(plan, token, err);
+    if (rc != LB_OK && err->code == LB_ERR_AUTH)
+        refused_fix(plan, err);
+    return rc;
+}
+
+lb_http_opts lb_plan_http_opts(const lb_plan *plan)
+{
+    return http_opts(plan);
 }
 
 static void forget_token(lb_plan *plan, const char *token)
@@ -497,7 +512,8 @@ const char *lb_plan_target_kind(const lb_plan *plan)
 const char *lb_plan_target_name(const lb_plan *plan)
 {
     const char *inst = lb_settings_get(&plan->settings, LB_KEY_INSTANCE);
-    return inst ? inst : lb_settings_get(&plan->settings, LB_KEY_ENDPOINT);
+    const char *ep = lb_settings_get(&plan->settings, LB_KEY_ENDPOINT);
+    return inst ? inst : ep ? ep : "(none: listing)"; /* lb_sources.no_target */
 }
 
 int lb_plan_state_awake(const lb_plan *plan, const char *state)

@@ -94,7 +94,15 @@ const char *lb_plan_exposed_secret_fix(const char *key);
 void lb_plan_forget_credential(lb_plan *plan);
 void lb_plan_free(lb_plan *plan);
 
-/* "endpoint" or "instance", and its name: where the plan connects. */
+/* A workspace token for the plan's identity, from the cache or fetched (a secret: free it
+ * with lb_secret_free), for other workspace calls (lb_listing.h); a refusal names the
+ * settings of the source in use. */
+lb_result lb_plan_workspace_token(lb_plan *plan, char **token, lb_error *err);
+/* The HTTP options of the plan's workspace calls (CAFile, Proxy, WorkspaceID, the deadline). */
+lb_http_opts lb_plan_http_opts(const lb_plan *plan);
+
+/* "endpoint" or "instance", and its name: where the plan connects ("(none: listing)" for
+ * settings resolved with lb_sources.no_target and neither set). */
 const char *lb_plan_target_kind(const lb_plan *plan);
 const char *lb_plan_target_name(const lb_plan *plan);
 /* 1 when state is the target's awake state: ACTIVE for an endpoint, AVAILABLE for an instance. */

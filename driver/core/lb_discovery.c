@@ -181,54 +181,37 @@ out:
     return rc;
 }
 
-#define LB_DISCOVERY_MAX_PAGES 100
+struct branch_pages {
+    const char *branch;
+    lb_branch_scan scan;
+};
+
+static lb_result branch_page(void *ctx, const lb_http_response *resp, char *next, size_t next_size, lb_error *err)
+{
+    struct branch_pages *b = ctx;
+    if (resp->status == 200)
+        return lb_discovery_parse_page(resp->body, resp->body_len, b->branch, &b->scan, next, next_size, err);
+    char why[400];
+    lb_json_describe_error(resp->body, resp->body_len, why, sizeof(why));
+    return lookup_failure(resp->status, "branch", b->branch, why, err);
+}
 
 lb_result lb_discovery_branch_endpoint(const lb_http_opts *http, const char *host, const char *access_token,
                                        const char *branch, int page_size, char *name, size_t size, long *status,
                                        lb_error *err)
 {
-    *status = 0;
-    lb_branch_scan scan;
-    memset(&scan, 0, sizeof(scan));
-    char next[1024] = "";
-    for (int page = 0;; page++) {
-        if (page == LB_DISCOVERY_MAX_PAGES)
-            return lb_error_set(err, LB_ERR_PROTOCOL,
-                                "The endpoint list of %s did not end after %d pages.", branch, page);
-        lb_buf url;
-        lb_buf_init(&url, 0);
-        lb_buf_printf(&url, "%s/api/2.0/postgres/%s/endpoints?page_size=%d", host, branch, page_size);
-        if (next[0]) {
-            char *esc = lb_form_escape(next);
-            if (esc == NULL)
-                url.overflow = 1;
-            else
-                lb_buf_printf(&url, "&page_token=%s", esc);
-            free(esc);
-        }
-        if (url.overflow) {
-            lb_buf_free(&url);
-            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-        }
-        lb_http_response resp;
-        lb_result rc = lb_http_bearer(http, "GET", url.data, access_token, NULL, &resp, err);
-        lb_buf_free(&url);
-        if (rc != LB_OK)
-            return rc;
-        *status = resp.status;
-        if (resp.status != 200) {
-            char why[400];
-            lb_json_describe_error(resp.body, resp.body_len, why, sizeof(why));
-            rc = lookup_failure(resp.status, "branch", branch, why, err);
-        } else {
-            rc = lb_discovery_parse_page(resp.body, resp.body_len, branch, &scan, next, sizeof(next), err);
-        }
-        lb_http_response_free(&resp);
-        if (rc != LB_OK)
-            return rc;
-        if (next[0] == '\0')
-            break;
-    }
+    struct branch_pages b = {.branch = branch};
+    lb_buf url;
+    lb_buf_init(&url, 0);
+    lb_buf_printf(&url, "%s/api/2.0/postgres/%s/endpoints?page_size=%d", host, branch, page_size);
+    char what[LB_DISCOVERY_NAME_MAX + 32];
+    snprintf(what, sizeof(what), "endpoint list of %s", branch);
+    lb_result rc = url.overflow ? lb_error_set(err, LB_ERR_NOMEM, "Out of memory.")
+                                : lb_http_get_pages(http, url.data, access_token, what, branch_page, &b, status, err);
+    lb_buf_free(&url);
+    if (rc != LB_OK)
+        return rc;
+    const lb_branch_scan scan = b.scan;
     if (scan.read_write_count == 0)
         return lb_error_set(err, LB_ERR_NOT_FOUND,
                             "Branch %s has no read-write endpoint (%d endpoint%s listed): create one, or set "

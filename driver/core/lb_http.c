@@ -942,3 +942,42 @@ lb_http_opts lb_http_quick(const lb_http_opts *opts)
     quick.max_attempts = 2;
     return quick;
 }
+
+#define LB_HTTP_MAX_PAGES 100
+
+lb_result lb_http_get_pages(const lb_http_opts *opts, const char *url, const char *access_token, const char *what,
+                            lb_http_page_fn page, void *ctx, long *status, lb_error *err)
+{
+    *status = 0;
+    char next[1024] = "";
+    for (int n = 0;; n++) {
+        if (n == LB_HTTP_MAX_PAGES)
+            return lb_error_set(err, LB_ERR_PROTOCOL, "The %s did not end after %d pages.", what, n);
+        lb_buf u;
+        lb_buf_init(&u, 0);
+        lb_buf_puts(&u, url);
+        if (next[0]) {
+            char *esc = lb_form_escape(next);
+            if (esc == NULL)
+                u.overflow = 1;
+            else
+                lb_buf_printf(&u, "%spage_token=%s", strchr(url, '?') ? "&" : "?", esc);
+            free(esc);
+        }
+        if (u.overflow) {
+            lb_buf_free(&u);
+            return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+        }
+        lb_http_response resp;
+        lb_result rc = lb_http_bearer(opts, "GET", u.data, access_token, NULL, &resp, err);
+        lb_buf_free(&u);
+        if (rc != LB_OK)
+            return rc;
+        *status = resp.status;
+        next[0] = '\0';
+        rc = page(ctx, &resp, next, sizeof(next), err);
+        lb_http_response_free(&resp);
+        if (rc != LB_OK || next[0] == '\0')
+            return rc;
+    }
+}

@@ -69,6 +69,17 @@ void lb_http_response_free(lb_http_response *resp);
 lb_result lb_http_bearer(const lb_http_opts *opts, const char *method, const char *url, const char *access_token,
                          const char *json_body, lb_http_response *resp, lb_error *err);
 
+/* One page of a list answer for lb_http_get_pages: interprets resp (whatever its status)
+ * and writes the next page's token (next_page_token) into next, or leaves it "" on the last page. */
+typedef lb_result (*lb_http_page_fn)(void *ctx, const lb_http_response *resp, char *next, size_t next_size,
+                                     lb_error *err);
+
+/* GETs every page of a workspace list (url, with its query, e.g. ?page_size=100), adding
+ * page_token=<next> for each next page, at most 100 pages (then LB_ERR_PROTOCOL naming what);
+ * *status is the last answer's HTTP status. */
+lb_result lb_http_get_pages(const lb_http_opts *opts, const char *url, const char *access_token, const char *what,
+                            lb_http_page_fn page, void *ctx, long *status, lb_error *err);
+
 /* opts for a quick look-up (a caller deciding how to treat a refused connection must
  * not wait long): 3 s to connect, 5 s per attempt, two attempts at most. */
 lb_http_opts lb_http_quick(const lb_http_opts *opts);

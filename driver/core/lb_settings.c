@@ -834,7 +834,7 @@ static void where_from(const lb_settings *s, lb_key k, char *buf, size_t size)
 /* Where the connection goes: exactly one of Endpoint (a Lakebase Autoscaling endpoint) and
  * Instance (a Lakebase Provisioned instance); Servername is required with Endpoint (with
  * Instance, the instance look-up gives it). */
-static lb_result check_target(const lb_settings *s, lb_error *err)
+static lb_result check_target(const lb_settings *s, int no_target, lb_error *err)
 {
     const char *ep = s->value[LB_KEY_ENDPOINT], *inst = s->value[LB_KEY_INSTANCE];
     if (ep && inst) {
@@ -846,7 +846,7 @@ static lb_result check_target(const lb_settings *s, lb_error *err)
                             "connection goes to a Lakebase Autoscaling endpoint (Endpoint) or to a Lakebase "
                             "Provisioned instance (Instance), not both. Remove one of them.", ep, a, inst, b);
     }
-    if (ep == NULL && inst == NULL)
+    if (ep == NULL && inst == NULL && !no_target)
         return lb_error_set(err, LB_ERR_SETTINGS,
                             "Missing setting Endpoint or Instance: set Endpoint (a Lakebase Autoscaling endpoint, "
                             "projects/<project>/branches/<branch>/endpoints/<endpoint>; or export ENDPOINT_NAME) "
@@ -997,7 +997,7 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
         set_value(out, LB_KEY_UID, out->value[LB_KEY_CLIENT_ID], LB_SRC_DEFAULT) != LB_OK)
         rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     if (rc == LB_OK)
-        rc = check_target(out, err);
+        rc = check_target(out, sources && sources->no_target, err);
     if (rc == LB_OK)
         rc = validate(out, err);
     if (rc != LB_OK)

@@ -83,6 +83,7 @@ typedef struct {
     void *dsn_ctx;
     const char *(*env_get)(const char *name);
     int from_arguments; /* the input is SQLConnect's arguments, not a connection string */
+    int no_target;      /* the caller lists targets (lb_listing.h): Endpoint and Instance may both be unset */
 } lb_sources;
 
 typedef enum { LB_CACHE_MEMORY, LB_CACHE_FILE, LB_CACHE_OFF, LB_CACHE_AUTO } lb_cache_mode;

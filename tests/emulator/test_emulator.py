@@ -836,6 +836,40 @@ class LocalLakebaseTest(unittest.TestCase):
         status, answer = self.emu.json("GET", "/api/2.0/database/instances/second", None, auth)
         self.assertEqual((answer["state"], answer["read_only_dns"]), ("STOPPED", "ro.localhost"))
 
+    def test_list_projects_and_branches(self):
+        token = self.emu.access_token(self.client_id, self.secret)
+        auth = {"Authorization": "Bearer " + token}
+        more = self.saved_config["endpoints"] + [
+            {"name": "projects/demo/branches/dev/endpoints/ep1", "host": "localhost", "state": "IDLE",
+             "endpoint_type": "ENDPOINT_TYPE_READ_WRITE"},
+            {"name": "projects/other/branches/trunk/endpoints/rw", "host": "localhost", "state": "ACTIVE",
+             "endpoint_type": "ENDPOINT_TYPE_READ_WRITE"}]
+        self.emu.ctl("POST", "config", {"endpoints": more})
+
+        def every(path, field):
+            items, token_ = [], None
+            for _ in range(5):
+                query = "?page_size=1" + (f"&page_token={token_}" if token_ else "")
+                status, answer = self.emu.json("GET", path + query, None, auth)
+                self.assertEqual(status, 200, answer)
+                items += answer[field]
+                token_ = answer.get("next_page_token")
+                if not token_:
+                    return items
+            self.fail("no last page")
+
+        projects = every("/api/2.0/postgres/projects", "projects")
+        self.assertEqual([p["name"] for p in projects], ["projects/demo", "projects/other"])
+        self.assertEqual(projects[1]["status"]["display_name"], "other")
+        branches = every("/api/2.0/postgres/projects/demo/branches", "branches")
+        self.assertEqual([(b["name"], b["status"]["default"], b["status"]["current_state"]) for b in branches],
+                         [("projects/demo/branches/main", True, "READY"),
+                          ("projects/demo/branches/dev", False, "READY")])
+        status, answer = self.emu.json("GET", "/api/2.0/postgres/projects/nope/branches", None, auth)
+        self.assertEqual((status, answer["error_code"]), (404, "NOT_FOUND"))
+        status, answer = self.emu.json("GET", "/api/2.0/postgres/projects")
+        self.assertEqual((status, answer["error_code"]), (401, "UNAUTHENTICATED"))
+
     def test_instance_state_control(self):
         instance = self.env["LAKEBASE_LOCAL_INSTANCE"]
         token = self.emu.access_token(self.client_id, self.secret)

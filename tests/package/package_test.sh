@@ -24,10 +24,7 @@ if dpkg-query -W -f='${Status}' lakebase-odbc 2>/dev/null | grep -q installed; t
     exit 1
 fi
 : "${LAKEBASE_LOCAL_STATE:?run through ctest (the fixture sets it)}" "${LAKEBASE_CLIENT_ID:?run through ctest}"
-source "$(dirname "$0")/../setup/checks.sh" # passed/failed, ok, bad, check; its own lacks below shows the output
-lacks() { # name, output, phrase
-    if grep -qF -- "$3" <<<"$2"; then bad "$1: output has \"$3\":" "$2"; else ok "$1"; fi
-}
+. "$(dirname "$0")/../checks.sh"
 same() { # name, expected, actual
     if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "$(diff <(echo "$2") <(echo "$3"))"; fi
 }
@@ -170,5 +167,4 @@ if [ -n "$rpmf" ]; then
         "/usr/lib64/psqlodbcw.so"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

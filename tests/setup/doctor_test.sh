@@ -11,7 +11,7 @@ set -u
 tool=$1
 emulator_client=$2
 man_page=${3:-}
-source "$(dirname "$0")/checks.sh"
+. "$(dirname "$0")/../checks.sh"
 # The one status line of a check: "FAIL tcp ...".
 line_of() { grep -E "^(OK|WARN|FAIL|SKIP) +$2 " <<<"$1"; }
 emu() { /usr/bin/python3 "$emulator_client" "$@"; }
@@ -196,5 +196,4 @@ else
     ok "no output holds any of the $(wc -l <<<"$issued") tokens and credentials issued meanwhile"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

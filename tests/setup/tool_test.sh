@@ -7,7 +7,7 @@
 set -u
 tool=$1
 man_page=$2
-source "$(dirname "$0")/checks.sh"
+. "$(dirname "$0")/../checks.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 : "${LAKEBASE_DRIVER:?run through ctest (the fixture sets it)}" "${LAKEBASE_LOCAL_STATE:?run through ctest}"
@@ -179,5 +179,4 @@ check "a secret on the command line gets a warning" "$out" "can be read by other
 out=$(MANWIDTH=100 man -l "$man_page" 2>&1)
 check "man -l renders the man page" "$out" "LAKEBASE-ODBC(1)" "install-driver" "--show-token" "EXIT STATUS"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -11,6 +11,8 @@ import time
 ENDPOINT_RE = re.compile(r"^projects/([^/]+)/branches/([^/]+)/endpoints/([^/]+)$")
 ENDPOINT_PATH_RE = re.compile(r"^/api/2\.0/postgres/(projects/[^/]+/branches/[^/]+/endpoints/[^/]+)$")
 ENDPOINT_LIST_RE = re.compile(r"^/api/2\.0/postgres/(projects/[^/]+/branches/[^/]+)/endpoints$")
+PROJECT_LIST_RE = re.compile(r"^/api/2\.0/postgres/projects$")
+BRANCH_LIST_RE = re.compile(r"^/api/2\.0/postgres/(projects/[^/]+)/branches$")
 # Lakebase Provisioned (the `database` service): instances by name.
 INSTANCE_PATH_RE = re.compile(r"^/api/2\.0/database/instances/([^/]+)$")
 INSTANCE_LIST_RE = re.compile(r"^/api/2\.0/database/instances$")

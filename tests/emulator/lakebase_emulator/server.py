@@ -17,20 +17,21 @@ import traceback
 import urllib.parse
 import uuid
 
-from .common import (ApiError, ENDPOINT_LIST_RE, ENDPOINT_PATH_RE, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT,
-                     INSTANCE_LIST_RE, INSTANCE_PATH_RE, MAX_BODY, log, rest_error, throttle_headers,
-                     with_error_details)
+from .common import (ApiError, BRANCH_LIST_RE, ENDPOINT_LIST_RE, ENDPOINT_PATH_RE, HANDSHAKE_TIMEOUT,
+                     IDLE_TIMEOUT, INSTANCE_LIST_RE, INSTANCE_PATH_RE, MAX_BODY, PROJECT_LIST_RE, log, rest_error,
+                     throttle_headers, with_error_details)
 from .control import ControlRoutes
 from .database import DatabaseRoutes
 from .federation import FederationRoutes
 from .oauth import OAuthRoutes
 from .postgres import PostgresRoutes
+from .projects import ProjectRoutes
 from .unified import UnifiedRoutes
 from .users import UsersRoutes
 
 
-class Handler(OAuthRoutes, PostgresRoutes, DatabaseRoutes, UnifiedRoutes, UsersRoutes, FederationRoutes,
-              ControlRoutes, http.server.BaseHTTPRequestHandler):
+class Handler(OAuthRoutes, PostgresRoutes, ProjectRoutes, DatabaseRoutes, UnifiedRoutes, UsersRoutes,
+              FederationRoutes, ControlRoutes, http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"      # keep-alive, as the real service
     server_version = "lakebase-emulator"
     timeout = IDLE_TIMEOUT
@@ -42,6 +43,8 @@ class Handler(OAuthRoutes, PostgresRoutes, DatabaseRoutes, UnifiedRoutes, UsersR
         ("POST", re.compile(r"^/api/2\.0/postgres/credentials$"), "api_credentials"),
         ("GET", ENDPOINT_PATH_RE, "api_get_endpoint"),
         ("GET", ENDPOINT_LIST_RE, "api_list_endpoints"),
+        ("GET", PROJECT_LIST_RE, "api_list_projects"),
+        ("GET", BRANCH_LIST_RE, "api_list_branches"),
         # unified-host mode (class Unified); 404 otherwise
         ("GET", re.compile(r"^/\.well-known/databricks-config$"), "api_databricks_config"),
         ("GET", re.compile(r"^/oidc/accounts/([^/]+)/\.well-known/oauth-authorization-server$"),

@@ -1,6 +1,6 @@
-# The tool tests' checks (sourced by tool_test.sh and doctor_test.sh): each prints one
-# "ok   name" or "FAIL name" line (with the output that failed, indented) and counts it in
-# $passed / $failed; the script ends with `[ "$failed" -eq 0 ]`.
+# The shell tests' checks (sourced by tests/setup/*.sh and tests/package/package_test.sh): each
+# prints "ok   NAME" or "FAIL NAME" (with the output that failed, indented) and counts it in
+# passed / failed; summary prints the counts and fails when any check did.
 passed=0
 failed=0
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
@@ -16,7 +16,7 @@ check() { # name, output, expected phrase...
     done
     ok "$name"
 }
-lacks() { # name, output, phrase that must not appear (not echoed)
+lacks() { # name, output, phrase that must not appear (not echoed: it may be a secret)
     if grep -qF -- "$3" <<<"$2"; then bad "$1"; else ok "$1"; fi
 }
 status() { # name, expected exit status, actual
@@ -28,4 +28,8 @@ json_ok() { # name, json text, python expression on d that must be true
     else
         bad "$1: JSON check failed: $3" "$2"
     fi
+}
+summary() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
 }
