@@ -237,6 +237,8 @@ const char *lb_plan_stable_secret(const lb_plan *plan)
         secret = lb_settings_get(&plan->settings, LB_KEY_CLIENT_SECRET);
     else if (plan->settings.auth_type == LB_AUTH_PAT)
         secret = lb_settings_get(&plan->settings, LB_KEY_TOKEN);
+    else if (plan->settings.auth_type == LB_AUTH_AZURE_CLIENT_SECRET)
+        secret = lb_settings_get(&plan->settings, LB_KEY_AZURE_CLIENT_SECRET);
     return secret && secret[0] ? secret : NULL;
 }
 
@@ -488,6 +490,20 @@ static lb_result fetch_user(void *ctx, lb_cache_item *out, lb_error *err)
     long status = 0;
     lb_error merr;
     lb_error_init(&merr);
+    const lb_auth_source *from_token = auth_source(plan);
+    if (from_token->role_from_token) {
+        /* The source's token names its identity (an Azure managed identity's appid). */
+        rc = from_token->role_from_token(token, user, sizeof(user)) == 0
+                 ? LB_OK
+                 : lb_error_set(err, LB_ERR_PROTOCOL, "The token of AuthType %s names no application id (appid): "
+                                "set UID to the identity's application (client) id, its PostgreSQL role.",
+                                from_token->name);
+        lb_secret_free(token);
+        if (rc == LB_OK && (out->value = lb_secmem_dup(user)) == NULL)
+            rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+        out->lifetime_s = 2 * LB_USER_CACHE_S;
+        return rc;
+    }
     rc = lb_auth_me(&http, lb_settings_get(&plan->settings, LB_KEY_HOST), token, user, sizeof(user), &status, &merr);
     if (rc != LB_OK && status == 401 && plan->token_origin != LB_FROM_FETCH)
         forget_token(plan, token);
@@ -539,8 +555,10 @@ static lb_result resolve_user(lb_plan *plan, lb_error *err)
         lb_log(&plan->log, LB_LOG_ERROR, "user: %s", err->message);
         return rc;
     }
-    lb_log(&plan->log, LB_LOG_INFO, "user: %s (UID not given; AuthType %s: the user name behind the token, %s, "
-           "%lld ms)", user, src->name, origin == LB_FROM_FETCH ? "looked up with SCIM Me" : "cached", lb_now_ms() - t0);
+    lb_log(&plan->log, LB_LOG_INFO, "user: %s (UID not given; AuthType %s: %s, %s, %lld ms)", user, src->name,
+           src->role_from_token ? "the application id (appid) in the token" : "the user name behind the token",
+           origin != LB_FROM_FETCH ? "cached" : src->role_from_token ? "read from the token" : "looked up with SCIM Me",
+           lb_now_ms() - t0);
     if (lb_settings_set(&plan->settings, LB_KEY_UID, user, LB_SRC_ME) != LB_OK)
         rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     lb_secret_free(user);
