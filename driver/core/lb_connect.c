@@ -181,7 +181,7 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
     lb_log(&plan->log, LB_LOG_INFO, "connect: workspace %s, client id %s, %s %s, server %s:%d, user %s%s%s",
            lb_settings_get(&plan->settings, LB_KEY_HOST), id ? id : "(none)",
            lb_plan_target_kind(plan), lb_plan_target_name(plan), server ? server : "(to be looked up)",
-           plan->settings.port, uid ? uid : "(the person behind the token, looked up)", plan->settings.dsn ? ", DSN " : "",
+           plan->settings.port, uid ? uid : "(to be looked up)", plan->settings.dsn ? ", DSN " : "",
            plan->settings.dsn ? plan->settings.dsn : "");
     lb_log(&plan->log, LB_LOG_INFO, "auth: %s (%s)", lb_auth_type_name((lb_auth_type)plan->settings.auth_type),
            plan->settings.auth_why);
