@@ -87,7 +87,7 @@ static lb_result azure_auto(const lb_settings *s, lb_auth_type *out, char *why, 
     static const lb_key keys[] = {LB_KEY_AZURE_CLIENT_ID, LB_KEY_AZURE_CLIENT_SECRET, LB_KEY_AZURE_TENANT_ID};
     int set = -1;
     for (size_t i = 0; i < 3; i++)
-        if (lb_settings_get(s, keys[i]))
+        if (set < 0 && lb_settings_get(s, keys[i]))
             set = (int)i;
     if (set < 0)
         return LB_OK;

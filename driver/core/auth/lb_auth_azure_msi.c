@@ -22,6 +22,16 @@ static void msi_identity(const lb_settings *s, lb_buf *out)
                   lb_settings_get(s, LB_KEY_AZURE_MSI_ENDPOINT));
 }
 
+/* lb_http's message for a transport failure names the workspace: its detail is what follows
+ * "<url>: " up to ". Check"; the whole message when it is not of that shape. */
+static void transport_detail(const char *msg, const char *url, char *buf, size_t size)
+{
+    const char *at = strstr(msg, url);
+    const char *from = at && strncmp(at + strlen(url), ": ", 2) == 0 ? at + strlen(url) + 2 : msg;
+    const char *end = strstr(from, ". Check");
+    snprintf(buf, size, "%.*s", end ? (int)(end - from) : (int)strlen(from), from);
+}
+
 static lb_result msi_request(const lb_auth_ctx *ctx, const char *resource, lb_token *out, lb_error *err)
 {
     const lb_settings *s = ctx->settings;
@@ -53,11 +63,14 @@ static lb_result msi_request(const lb_auth_ctx *ctx, const char *resource, lb_to
     lb_buf_free(&url);
     char who[300];
     snprintf(who, sizeof(who), "The Azure instance metadata service (%.200s)", endpoint);
-    if (rc != LB_OK)
+    if (rc != LB_OK) {
+        char detail[400];
+        transport_detail(herr.message, endpoint, detail, sizeof(detail));
         return lb_error_set(err, rc == LB_ERR_TIMEOUT ? LB_ERR_TIMEOUT : LB_ERR_NETWORK,
-                            "%s did not answer: %s AuthType azure-msi works only on Azure compute with a managed "
-                            "identity (a VM, a scale set, AKS, App Service); elsewhere use azure-client-secret or "
-                            "another AuthType, or set AzureMsiEndpoint.", who, herr.message);
+                            "%s did not answer (%s). AuthType azure-msi works only on Azure compute with a managed "
+                            "identity (a VM, a scale set, AKS, App Service): elsewhere use another AuthType, or point "
+                            "AzureMsiEndpoint at the metadata service.", who, detail);
+    }
     if (resp.status == 200) {
         rc = lb_azure_parse_token(resp.body, resp.body_len, who, out, err);
     } else {
