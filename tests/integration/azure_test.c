@@ -167,10 +167,10 @@ static void test_auto(void **state)
     setenv("ARM_CLIENT_SECRET", az_secret, 1);
     setenv("ARM_TENANT_ID", az_tenant, 1);
     setenv("AZURE_AUTHORITY_HOST", emulator_url, 1);
-    connects_as("LogLevel=off", az_id);
+    connects_as("Database=databricks_postgres", az_id);
     unsetenv("ARM_CLIENT_SECRET");
     char st[6], all[4096];
-    fails("LogLevel=off", st, all, sizeof(all)); /* half configured now */
+    fails("Database=databricks_postgres", st, all, sizeof(all)); /* half configured now */
     assert_string_equal(st, "HY000");
     expect_in(all, "Missing setting AzureClientSecret");
     expect_in(all, "ARM_CLIENT_SECRET");
@@ -179,7 +179,7 @@ static void test_auto(void **state)
     unsetenv("ARM_TENANT_ID");
     setenv("ARM_USE_MSI", "true", 1);
     setenv("LAKEBASE_AZURE_MSI_ENDPOINT", msi_url, 1);
-    connects_as("LogLevel=off", msi_system);
+    connects_as("Database=databricks_postgres", msi_system);
     unsetenv("ARM_USE_MSI");
     unsetenv("LAKEBASE_AZURE_MSI_ENDPOINT");
 }
