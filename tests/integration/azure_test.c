@@ -273,6 +273,53 @@ static void test_msi_failures(void **state)
     assert_true(t >= 3.0 && t < 15.0);
 }
 
+/* The files of the cache directory (XDG_CACHE_HOME/lakebase-odbc): how many, and whether any
+ * holds needle. */
+static int cache_files(const char *dir, const char *needle, int *holds)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof(cmd), "find '%s/lakebase-odbc' -type f 2>/dev/null | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    int n = 0;
+    assert_non_null(p);
+    assert_int_equal(fscanf(p, "%d", &n), 1);
+    pclose(p);
+    snprintf(cmd, sizeof(cmd), "grep -rlF -e '%s' '%s/lakebase-odbc' 2>/dev/null | wc -l", needle, dir);
+    p = popen(cmd, "r");
+    int h = 0;
+    assert_non_null(p);
+    assert_int_equal(fscanf(p, "%d", &h), 1);
+    pclose(p);
+    *holds = h;
+    return n;
+}
+
+/* TokenCache=auto: the Azure client secret is a stable secret, so the credential goes to the
+ * sealed file cache (the secret nowhere in it); a managed identity has none: memory only. */
+static void test_file_cache(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lb-azure-cache-XXXXXX", extra[1200];
+    assert_non_null(mkdtemp(dir));
+    setenv("XDG_CACHE_HOME", dir, 1);
+    snprintf(extra, sizeof(extra), "TokenCache=auto;AuthType=azure-msi;AzureMsiEndpoint=%s", msi_url);
+    connects_as(extra, msi_system);
+    int holds = 0, msi_files = cache_files(dir, az_secret, &holds);
+    char keys[1024];
+    secret_keys(keys, sizeof(keys), az_secret);
+    snprintf(extra, sizeof(extra), "TokenCache=auto;%s", keys);
+    connects_as(extra, az_id);
+    int az_files = cache_files(dir, az_secret, &holds);
+    printf("file cache: %d file(s) after azure-msi, %d after azure-client-secret; %d hold the secret\n", msi_files,
+           az_files, holds);
+    assert_int_equal(msi_files, 0);
+    assert_true(az_files >= 1);
+    assert_int_equal(holds, 0);
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(int argc, char **argv)
 {
     read_azure_state();
@@ -280,6 +327,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_client_secret), cmocka_unit_test(test_msi),
         cmocka_unit_test(test_auto),          cmocka_unit_test(test_half),
         cmocka_unit_test(test_wrong_secret),  cmocka_unit_test(test_msi_failures),
+        cmocka_unit_test(test_file_cache),
     };
     if (argc > 1) {
         for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
