@@ -41,6 +41,14 @@ FAKE_CLI=$REPO/tests/emulator/databricks   # stand-in for the Databricks CLI's `
 OIDC_ISSUER=https://idp.lakebase.local
 OIDC_AUDIENCE=databricks
 OIDC_SUBJECT=system:serviceaccount:lakebase:app
+# Azure (issue 10): an Entra ID tenant with one application (azure-client-secret) and the
+# machine's managed identities (azure-msi): a system-assigned one and a user-assigned one. The
+# emulator is the login host; its metadata service listens on 127.0.0.1:<emulator port + 2>.
+AZURE_TENANT_ID=9c3b1a52-7f0e-4d2a-9b51-0e8c6f4d2a10
+AZURE_CLIENT_ID=3f6d2b0c-5a8e-4c1f-9d27-6b4e8a1c0f53
+MSI_SYSTEM_ID=5d8e9f0a-1b2c-4d3e-8f4a-5b6c7d8e9f0a     # the system-assigned identity's application id
+MSI_USER_ID=b1e0c7a4-2d3f-4e58-8a69-7c0d1e2f3a4b       # a user-assigned identity's client id
+AZURE_RESOURCE_ID=/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/lakebase/providers/Microsoft.Databricks/workspaces/lakebase-local
 
 say() { echo "local-lakebase: $*" >&2; }
 die() { echo "local-lakebase: error: $*" >&2; exit 1; }
@@ -77,6 +85,10 @@ resolve_settings() {
     WRONG_PORT=$((EMU_PORT + 1))     # second HTTPS listener: certificate for another host name
     [[ $WRONG_PORT != "$PG_PORT" ]] ||
         die "PostgreSQL port $PG_PORT is the emulator's wrong-host port (emulator port + 1); pick others"
+    IMDS_PORT=$((EMU_PORT + 2))      # the Azure instance metadata service (plain HTTP)
+    [[ $IMDS_PORT != "$PG_PORT" ]] ||
+        die "PostgreSQL port $PG_PORT is the emulator's metadata-service port (emulator port + 2); pick others"
+    MSI_URL=http://127.0.0.1:$IMDS_PORT/metadata/identity/oauth2/token
     # The postgres user may not be able to traverse the repo (e.g. under /root), so the
     # cluster, its socket, TLS key copy, PAM check and live-credentials file live here.
     RUNTIME=/var/tmp/lakebase-local-$PG_PORT
@@ -172,6 +184,8 @@ gen_service_principals() {
     # psqlODBC itself, to compare psqlODBC's answers with the driver's.
     [[ -s $STATE/direct-password ]] || random_secret >"$STATE/direct-password"
     chmod 0600 "$STATE/direct-password"
+    [[ -s $STATE/azure-client-secret ]] || random_secret >"$STATE/azure-client-secret"
+    chmod 0600 "$STATE/azure-client-secret"
     CLIENT_SECRET=$(<"$STATE/client-secret")
     NOACCESS_ID=$(<"$STATE/noaccess-client-id")
     LONGTOKEN_ID=$(<"$STATE/longtoken-client-id")
@@ -208,7 +222,8 @@ write_emulator_config() {
     runuser_bin=$(command -v runuser)
     pg_isready_bin=$(command -v pg_isready)
     CFG_PAT_USER=$PAT_USER CFG_CLI_USER=$CLI_USER CFG_OIDC_ISS=$OIDC_ISSUER CFG_OIDC_AUD=$OIDC_AUDIENCE \
-    CFG_OIDC_SUB=$OIDC_SUBJECT \
+    CFG_OIDC_SUB=$OIDC_SUBJECT CFG_AZ_TENANT=$AZURE_TENANT_ID CFG_AZ_ID=$AZURE_CLIENT_ID \
+    CFG_MSI_SYSTEM=$MSI_SYSTEM_ID CFG_MSI_USER=$MSI_USER_ID \
     CFG_OUT=$STATE/emulator-config.json CFG_ID=$CLIENT_ID CFG_NOACCESS_ID=$NOACCESS_ID CFG_LONG_ID=$LONGTOKEN_ID \
     CFG_RUNTIME=$RUNTIME CFG_PSQL=$(command -v psql) \
     CFG_ENDPOINT=$ENDPOINT CFG_INSTANCE=$INSTANCE CFG_PG_PORT=$PG_PORT CFG_STATE=$STATE CFG_DATA=$DATA \
@@ -242,6 +257,11 @@ cfg = {
     # Workload identity federation: the test identity provider's workload may act as the main SP.
     "federation": {"issuer": e["CFG_OIDC_ISS"], "audience": e["CFG_OIDC_AUD"], "key": read("oidc-key"),
                    "policies": [{"client_id": e["CFG_ID"], "subject": e["CFG_OIDC_SUB"]}]},
+    # Azure: the Entra tenant's application and the machine's managed identities.
+    "azure": {"tenant_id": e["CFG_AZ_TENANT"],
+              "apps": [{"client_id": e["CFG_AZ_ID"], "client_secret": read("azure-client-secret")}],
+              "managed_identities": [{"client_id": e["CFG_MSI_SYSTEM"], "system_assigned": True},
+                                     {"client_id": e["CFG_MSI_USER"]}]},
     "compute": {
         "endpoint": e["CFG_ENDPOINT"],
         "port": int(e["CFG_PG_PORT"]),
@@ -282,6 +302,8 @@ write_client_files() {
       echo "lakebase-local-cli=Lakebase"
       echo "lakebase-local-profile=Lakebase"
       echo "lakebase-local-oidc=Lakebase"
+      echo "lakebase-local-azure=Lakebase"
+      echo "lakebase-local-msi=Lakebase"
       echo
       echo "[lakebase-local]"
       echo "; driver name from odbcinst.ini"
@@ -388,6 +410,38 @@ write_client_files() {
       echo "Database=$DATABASE"
       echo "CAFile=$STATE/ca.pem"
       echo "SSLRootCert=$STATE/ca.pem"
+      echo
+      echo "[lakebase-local-azure]"
+      echo "; an Entra ID application's client secret (AuthType azure-client-secret); the PostgreSQL"
+      echo "; user is the application (client) id. Real: leave AzureLoginHost out (the Azure cloud's)"
+      echo "Driver=Lakebase"
+      echo "DatabricksHost=$EMU_URL"
+      echo "AzureClientID=$AZURE_CLIENT_ID"
+      echo "AzureClientSecret=$(<"$STATE/azure-client-secret")"
+      echo "AzureTenantID=$AZURE_TENANT_ID"
+      echo "AzureLoginHost=$EMU_URL"
+      echo "AzureResourceID=$AZURE_RESOURCE_ID"
+      echo "Endpoint=$ENDPOINT"
+      echo "Servername=localhost"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "CAFile=$STATE/ca.pem"
+      echo "SSLRootCert=$STATE/ca.pem"
+      echo
+      echo "[lakebase-local-msi]"
+      echo "; the machine's system-assigned managed identity (AuthType azure-msi), from the metadata"
+      echo "; service; the PostgreSQL user is its application id (the token's appid). Add"
+      echo "; AzureClientID=<client id> for a user-assigned identity. Real: leave AzureMsiEndpoint out"
+      echo "Driver=Lakebase"
+      echo "DatabricksHost=$EMU_URL"
+      echo "AuthType=azure-msi"
+      echo "AzureMsiEndpoint=$MSI_URL"
+      echo "Endpoint=$ENDPOINT"
+      echo "Servername=localhost"
+      echo "Port=$PG_PORT"
+      echo "Database=$DATABASE"
+      echo "CAFile=$STATE/ca.pem"
+      echo "SSLRootCert=$STATE/ca.pem"
     } >"$sp/odbc.ini"
     chmod 0600 "$sp/odbc.ini"
 
@@ -432,6 +486,11 @@ print(json.dumps({"cafile": e["CFG_CA"], "logins": {e["CFG_URL"]: e["CFG_USER"]}
       echo "export LAKEBASE_FAKE_CLI_LOGINS=$(sq "$STATE/databricks-cli-logins.json")"
       echo "export LAKEBASE_PAT_USER=$(sq "$PAT_USER")"
       echo "export LAKEBASE_CLI_USER=$(sq "$CLI_USER")"
+      echo "export LAKEBASE_AZURE_CLIENT_ID=$(sq "$AZURE_CLIENT_ID")"
+      echo "export LAKEBASE_AZURE_TENANT_ID=$(sq "$AZURE_TENANT_ID")"
+      echo "export LAKEBASE_MSI_ENDPOINT=$(sq "$MSI_URL")"
+      echo "export LAKEBASE_MSI_SYSTEM_ID=$(sq "$MSI_SYSTEM_ID")"
+      echo "export LAKEBASE_MSI_USER_ID=$(sq "$MSI_USER_ID")"
     } >"$sp/env.sh"
     chmod 0644 "$sp/env.sh"
 
@@ -534,7 +593,7 @@ start_emulator() {
         --cert "$STATE/server.pem" --key "$STATE/server.key" --live-file "$LIVE" \
         --pidfile "$EMU_PIDFILE" --record-issued "$ISSUED" \
         --wrong-host-port "$WRONG_PORT" --wrong-host-cert "$STATE/wrong-host.pem" \
-        --wrong-host-key "$STATE/wrong-host.key" </dev/null >>"$STATE/emulator.log" 2>&1 &
+        --wrong-host-key "$STATE/wrong-host.key" --imds-port "$IMDS_PORT" </dev/null >>"$STATE/emulator.log" 2>&1 &
     local launched=$! _
     for _ in $(seq 1 60); do          # up to ~15 s
         if emulator_pid >/dev/null && emulator_answers; then return; fi
@@ -640,7 +699,7 @@ SELECT format('CREATE DATABASE %I', :'db')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
 SQL
         { show_log_tail "$STATE/postgres.log"; die "creating the group role / database failed"; }
-    for role in "$CLIENT_ID" "$NOACCESS_ID" "$PAT_USER" "$CLI_USER"; do
+    for role in "$CLIENT_ID" "$NOACCESS_ID" "$PAT_USER" "$CLI_USER" "$AZURE_CLIENT_ID" "$MSI_SYSTEM_ID" "$MSI_USER_ID"; do
         as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$RUNTIME" -p "$PG_PORT" -d "$DATABASE" \
             -v grp="$OAUTH_GROUP" -v db="$DATABASE" -v role="$role" >>"$STATE/postgres.log" 2>&1 <<'SQL' ||
 SELECT format('CREATE ROLE %I LOGIN IN ROLE %I', :'role', :'grp')
@@ -766,7 +825,7 @@ cmd_purge() {
             noaccess-client-id noaccess-client-secret longtoken-client-id longtoken-client-secret direct-password emulator-config.json odbc.ini odbcinst.ini \
             env.sh instance.env runtime-dir emulator.pid emulator.log postgres.log .gitignore \
             issued-secrets wrong-host.pem wrong-host.key pat databrickscfg databricks-cli-logins.json \
-            oidc-key oidc-token oidc-token-expired)
+            oidc-key oidc-token oidc-token-expired azure-client-secret)
         rmdir "$STATE" 2>/dev/null || true
     fi
     say "purged"

@@ -197,7 +197,7 @@ lb_result lb_plan_settings(lb_plan *plan, const lb_kvlist *input, const lb_sourc
     lb_log(&plan->log, LB_LOG_INFO, "connect: workspace %s, client id %s, %s %s, server %s:%d, user %s%s%s",
            lb_settings_get(&plan->settings, LB_KEY_HOST), id ? id : "(none)",
            lb_plan_target_kind(plan), lb_plan_target_name(plan), server ? server : "(to be looked up)",
-           plan->settings.port, uid ? uid : "(the person behind the token, looked up)", plan->settings.dsn ? ", DSN " : "",
+           plan->settings.port, uid ? uid : "(to be looked up)", plan->settings.dsn ? ", DSN " : "",
            plan->settings.dsn ? plan->settings.dsn : "");
     lb_log(&plan->log, LB_LOG_INFO, "auth: %s (%s)", lb_auth_type_name((lb_auth_type)plan->settings.auth_type),
            plan->settings.auth_why);
@@ -253,6 +253,8 @@ const char *lb_plan_stable_secret(const lb_plan *plan)
         secret = lb_settings_get(&plan->settings, LB_KEY_CLIENT_SECRET);
     else if (plan->settings.auth_type == LB_AUTH_PAT)
         secret = lb_settings_get(&plan->settings, LB_KEY_TOKEN);
+    else if (plan->settings.auth_type == LB_AUTH_AZURE_CLIENT_SECRET)
+        secret = lb_settings_get(&plan->settings, LB_KEY_AZURE_CLIENT_SECRET);
     return secret && secret[0] ? secret : NULL;
 }
 
@@ -533,6 +535,13 @@ lb_result lb_plan_check_state(const lb_plan *plan, const lb_endpoint_info *info,
 static lb_result call_me(lb_plan *plan, const lb_http_opts *http, const char *token, void *out, long *status,
                          lb_error *err)
 {
+    const lb_auth_source *src = auth_source(plan);
+    if (src->role_from_token) /* the token names its identity (an Azure managed identity's appid) */
+        return src->role_from_token(token, out, LB_USER_NAME_MAX) == 0
+                   ? LB_OK
+                   : lb_error_set(err, LB_ERR_PROTOCOL, "The token of AuthType %s names no application id (appid): "
+                                  "set UID to the identity's application (client) id, its PostgreSQL role.",
+                                  src->name);
     return lb_auth_me(http, lb_settings_get(&plan->settings, LB_KEY_HOST), token, out, LB_USER_NAME_MAX, status, err);
 }
 
@@ -592,8 +601,10 @@ lb_result lb_plan_resolve_user(lb_plan *plan, lb_error *err)
         lb_log(&plan->log, LB_LOG_ERROR, "user: %s", err->message);
         return rc;
     }
-    lb_log(&plan->log, LB_LOG_INFO, "user: %s (UID not given; AuthType %s: the user name behind the token, %s, "
-           "%lld ms)", user, src->name, origin == LB_FROM_FETCH ? "looked up with SCIM Me" : "cached", lb_now_ms() - t0);
+    lb_log(&plan->log, LB_LOG_INFO, "user: %s (UID not given; AuthType %s: %s, %s, %lld ms)", user, src->name,
+           src->role_from_token ? "the application id (appid) in the token" : "the user name behind the token",
+           origin != LB_FROM_FETCH ? "cached" : src->role_from_token ? "read from the token" : "looked up with SCIM Me",
+           lb_now_ms() - t0);
     if (lb_settings_set(&plan->settings, LB_KEY_UID, user, LB_SRC_ME) != LB_OK)
         rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     lb_secret_free(user);

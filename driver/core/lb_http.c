@@ -472,6 +472,15 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
         lb_buf_puts(&auth, req->authorization);
         headers = curl_slist_append(headers, auth.data);
     }
+    for (int i = 0; headers && req->headers && req->headers[i]; i++) {
+        struct curl_slist *more = curl_slist_append(headers, req->headers[i]);
+        if (more == NULL) {
+            for (struct curl_slist *h = headers; h; h = h->next)
+                lb_wipe(h->data, strlen(h->data));
+            curl_slist_free_all(headers);
+        }
+        headers = more; /* NULL: out of memory, below */
+    }
     if (headers && opts->workspace_id && is_api_url(req->url)) {
         /* A URL that serves several workspaces routes the call by this header. */
         char ws[96];
@@ -491,11 +500,11 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
 
     curl_easy_setopt(curl, CURLOPT_URL, req->url);
 #if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, req->metadata_service ? "http" : "https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, req->metadata_service ? "http" : "https");
 #else
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
-    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS, req->metadata_service ? (long)CURLPROTO_HTTP : (long)CURLPROTO_HTTPS);
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, req->metadata_service ? (long)CURLPROTO_HTTP : (long)CURLPROTO_HTTPS);
 #endif
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -511,10 +520,11 @@ static lb_result attempt(const lb_http_opts *opts, const lb_http_request *req, l
         curl_easy_setopt(curl, CURLOPT_CAINFO, opts->cafile);
     /* Without a proxy, none: settings already took https_proxy and the like from the
      * environment, checked, and libcurl must not read them again on its own. */
-    curl_easy_setopt(curl, CURLOPT_PROXY, proxy.url ? proxy.url : "");
-    if (proxy.user)
+    /* The metadata service is the machine's own: never through a proxy (as Azure's SDKs do). */
+    curl_easy_setopt(curl, CURLOPT_PROXY, proxy.url && !req->metadata_service ? proxy.url : "");
+    if (proxy.user && !req->metadata_service)
         curl_easy_setopt(curl, CURLOPT_PROXYUSERNAME, proxy.user);
-    if (proxy.password)
+    if (proxy.password && !req->metadata_service)
         curl_easy_setopt(curl, CURLOPT_PROXYPASSWORD, proxy.password);
     char agent[64];
     snprintf(agent, sizeof(agent), "lakebase-odbc/%s", lb_version());
@@ -918,19 +928,37 @@ static lb_result send_with_retries(const lb_http_opts *opts, const lb_http_reque
 lb_result lb_http_bearer(const lb_http_opts *opts, const char *method, const char *url, const char *access_token,
                          const char *json_body, lb_http_response *resp, lb_error *err)
 {
-    lb_buf auth;
+    /* The token's first line is the bearer; each further line a header of its own. */
+    enum { MAX_LINES = 4 };
+    lb_buf auth, more;
     lb_buf_init(&auth, 0);
+    lb_buf_init(&more, 0);
+    size_t first = strcspn(access_token, "\n");
     lb_buf_puts(&auth, "Bearer ");
-    lb_buf_puts(&auth, access_token);
-    if (auth.overflow) {
+    lb_buf_append(&auth, access_token, first);
+    const char *lines[MAX_LINES + 1] = {NULL};
+    if (access_token[first] == '\n')
+        lb_buf_puts(&more, access_token + first + 1);
+    int n = 0;
+    for (char *p = more.data; p && *p && n < MAX_LINES;) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*p)
+            lines[n++] = p;
+        p = nl ? nl + 1 : NULL;
+    }
+    if (auth.overflow || more.overflow) {
         lb_buf_free_secret(&auth);
+        lb_buf_free_secret(&more);
         return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     }
     lb_http_request req = {.method = method, .url = url, .authorization = auth.data,
                            .content_type = json_body ? "application/json" : NULL, .body = json_body,
-                           .body_len = json_body ? strlen(json_body) : 0};
+                           .body_len = json_body ? strlen(json_body) : 0, .headers = n ? lines : NULL};
     lb_result rc = lb_http_send(opts, &req, resp, err);
     lb_buf_free_secret(&auth);
+    lb_buf_free_secret(&more);
     return rc;
 }
 

@@ -44,6 +44,10 @@ typedef struct {
     const char *content_type;  /* for a body, or NULL */
     const char *body;          /* or NULL */
     size_t body_len;
+    const char *const *headers; /* more header lines ("Name: value"), NULL-terminated, or NULL; wiped after */
+    int metadata_service;      /* 1: the Azure instance metadata service: plain http:// only, never
+                                  through a proxy (the caller checks that the URL is link-local or
+                                  loopback) */
 } lb_http_request;
 
 /* Sends the request. A 1xx, 2xx or 4xx/5xx status is a success here (the caller
@@ -65,7 +69,9 @@ void lb_http_response_free(lb_http_response *resp);
 
 /* A workspace API call with the OAuth token as bearer: GET (json_body NULL) or POST of a
  * JSON body; the answer, whatever its status, in resp. The header holding the token is
- * wiped after. */
+ * wiped after. access_token may carry header lines after its first line ("token\nName:
+ * value\n..."): an Azure source's management token and workspace resource id
+ * (auth/lb_auth_azure.c); they are sent as headers of their own. */
 lb_result lb_http_bearer(const lb_http_opts *opts, const char *method, const char *url, const char *access_token,
                          const char *json_body, lb_http_response *resp, lb_error *err);
 

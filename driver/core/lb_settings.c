@@ -78,6 +78,26 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
                                "the environment variable holding the identity provider's token (env-oidc)", 0, 0},
     [LB_KEY_OIDC_TOKEN_FILE] = {"OIDCTokenFile", {NULL}, "DATABRICKS_OIDC_TOKEN_FILEPATH", NULL,
                                 "the file holding the identity provider's token (file-oidc)", 0, 1},
+    /* ---- Azure sources (azure-client-secret, azure-msi: auth/lb_auth_azure*.c), the
+     * Databricks SDKs' environment variables and profile keys ---- */
+    [LB_KEY_AZURE_CLIENT_ID] = {"AzureClientID", {NULL}, "ARM_CLIENT_ID", NULL,
+                                "the Entra ID application (client) id, a UUID", 0, 1},
+    [LB_KEY_AZURE_CLIENT_SECRET] = {"AzureClientSecret", {NULL}, "ARM_CLIENT_SECRET", NULL,
+                                    "the Entra ID application's client secret", 1, 1},
+    [LB_KEY_AZURE_TENANT_ID] = {"AzureTenantID", {NULL}, "ARM_TENANT_ID", NULL,
+                                "the Entra ID tenant (directory) id", 0, 1},
+    [LB_KEY_AZURE_ENVIRONMENT] = {"AzureEnvironment", {NULL}, "ARM_ENVIRONMENT", NULL,
+                                  "the Azure cloud: PUBLIC, USGOVERNMENT or CHINA (default: from the host)", 0, 1},
+    [LB_KEY_AZURE_LOGIN_HOST] = {"AzureLoginHost", {NULL}, "AZURE_AUTHORITY_HOST", NULL,
+                                 "the Entra ID login URL, https://... (default: the Azure cloud's)", 0, 1},
+    [LB_KEY_AZURE_RESOURCE_ID] = {"AzureResourceID", {NULL}, "DATABRICKS_AZURE_RESOURCE_ID", NULL,
+                                  "the workspace's Azure resource id, /subscriptions/.../workspaces/<name>", 0, 1},
+    [LB_KEY_AZURE_USE_MSI] = {"AzureUseMSI", {NULL}, "ARM_USE_MSI", NULL,
+                              "true to use the Azure managed identity (azure-msi)", 0, 1},
+    [LB_KEY_AZURE_MSI_ENDPOINT] = {"AzureMsiEndpoint", {NULL}, "LAKEBASE_AZURE_MSI_ENDPOINT",
+                                   "http://169.254.169.254/metadata/identity/oauth2/token",
+                                   "the Azure instance metadata service's token URL", 0, 0},
+    /* ---- end of the Azure sources' keys ---- */
 };
 
 /* Keys that steer the driver manager or the driver choice: never passed on. */
@@ -181,7 +201,12 @@ static const struct {
 } profile_keys[] = {{LB_KEY_HOST, "host"}, {LB_KEY_CLIENT_ID, "client_id"}, {LB_KEY_CLIENT_SECRET, "client_secret"},
                     {LB_KEY_WORKSPACE_ID, "workspace_id"}, {LB_KEY_TOKEN, "token"},
                     {LB_KEY_AUTH_TYPE, "auth_type"}, {LB_KEY_CLI_PATH, "databricks_cli_path"},
-                    {LB_KEY_OIDC_TOKEN_ENV, "oidc_token_env"}, {LB_KEY_OIDC_TOKEN_FILE, "oidc_token_filepath"}};
+                    {LB_KEY_OIDC_TOKEN_ENV, "oidc_token_env"}, {LB_KEY_OIDC_TOKEN_FILE, "oidc_token_filepath"},
+                    /* ---- Azure sources ---- */
+                    {LB_KEY_AZURE_CLIENT_ID, "azure_client_id"}, {LB_KEY_AZURE_CLIENT_SECRET, "azure_client_secret"},
+                    {LB_KEY_AZURE_TENANT_ID, "azure_tenant_id"}, {LB_KEY_AZURE_ENVIRONMENT, "azure_environment"},
+                    {LB_KEY_AZURE_RESOURCE_ID, "azure_workspace_resource_id"},
+                    {LB_KEY_AZURE_USE_MSI, "azure_use_msi"}};
 
 static const char *profile_key(const lb_key_def *def)
 {
@@ -932,7 +957,8 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
         int creds = out->value[LB_KEY_TOKEN] || out->value[LB_KEY_CLI_PATH] ||
                     (at && strcasecmp(at, "databricks-cli") == 0) || out->value[LB_KEY_OIDC_TOKEN_FILE] ||
                     (out->value[LB_KEY_CLIENT_ID] &&
-                     (out->value[LB_KEY_CLIENT_SECRET] || out->value[LB_KEY_CLIENT_SECRET_FILE]));
+                     (out->value[LB_KEY_CLIENT_SECRET] || out->value[LB_KEY_CLIENT_SECRET_FILE])) ||
+                    lb_auth_azure_configured(out);
         for (size_t i = 0; why == NULL && i < sizeof(profile_keys) / sizeof(profile_keys[0]); i++) {
             lb_key k = profile_keys[i].key;
             int needed = k == LB_KEY_HOST || (!creds && (k == LB_KEY_CLIENT_ID || k == LB_KEY_CLIENT_SECRET));
@@ -991,10 +1017,12 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
     lb_result rc = lb_auth_select(out, sources ? sources->env_get : NULL, &auth, out->auth_why,
                                   sizeof(out->auth_why), err);
     out->auth_type = (int)auth;
-    /* A service principal's role is its client id (oauth-m2m; federation with a ClientID). */
-    int sp = auth == LB_AUTH_OAUTH_M2M || auth == LB_AUTH_ENV_OIDC || auth == LB_AUTH_FILE_OIDC;
-    if (rc == LB_OK && out->value[LB_KEY_UID] == NULL && sp && out->value[LB_KEY_CLIENT_ID] &&
-        set_value(out, LB_KEY_UID, out->value[LB_KEY_CLIENT_ID], LB_SRC_DEFAULT) != LB_OK)
+    /* A service principal's role is its client id (oauth-m2m; federation with a ClientID; the
+     * Azure sources' application id): the source's role. */
+    const lb_auth_source *chosen = rc == LB_OK ? lb_auth_source_of(auth) : NULL;
+    const char *role = chosen && !chosen->person ? chosen->role(out) : NULL;
+    if (rc == LB_OK && out->value[LB_KEY_UID] == NULL && role &&
+        set_value(out, LB_KEY_UID, role, LB_SRC_DEFAULT) != LB_OK)
         rc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
     if (rc == LB_OK)
         rc = check_target(out, sources && sources->no_target, err);

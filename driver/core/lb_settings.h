@@ -2,7 +2,8 @@
  * default, whether secret) and one function that merges the connection string, the
  * DSN in odbc.ini, the environment, a ~/.databrickscfg profile (host, client_id,
  * client_secret, workspace_id, token, auth_type, databricks_cli_path, oidc_token_env,
- * oidc_token_filepath) and the defaults (first found wins) into a validated lb_settings.
+ * oidc_token_filepath, azure_client_id, azure_client_secret, azure_tenant_id, azure_environment,
+ * azure_workspace_resource_id, azure_use_msi) and the defaults (first found wins) into a validated lb_settings.
  * Without Proxy, the proxy comes from https_proxy, HTTPS_PROXY, all_proxy or
  * ALL_PROXY (libcurl's order), checked like Proxy, so libcurl never reads them itself.
  * Nothing here touches the network. */
@@ -47,6 +48,16 @@ typedef enum {
     LB_KEY_CLI_PATH,       /* DatabricksCliPath: the Databricks CLI (default: databricks on PATH) */
     LB_KEY_OIDC_TOKEN_ENV, /* OIDCTokenEnv: the variable holding the identity provider's JWT (env-oidc) */
     LB_KEY_OIDC_TOKEN_FILE, /* OIDCTokenFile: the file holding the identity provider's JWT (file-oidc) */
+    /* ---- Azure sources (azure-client-secret, azure-msi: auth/lb_auth_azure*.c) ---- */
+    LB_KEY_AZURE_CLIENT_ID,     /* AzureClientID: the Entra application (client) id */
+    LB_KEY_AZURE_CLIENT_SECRET, /* AzureClientSecret (secret) */
+    LB_KEY_AZURE_TENANT_ID,     /* AzureTenantID: the Entra tenant (directory) id */
+    LB_KEY_AZURE_ENVIRONMENT,   /* AzureEnvironment: PUBLIC, USGOVERNMENT or CHINA */
+    LB_KEY_AZURE_LOGIN_HOST,    /* AzureLoginHost: the Entra login URL, when not the environment's */
+    LB_KEY_AZURE_RESOURCE_ID,   /* AzureResourceID: the workspace's Azure resource id (a header) */
+    LB_KEY_AZURE_USE_MSI,       /* AzureUseMSI: yes picks azure-msi under AuthType auto */
+    LB_KEY_AZURE_MSI_ENDPOINT,  /* AzureMsiEndpoint: the metadata service's token URL */
+    /* ---- end of the Azure sources' keys ---- */
     LB_KEY_COUNT
 } lb_key;
 

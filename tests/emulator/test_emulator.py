@@ -131,6 +131,86 @@ class LocalLakebaseTest(unittest.TestCase):
         with open(self.live_file) as f:
             return [line.split() for line in f if line.strip()]
 
+    # -- Azure: Entra ID's token endpoint and the instance metadata service ------------------
+    DATABRICKS_RESOURCE = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
+
+    def entra(self, form, tenant=None, version=""):
+        tenant = tenant or self.env["LAKEBASE_AZURE_TENANT_ID"]
+        return self.emu.json("POST", f"/{tenant}/oauth2/{version}token", urllib.parse.urlencode(form),
+                             {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def imds(self, query, headers=None):
+        url = urllib.parse.urlsplit(self.env["LAKEBASE_MSI_ENDPOINT"])
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        conn.request("GET", url.path + "?" + urllib.parse.urlencode(query),
+                     headers={"Metadata": "true"} if headers is None else headers)
+        resp = conn.getresponse()
+        answer = json.loads(resp.read())
+        conn.close()
+        return resp.status, answer
+
+    def test_entra_token_v1_and_v2(self):
+        app = {"grant_type": "client_credentials", "client_id": self.env["LAKEBASE_AZURE_CLIENT_ID"],
+               "client_secret": read_state("azure-client-secret")}
+        status, answer = self.entra(dict(app, resource=self.DATABRICKS_RESOURCE))
+        self.assertEqual(status, 200, answer)
+        # Entra v1 writes the times as strings.
+        for key in ("expires_in", "ext_expires_in", "expires_on", "not_before"):
+            self.assertIsInstance(answer[key], str)
+        self.assertEqual(answer["token_type"], "Bearer")
+        self.assertEqual(answer["resource"], self.DATABRICKS_RESOURCE)
+        claims = b64url_json(answer["access_token"].split(".")[1])
+        self.assertEqual(claims["appid"], app["client_id"])
+        self.assertEqual(claims["aud"], self.DATABRICKS_RESOURCE)
+        self.assertEqual(claims["tid"], self.env["LAKEBASE_AZURE_TENANT_ID"])
+        # The workspace accepts it as a bearer; a management token beside it is noted.
+        status, mgmt = self.entra(dict(app, resource="https://management.core.windows.net/"))
+        self.assertEqual(status, 200, mgmt)
+        status, cred = self.emu.json("POST", "/api/2.0/postgres/credentials", {"endpoint": self.endpoint},
+                                     {"Authorization": "Bearer " + answer["access_token"],
+                                      "X-Databricks-Azure-SP-Management-Token": mgmt["access_token"]})
+        self.assertEqual(status, 200, cred)
+        self.assertEqual(self.emu.count("AZURE management-token ok"), 1)
+        self.assertLogin(app["client_id"], cred["token"])
+        # v2: scope <resource>/.default, numbers.
+        status, answer = self.entra(dict(app, scope=self.DATABRICKS_RESOURCE + "/.default"), version="v2.0/")
+        self.assertEqual(status, 200, answer)
+        self.assertIsInstance(answer["expires_in"], int)
+
+    def test_entra_errors(self):
+        app = {"grant_type": "client_credentials", "client_id": self.env["LAKEBASE_AZURE_CLIENT_ID"],
+               "client_secret": "wrong", "resource": self.DATABRICKS_RESOURCE}
+        status, answer = self.entra(app)
+        self.assertEqual(status, 401)
+        self.assertEqual(answer["error"], "invalid_client")
+        self.assertEqual(answer["error_codes"], [7000215])
+        self.assertTrue(answer["error_description"].startswith("AADSTS7000215: "))
+        self.assertIn("\r\nTrace ID: ", answer["error_description"])
+        for key in ("timestamp", "trace_id", "correlation_id", "error_uri"):
+            self.assertIn(key, answer)
+        status, answer = self.entra(dict(app, client_id="00000000-0000-4000-8000-000000000001"))
+        self.assertEqual((status, answer["error"], answer["error_codes"]), (400, "unauthorized_client", [700016]))
+        status, answer = self.entra(app, tenant="other-tenant")
+        self.assertEqual((status, answer["error_codes"]), (400, [90002]))
+        status, answer = self.entra(dict(app, client_secret=read_state("azure-client-secret"), resource="nope"))
+        self.assertEqual((status, answer["error"], answer["error_codes"]), (400, "invalid_resource", [500011]))
+
+    def test_metadata_service(self):
+        status, answer = self.imds({"api-version": "2018-02-01", "resource": self.DATABRICKS_RESOURCE})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(answer["client_id"], self.env["LAKEBASE_MSI_SYSTEM_ID"])
+        self.assertIsInstance(answer["expires_on"], str)
+        self.assertEqual(b64url_json(answer["access_token"].split(".")[1])["appid"], self.env["LAKEBASE_MSI_SYSTEM_ID"])
+        status, answer = self.imds({"api-version": "2018-02-01", "resource": self.DATABRICKS_RESOURCE,
+                                    "client_id": self.env["LAKEBASE_MSI_USER_ID"]})
+        self.assertEqual((status, answer["client_id"]), (200, self.env["LAKEBASE_MSI_USER_ID"]))
+        status, answer = self.imds({"api-version": "2018-02-01", "resource": self.DATABRICKS_RESOURCE,
+                                    "client_id": "00000000-0000-4000-8000-0000000000ff"})
+        self.assertEqual((status, answer), (400, {"error": "invalid_request", "error_description": "Identity not found"}))
+        status, answer = self.imds({"api-version": "2018-02-01", "resource": self.DATABRICKS_RESOURCE}, headers={})
+        self.assertEqual((status, answer["error_description"]), (400, "Required metadata header not specified"))
+        self.assertEqual(self.emu.count("GET /metadata/identity/oauth2/token"), 4)
+
     # -- discovery and OAuth -----------------------------------------------------------------
     def test_discovery(self):
         status, hdrs, raw = self.emu.request("GET", "/oidc/.well-known/oauth-authorization-server")

@@ -36,6 +36,9 @@ run isql "$here/isql_test.sh"
 export LAKEBASE_FAKE_CLI=$here/../emulator/databricks LAKEBASE_PAT_USER=lakebase-pat-user@example.com \
     LAKEBASE_CLI_USER=lakebase-cli-user@example.com
 for c in pat pat_refused precedence two_sources cli cli_failures profile oidc; do run "auth_$c" "$bin/auth_test" "$c"; done
+# The Azure sources: an Entra application's secret (right and wrong) and managed identities;
+# Entra's and the metadata service's tokens are issued, so they are needles too.
+for c in client_secret msi auto half wrong_secret; do run "azure_$c" "$bin/azure_test" "$c"; done
 run file_cache "$here/file_cache_test.sh"
 
 passed=0
@@ -46,11 +49,12 @@ check() { if eval "$2"; then echo "ok   $1"; passed=$((passed + 1)); else echo "
 # and credential it issued during this run.
 tail -n +"$((before + 1))" "$state/issued-secrets" >"$work/issued.txt"
 cat "$state/client-secret" "$state/noaccess-client-secret" "$state/pat" "$state/oidc-token" \
-    "$state/oidc-token-expired" >"$work/client-secrets.txt"
+    "$state/oidc-token-expired" "$state/azure-client-secret" >"$work/client-secrets.txt"
 issued=$(wc -l <"$work/issued.txt")
 check "the run issued tokens and credentials to look for ($issued)" '[ "$issued" -ge 10 ]'
 check "the driver logged at debug level" 'grep -q "HTTP POST https://[^ ]*/oidc/v1/token -> 200" "$work/driver.log"'
 check "the PAT, CLI and federation sources were used" 'grep -q "auth: pat" "$work/driver.log" && grep -q "auth: databricks-cli" "$work/driver.log" && grep -q "auth: file-oidc" "$work/driver.log"'
+check "the Azure sources were used" 'grep -q "auth: azure-client-secret" "$work/driver.log" && grep -q "auth: azure-msi" "$work/driver.log"'
 check "the driver logged the connect timings" 'grep -q "connect: ok in .*workspace token .*credential .*PostgreSQL" "$work/driver.log"'
 check "the driver manager traced the calls" 'grep -q "SQLDriverConnect" "$work/trace.log"'
 

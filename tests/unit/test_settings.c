@@ -738,6 +738,73 @@ static void test_auth_type_oidc(void **state)
     expect_error(TARGET "AuthType=env-oidc", "DATABRICKS_OIDC_TOKEN", "is not set");
 }
 
+/* The Azure sources: auto picks azure-msi (AzureUseMSI) and azure-client-secret (all three keys,
+ * from the connection string or ARM_*) after the Databricks types; half-configured names the
+ * missing key; the role is the application id; bad Azure keys are refused with the key named. */
+static void test_auth_type_azure(void **state)
+{
+    (void)state;
+    char why[512];
+    static const char *const env0[] = {"PATH=/nonexistent", NULL};
+    fake_env = env0;
+#define AZ "AzureClientID=11111111-2222-3333-4444-555555555555;AzureTenantID=tenant-1;"
+    assert_int_equal(chosen(TARGET AZ "AzureClientSecret=az-secret-value", why, sizeof(why)),
+                     LB_AUTH_AZURE_CLIENT_SECRET);
+    assert_non_null(strstr(why, "AzureClientID (from the connection string)"));
+    assert_null(strstr(why, "az-secret-value"));
+    lb_settings s;
+    lb_error err;
+    assert_int_equal(resolve(TARGET AZ "AzureClientSecret=az-secret-value", &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_UID), "11111111-2222-3333-4444-555555555555");
+    lb_settings_free(&s);
+    /* Half configured: the missing key named, with where to set it; the secret never shown. */
+    expect_error(TARGET "AzureClientID=11111111-2222-3333-4444-555555555555",
+                 "Missing setting AzureClientSecret", "azure-client-secret is half configured");
+    expect_error(TARGET "AzureClientID=11111111-2222-3333-4444-555555555555;AzureClientSecret=az-secret-value",
+                 "Missing setting AzureTenantID", "ARM_TENANT_ID");
+    assert_int_not_equal(resolve(TARGET "AzureClientSecret=az-secret-value", &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "Missing setting AzureClientID"));
+    assert_null(strstr(err.message, "az-secret-value"));
+    expect_error(TARGET "AuthType=azure-client-secret", "Missing setting AzureClientID", "asks for azure-client-secret");
+    /* The SDK's environment variables. */
+    static const char *const env1[] = {"PATH=/nonexistent", "ARM_CLIENT_ID=abc", "ARM_CLIENT_SECRET=env-secret",
+                                       "ARM_TENANT_ID=t", NULL};
+    fake_env = env1;
+    assert_int_equal(chosen(TARGET, why, sizeof(why)), LB_AUTH_AZURE_CLIENT_SECRET);
+    assert_non_null(strstr(why, "ARM_CLIENT_ID"));
+    /* The Databricks types come first, as in the Go SDK's order. */
+    assert_int_equal(chosen(TARGET "Token=dapi-x", NULL, 0), LB_AUTH_PAT);
+    /* A managed identity: AzureUseMSI (ARM_USE_MSI) under auto, or AuthType. */
+    static const char *const env2[] = {"PATH=/nonexistent", "ARM_USE_MSI=true", NULL};
+    fake_env = env2;
+    assert_int_equal(chosen(TARGET, why, sizeof(why)), LB_AUTH_AZURE_MSI);
+    assert_non_null(strstr(why, "ARM_USE_MSI"));
+    assert_int_equal(resolve(TARGET, &s, &err), LB_OK);
+    assert_null(lb_settings_get(&s, LB_KEY_UID)); /* system-assigned: read from the token */
+    lb_settings_free(&s);
+    assert_int_equal(resolve(TARGET "AzureClientID=user-assigned-id", &s, &err), LB_OK);
+    assert_int_equal(s.auth_type, LB_AUTH_AZURE_MSI);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_UID), "user-assigned-id");
+    lb_settings_free(&s);
+    fake_env = env0;
+    assert_int_equal(chosen(TARGET "AuthType=azure-msi", NULL, 0), LB_AUTH_AZURE_MSI);
+    expect_error(TARGET "AzureUseMSI=maybe", "AzureUseMSI \"maybe\"", "true or false");
+    expect_error(TARGET "AuthType=azure-msi;AzureMsiEndpoint=http://metadata.example.com/token",
+                 "AzureMsiEndpoint", "169.254.169.254 or a loopback");
+    expect_error(TARGET "AuthType=azure-msi;AzureMsiEndpoint=https://127.0.0.1/token", "AzureMsiEndpoint",
+                 "not the instance metadata service");
+    assert_int_equal(chosen(TARGET "AuthType=azure-msi;AzureMsiEndpoint=http://127.0.0.1:9/m", NULL, 0),
+                     LB_AUTH_AZURE_MSI);
+    expect_error(TARGET AZ "AzureClientSecret=x;AzureEnvironment=mars", "AzureEnvironment \"mars\"", "USGOVERNMENT");
+    expect_error(TARGET AZ "AzureClientSecret=x;AzureLoginHost=http://login.example", "AzureLoginHost",
+                 "https:// URL");
+    expect_error(TARGET "AzureClientID=a;AzureClientSecret=x;AzureTenantID=a/b", "AzureTenantID", "not a tenant id");
+    expect_error(TARGET AZ "AzureClientSecret=x;AzureResourceID=workspace", "AzureResourceID",
+                 "not an Azure resource id");
+    expect_error(TARGET "AuthType=azure", "AuthType \"azure\"", "azure-msi, azure-client-secret");
+#undef AZ
+}
+
 /* Token, AuthType and DatabricksCliPath come from every source: connection string over DSN
  * over environment over profile (token, auth_type, databricks_cli_path). */
 static void test_auth_keys_precedence(void **state)
@@ -821,6 +888,7 @@ int main(void)
         cmocka_unit_test_setup(test_discovery_keys, setup),
         cmocka_unit_test_setup(test_auth_type, setup),
         cmocka_unit_test_setup(test_auth_type_oidc, setup),
+        cmocka_unit_test_setup(test_auth_type_azure, setup),
         cmocka_unit_test_setup(test_auth_keys_precedence, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

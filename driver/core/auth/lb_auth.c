@@ -1,14 +1,17 @@
 /* The choice of the authentication source (AuthType, and auto in the Go SDK's order). */
 #include "lb_auth.h"
 
+#include "lb_auth_azure.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const type_names[LB_AUTH_COUNT] = {"auto", "pat", "oauth-m2m", "databricks-cli", "env-oidc",
-                                                      "file-oidc"};
+static const char *const type_names[LB_AUTH_COUNT] = {"auto",     "pat",       "oauth-m2m",
+                                                      "databricks-cli", "env-oidc", "file-oidc",
+                                                      "azure-msi", "azure-client-secret"};
 
 const char *lb_auth_type_name(lb_auth_type type)
 {
@@ -23,6 +26,8 @@ const lb_auth_source *lb_auth_source_of(lb_auth_type type)
     case LB_AUTH_DATABRICKS_CLI: return &lb_auth_cli;
     case LB_AUTH_ENV_OIDC: return &lb_auth_env_oidc;
     case LB_AUTH_FILE_OIDC: return &lb_auth_file_oidc;
+    case LB_AUTH_AZURE_MSI: return &lb_auth_azure_msi;
+    case LB_AUTH_AZURE_CLIENT_SECRET: return &lb_auth_azure_secret;
     default: return NULL;
     }
 }
@@ -63,6 +68,43 @@ static lb_result missing(const lb_settings *s, lb_key k, const char *context, lb
                         s->dsn ? "" : " (no DSN was named)", context[0] ? "; " : "", context);
 }
 
+/* auto, after the Databricks types: azure-msi (AzureUseMSI true), then azure-client-secret
+ * (AzureClientID, AzureClientSecret and AzureTenantID: any of them alone is half configured).
+ * *out stays LB_AUTH_COUNT when no Azure setting is present. */
+static lb_result azure_auto(const lb_settings *s, lb_auth_type *out, char *why, size_t why_size, lb_error *err)
+{
+    char a[160];
+    int msi = lb_azure_use_msi(s);
+    if (msi < 0)
+        return lb_error_set(err, LB_ERR_SETTINGS, "AzureUseMSI \"%.40s\" (from %s) is not true or false.",
+                            lb_settings_get(s, LB_KEY_AZURE_USE_MSI), lb_source_name(s->source[LB_KEY_AZURE_USE_MSI]));
+    if (msi == 1) {
+        from(s, LB_KEY_AZURE_USE_MSI, a, sizeof(a));
+        snprintf(why, why_size, "AuthType auto: %s is true", a);
+        *out = LB_AUTH_AZURE_MSI;
+        return lb_azure_check(s, *out, err);
+    }
+    static const lb_key keys[] = {LB_KEY_AZURE_CLIENT_ID, LB_KEY_AZURE_CLIENT_SECRET, LB_KEY_AZURE_TENANT_ID};
+    int set = -1;
+    for (size_t i = 0; i < 3; i++)
+        if (set < 0 && lb_settings_get(s, keys[i]))
+            set = (int)i;
+    if (set < 0)
+        return LB_OK;
+    for (size_t i = 0; i < 3; i++)
+        if (lb_settings_get(s, keys[i]) == NULL) {
+            from(s, keys[set], a, sizeof(a));
+            char ctx[300];
+            snprintf(ctx, sizeof(ctx), "azure-client-secret is half configured: %s is set (or set AzureUseMSI=true "
+                     "for a managed identity)", a);
+            return missing(s, keys[i], ctx, err);
+        }
+    from(s, LB_KEY_AZURE_CLIENT_ID, a, sizeof(a));
+    snprintf(why, why_size, "AuthType auto: %s, AzureClientSecret and AzureTenantID are set", a);
+    *out = LB_AUTH_AZURE_CLIENT_SECRET;
+    return lb_azure_check(s, *out, err);
+}
+
 lb_result lb_auth_select(const lb_settings *s, const char *(*env_get)(const char *), lb_auth_type *out, char *why,
                          size_t why_size, lb_error *err)
 {
@@ -75,7 +117,7 @@ lb_result lb_auth_select(const lb_settings *s, const char *(*env_get)(const char
     if (type == LB_AUTH_COUNT)
         return lb_error_set(err, LB_ERR_SETTINGS,
                             "AuthType \"%.60s\" (from %s) is not one of auto, pat, oauth-m2m, databricks-cli, "
-                            "env-oidc, file-oidc.", at,
+                            "env-oidc, file-oidc, azure-msi, azure-client-secret.", at,
                             lb_source_name(s->source[LB_KEY_AUTH_TYPE]));
     const char *token = lb_settings_get(s, LB_KEY_TOKEN), *id = lb_settings_get(s, LB_KEY_CLIENT_ID),
                *secret = lb_settings_get(s, LB_KEY_CLIENT_SECRET), *cli = lb_settings_get(s, LB_KEY_CLI_PATH),
@@ -101,6 +143,17 @@ lb_result lb_auth_select(const lb_settings *s, const char *(*env_get)(const char
                                 "%s, but the environment variable %.100s (named by OIDCTokenEnv, from %s) is not set: "
                                 "export it with the identity provider's token, or set OIDCTokenEnv to the variable "
                                 "that holds it.", ctx, jwt_var, lb_source_name(s->source[LB_KEY_OIDC_TOKEN_ENV]));
+        if (type == LB_AUTH_AZURE_CLIENT_SECRET) {
+            static const lb_key need[] = {LB_KEY_AZURE_CLIENT_ID, LB_KEY_AZURE_CLIENT_SECRET, LB_KEY_AZURE_TENANT_ID};
+            for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+                if (lb_settings_get(s, need[i]) == NULL)
+                    return missing(s, need[i], ctx, err);
+        }
+        if (type == LB_AUTH_AZURE_MSI || type == LB_AUTH_AZURE_CLIENT_SECRET) {
+            lb_result arc = lb_azure_check(s, type, err);
+            if (arc != LB_OK)
+                return arc;
+        }
         snprintf(why, why_size, "%s", a);
         *out = type;
         return LB_OK;
@@ -151,6 +204,12 @@ lb_result lb_auth_select(const lb_settings *s, const char *(*env_get)(const char
         *out = LB_AUTH_FILE_OIDC;
         return LB_OK;
     }
+    lb_auth_type azure = LB_AUTH_COUNT;
+    lb_result arc = azure_auto(s, &azure, why, why_size, err);
+    if (arc != LB_OK || azure != LB_AUTH_COUNT) {
+        *out = azure;
+        return arc;
+    }
     if (lb_auth_find_on_path(env_get ? env_get("PATH") : NULL, "databricks", found, sizeof(found)) == 0) {
         snprintf(why, why_size, "AuthType auto: no Token, ClientID or ClientSecret is set, and the Databricks CLI "
                  "is on PATH (%.300s)", found);
@@ -160,6 +219,7 @@ lb_result lb_auth_select(const lb_settings *s, const char *(*env_get)(const char
     return missing(s, LB_KEY_CLIENT_ID,
                    "no way to authenticate is configured: set ClientID and ClientSecret (a service principal), "
                    "Token (a personal access token), OIDCTokenFile or DATABRICKS_OIDC_TOKEN (workload identity "
-                   "federation), or log in with `databricks auth login` (the Databricks CLI, on PATH or named by "
-                   "DatabricksCliPath)", err);
+                   "federation), AzureClientID, AzureClientSecret and AzureTenantID (an Entra ID application) or "
+                   "AzureUseMSI=true (an Azure managed identity), or log in with `databricks auth login` (the "
+                   "Databricks CLI, on PATH or named by DatabricksCliPath)", err);
 }

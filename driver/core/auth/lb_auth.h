@@ -21,6 +21,8 @@ typedef enum {
     LB_AUTH_DATABRICKS_CLI, /* a `databricks auth login` session, through the CLI (auth/lb_auth_cli.c) */
     LB_AUTH_ENV_OIDC,       /* workload identity federation, the JWT in a variable (auth/lb_auth_oidc.c) */
     LB_AUTH_FILE_OIDC,      /* workload identity federation, the JWT in a file (auth/lb_auth_oidc.c) */
+    LB_AUTH_AZURE_MSI,      /* an Azure managed identity, from the metadata service (auth/lb_auth_azure_msi.c) */
+    LB_AUTH_AZURE_CLIENT_SECRET, /* an Entra ID application's client secret (auth/lb_auth_azure_secret.c) */
     LB_AUTH_COUNT
 } lb_auth_type;
 
@@ -48,9 +50,13 @@ typedef struct {
     const char *(*role)(const lb_settings *s);
     /* What to check when the workspace refuses the source's token (HTTP 401). */
     const char *fix_refused;
+    /* Optional: the PostgreSQL role read from the source's own token (when role gives none and
+     * the source is no person), instead of SCIM Me; 0 when found. */
+    int (*role_from_token)(const char *token, char *role, size_t size);
 } lb_auth_source;
 
-extern const lb_auth_source lb_auth_pat, lb_auth_m2m, lb_auth_cli, lb_auth_env_oidc, lb_auth_file_oidc;
+extern const lb_auth_source lb_auth_pat, lb_auth_m2m, lb_auth_cli, lb_auth_env_oidc, lb_auth_file_oidc,
+    lb_auth_azure_msi, lb_auth_azure_secret;
 
 /* The source of a chosen type (never LB_AUTH_AUTO). */
 const lb_auth_source *lb_auth_source_of(lb_auth_type type);
@@ -60,13 +66,18 @@ const char *lb_auth_type_name(lb_auth_type type);
 /* Chooses the source: AuthType when it names one (its settings must be complete), else
  * (auto) the first type whose settings are present, in the Go SDK's order: pat (Token),
  * oauth-m2m (ClientID and ClientSecret), databricks-cli (DatabricksCliPath), env-oidc (the
- * variable OIDCTokenEnv names is set), file-oidc (OIDCTokenFile), and last databricks-cli
+ * variable OIDCTokenEnv names is set), file-oidc (OIDCTokenFile), azure-msi (AzureUseMSI true),
+ * azure-client-secret (AzureClientID, AzureClientSecret and AzureTenantID), and last databricks-cli
  * again when a `databricks` is on PATH (a token given for federation wins over a CLI that is
  * merely installed). why says which and why, for the log. Two complete types without AuthType, a
  * half-configured type and nothing at all are errors naming the keys to set.
  * env_get reads PATH (may be NULL). */
 lb_result lb_auth_select(const lb_settings *s, const char *(*env_get)(const char *), lb_auth_type *out, char *why,
                          size_t why_size, lb_error *err);
+
+/* 1 when settings of an Azure source are present (AzureClientID, AzureClientSecret,
+ * AzureTenantID or AzureUseMSI true): the settings need no profile's credentials. */
+int lb_auth_azure_configured(const lb_settings *s);
 
 /* The path of program name on PATH (an executable regular file), into buf; 0 when found. */
 int lb_auth_find_on_path(const char *path_env, const char *name, char *buf, size_t size);

@@ -27,7 +27,10 @@ Usage:
                "users": [{"userName": "<e-mail>", "id": "<digits>", "pats": ["<token>", ...]}]:
                people, who authenticate with a personal access token or a CLI login (see Users);
                "federation": {"issuer", "audience", "key": "<hex HS256 key>", "policies":
-               [{"client_id", "subject"}]}: workload identity federation (see Federation))
+               [{"client_id", "subject"}]}: workload identity federation (see Federation);
+               "azure": {"tenant_id", "apps": [{"client_id", "client_secret"}], "managed_identities":
+               [{"client_id", "system_assigned": bool}]}: an Entra ID tenant and the machine's
+               managed identities (see azure.Azure))
   --port       HTTPS port; the emulator listens on 127.0.0.1 and, when available, ::1
   --cert/--key PEM server certificate (chain) and key
   --live-file  rewritten atomically on every change: "<role> <sha256 hex of token> <expiry>"
@@ -39,10 +42,12 @@ Usage:
   --wrong-host-port/--wrong-host-cert/--wrong-host-key
                a second HTTPS listener (same routes and state) with a certificate for another
                host name, for hostname-verification tests
+  --imds-port  a plain-HTTP listener on 127.0.0.1 serving the Azure instance metadata service's
+               token route (/metadata/identity/oauth2/token)
 
 Layout: common (constants, log, error bodies), faults, state, compute (scale to zero),
 server (handler, dispatch, TLS listeners), the routes by service (oauth, postgres, database,
-unified, users, federation), control (/_emulator/...), __main__ (the command line).
+unified, users, federation, azure), control (/_emulator/...), __main__ (the command line).
 
 See README.md beside this package for the routes, the control API and the suspend design.
 """

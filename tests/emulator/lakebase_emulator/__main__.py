@@ -12,6 +12,7 @@ import time
 from . import __doc__ as PACKAGE_DOC
 from . import common
 from .common import log
+from .azure import ImdsServer
 from .compute import Compute
 from .server import listen
 from .state import State
@@ -32,6 +33,8 @@ def main():
                     help="second HTTPS port, serving --wrong-host-cert (another host name)")
     ap.add_argument("--wrong-host-cert")
     ap.add_argument("--wrong-host-key")
+    ap.add_argument("--imds-port", type=int,
+                    help="plain-HTTP port on 127.0.0.1 serving the Azure instance metadata service")
     args = ap.parse_args()
     if (args.wrong_host_port is None) != (args.wrong_host_cert is None) or \
             (args.wrong_host_cert is None) != (args.wrong_host_key is None):
@@ -51,6 +54,13 @@ def main():
         servers += listen(args.wrong_host_port, state, args.wrong_host_cert, args.wrong_host_key,
                           started, "wrong-host listener")
 
+    if args.imds_port is not None:
+        try:
+            servers.append(ImdsServer(("127.0.0.1", args.imds_port), state))
+        except OSError as e:
+            log(f"cannot listen on 127.0.0.1:{args.imds_port} (metadata service): {e.strerror}")
+            raise SystemExit(1)
+
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -62,6 +72,7 @@ def main():
         os.replace(args.pidfile + ".tmp", args.pidfile)
     extra = f", wrong-host listener on port {args.wrong_host_port}" if args.wrong_host_port else ""
     compute = f", compute on port {state.compute.port}" if state.compute else ""
+    compute += f", metadata service on http://127.0.0.1:{args.imds_port}" if args.imds_port else ""
     log(f"listening on https://localhost:{args.port} (pid {os.getpid()}){extra}{compute}, "
         f"live file {args.live_file}")
 

@@ -71,6 +71,7 @@ class OAuthRoutes:
             raise rest_error(401, "UNAUTHENTICATED", "Invalid access token.")
         if self.state.users.get(client_id) is not None:
             return client_id                                     # a person (PAT or CLI login)
+        self.azure_note_headers(client_id, token.strip())         # an Entra token (class Azure)
         sp = self.state.sps.get(client_id)
         if sp is None or not sp["workspace_access"]:
             raise rest_error(403, "PERMISSION_DENIED",

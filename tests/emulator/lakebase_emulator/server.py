@@ -20,6 +20,7 @@ import uuid
 from .common import (ApiError, BRANCH_LIST_RE, ENDPOINT_LIST_RE, ENDPOINT_PATH_RE, HANDSHAKE_TIMEOUT,
                      IDLE_TIMEOUT, INSTANCE_LIST_RE, INSTANCE_PATH_RE, MAX_BODY, PROJECT_LIST_RE, log, rest_error,
                      throttle_headers, with_error_details)
+from .azure import AzureRoutes
 from .control import ControlRoutes
 from .database import DatabaseRoutes
 from .federation import FederationRoutes
@@ -31,7 +32,7 @@ from .users import UsersRoutes
 
 
 class Handler(OAuthRoutes, PostgresRoutes, ProjectRoutes, DatabaseRoutes, UnifiedRoutes, UsersRoutes,
-              FederationRoutes, ControlRoutes, http.server.BaseHTTPRequestHandler):
+              FederationRoutes, AzureRoutes, ControlRoutes, http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"      # keep-alive, as the real service
     server_version = "lakebase-emulator"
     timeout = IDLE_TIMEOUT
@@ -56,6 +57,9 @@ class Handler(OAuthRoutes, PostgresRoutes, ProjectRoutes, DatabaseRoutes, Unifie
         ("GET", INSTANCE_LIST_RE, "api_list_instances"),
         # people (class Users): SCIM Me
         ("GET", re.compile(r"^/api/2\.0/preview/scim/v2/Me$"), "api_scim_me"),
+        # Entra ID's token endpoint (class Azure): the emulator is also the login host
+        ("POST", re.compile(r"^/([A-Za-z0-9.-]+)/oauth2/token$"), "api_entra_token"),
+        ("POST", re.compile(r"^/([A-Za-z0-9.-]+)/oauth2/v2\.0/token$"), "api_entra_token_v2"),
     ]
 
     def version_string(self):

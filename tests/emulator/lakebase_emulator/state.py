@@ -13,6 +13,7 @@ import threading
 import time
 
 from .common import ENDPOINT_RE, INSTANCE_STATES, MAX_TOKEN_BYTES, b64url, rfc3339
+from .azure import Azure
 from .federation import Federation
 from .unified import Unified
 from .users import Users
@@ -55,6 +56,10 @@ class State:
         self.unified = Unified(config.get("unified_host"))
         self.users = Users(config.get("users"))
         self.federation = Federation(config.get("federation"))
+        self.azure = Azure(config.get("azure"))
+        for cid in self.azure.principals():     # Entra applications and managed identities
+            self.sps.setdefault(cid, {"client_secret": secrets.token_hex(32), "workspace_access": True,
+                                      "password_role": False, "token_bytes": 0})
         self.write_live_file()
 
     # -- settings ------------------------------------------------------------------------
