@@ -188,7 +188,10 @@ static int check_workspace(doctor *d, const lb_settings *s)
         }
         const char *hp = proxy.url + 7, *colon = strrchr(hp, ':');
         proxy_port = colon ? atoi(colon + 1) : 80;
-        snprintf(proxy_host, sizeof(proxy_host), "%.*s", (int)(colon ? colon - hp : (long)strlen(hp)), hp);
+        size_t n = colon ? (size_t)(colon - hp) : strlen(hp);
+        if (n >= 2 && hp[0] == '[' && hp[n - 1] == ']') /* an IPv6 literal */
+            hp++, n -= 2;
+        snprintf(proxy_host, sizeof(proxy_host), "%.*s", (int)n, hp);
     }
     long long t0 = lb_now_ms();
     int fd = proxy_host[0] ? connect_to(proxy_host, proxy_port, peer, sizeof(peer), why, sizeof(why))
@@ -252,7 +255,8 @@ static int check_auth(doctor *d, lb_plan *plan, char *identity, size_t size)
     lb_error_init(&err);
     long long t0 = lb_now_ms();
     if (lb_plan_whoami(plan, identity, size, &err) != LB_OK) {
-        report(d, CHECK_FAIL, "auth", lb_now_ms() - t0, src ? src->fix_refused : NULL, "AuthType %s: %s", name,
+        report(d, CHECK_FAIL, "auth", lb_now_ms() - t0,
+               err.code == LB_ERR_AUTH && src ? src->fix_refused : "As the message says", "AuthType %s: %s", name,
                err.message);
         return 0;
     }

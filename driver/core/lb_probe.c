@@ -282,10 +282,10 @@ static int judge(X509_STORE *store, X509 *leaf, STACK_OF(X509) *chain, const cha
 
 void lb_probe_system_store(char *buf, size_t size)
 {
-    const char *file = getenv(X509_get_default_cert_file_env());
+    const char *file = secure_getenv(X509_get_default_cert_file_env());
     snprintf(buf, size, "%s", file && file[0] ? file : X509_get_default_cert_file());
     if (access(buf, R_OK) != 0) {
-        const char *dir = getenv(X509_get_default_cert_dir_env());
+        const char *dir = secure_getenv(X509_get_default_cert_dir_env());
         snprintf(buf, size, "%s", dir && dir[0] ? dir : X509_get_default_cert_dir());
     }
 }
@@ -360,8 +360,8 @@ int lb_probe_tls(int fd, const char *host, const char *cafile, int check_host, l
     X509_free(leaf);
     rc = 0;
 done:
-    if (ssl)
-        SSL_shutdown(ssl); /* a close_notify; the caller closes fd */
+    if (ssl && rc == 0)
+        SSL_shutdown(ssl); /* a close_notify after a completed handshake; the caller closes fd */
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     return rc;
