@@ -266,27 +266,30 @@ static int user_secret_path(const char *name, char *path, size_t size, char *dir
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/* Stores secret in path (mode 0600, written beside it and renamed into place). */
-static int store_secret(lb_tool_out *out, const char *secret, const char *path, char *dir)
+/* Writes secret to a new 0600 file beside path, named in tmp: renamed onto path only once
+ * the DSN naming path is written, so that a failed or abandoned run leaves an existing
+ * secret file (another run's DSN names it) as it was. */
+static int store_secret(lb_tool_out *out, const char *secret, const char *path, char *dir, char *tmp, size_t size)
 {
     if (make_dirs(dir) != 0) {
         lb_tool_fail(out, "add-dsn: cannot create %s: %s", dir, strerror(errno));
         return -1;
     }
-    char tmp[PATH_MAX + 16];
-    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+    snprintf(tmp, size, "%s.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         lb_tool_fail(out, "add-dsn: cannot write in %s: %s", dir, strerror(errno));
+        tmp[0] = '\0';
         return -1;
     }
     size_t len = strlen(secret);
     int ok = fchmod(fd, 0600) == 0 && write(fd, secret, len) == (ssize_t)len && write(fd, "\n", 1) == 1 &&
              fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        lb_tool_fail(out, "add-dsn: cannot write %s: %s", path, strerror(errno));
+    if (!ok) {
+        lb_tool_fail(out, "add-dsn: cannot write %s: %s", tmp, strerror(errno));
         unlink(tmp);
+        tmp[0] = '\0';
         return -1;
     }
     return 0;
@@ -340,9 +343,11 @@ static void add_pair(lb_kvlist *kv, const char *key, const char *value, int *oom
         *oom = 1;
 }
 
-/* The DSN's keys (Driver= comes from the installer), in the order they are written. */
-static int dsn_keys(const add_opts *o, const char *secret_file, lb_kvlist *kv)
+/* kv becomes the DSN's keys (Driver= comes from the installer), in the order they are written. */
+static int dsn_keys(lb_tool_out *out, const add_opts *o, const char *secret_file, lb_kvlist *kv)
 {
+    lb_kvlist_free(kv);
+    lb_kvlist_init(kv);
     int oom = 0;
     add_pair(kv, "Description", "Lakebase (written by lakebase-odbc add-dsn)", &oom);
     add_pair(kv, "DatabricksHost", o->host, &oom);
@@ -358,6 +363,8 @@ static int dsn_keys(const add_opts *o, const char *secret_file, lb_kvlist *kv)
         snprintf(key, sizeof(key), "%.*s", (int)(eq - o->sets[i]), o->sets[i]);
         add_pair(kv, key, eq + 1, &oom);
     }
+    if (oom)
+        lb_tool_fail(out, "Out of memory.");
     return oom ? -1 : 0;
 }
 
@@ -454,7 +461,8 @@ int lb_tool_cmd_add_dsn(lb_tool_out *out, int argc, char **argv)
     }
 
     char secret_path[PATH_MAX + 64] = "", dir[PATH_MAX] = "", chosen[LB_DISCOVERY_NAME_MAX];
-    int wrote_secret = 0, status = TOOL_EXIT_FAIL;
+    char pending[PATH_MAX + 80] = ""; /* the new secret file until the DSN names its final path */
+    int status = TOOL_EXIT_FAIL;
     lb_kvlist keys;
     lb_kvlist_init(&keys);
     if (needs_secret(&o)) {
@@ -470,34 +478,34 @@ int lb_tool_cmd_add_dsn(lb_tool_out *out, int argc, char **argv)
             char secret[SECRET_MAX + 1];
             int rc = read_secret(out, &o, secret, sizeof(secret));
             if (rc == 0)
-                rc = store_secret(out, secret, secret_path, dir);
+                rc = store_secret(out, secret, secret_path, dir, pending, sizeof(pending));
             lb_wipe(secret, sizeof(secret));
             if (rc != 0)
                 return TOOL_EXIT_FAIL;
-            wrote_secret = 1;
-            lb_tool_say(out, "wrote the client secret to %s (mode 0600)", secret_path);
         }
     }
-    if (dsn_keys(&o, secret_path[0] ? secret_path : NULL, &keys) != 0) {
-        lb_tool_fail(out, "Out of memory.");
+    /* Until the DSN is written, the listing and the check read the new secret where it is. */
+    const char *secret_now = pending[0] ? pending : secret_path[0] ? secret_path : NULL;
+    if (dsn_keys(out, &o, secret_now, &keys) != 0)
         goto done;
-    }
-    if (ask) {
-        if (choose_target(out, &o, &keys, chosen, sizeof(chosen)) != 0)
-            goto done;
-        lb_kvlist_free(&keys);
-        lb_kvlist_init(&keys);
-        if (dsn_keys(&o, secret_path[0] ? secret_path : NULL, &keys) != 0) {
-            lb_tool_fail(out, "Out of memory.");
-            goto done;
-        }
-    }
-    if (check_settings(out, &keys) != 0)
+    if (ask && choose_target(out, &o, &keys, chosen, sizeof(chosen)) != 0)
+        goto done;
+    /* Checked with the choice; written naming the secret file's own path. */
+    if (dsn_keys(out, &o, secret_now, &keys) != 0 || check_settings(out, &keys) != 0 ||
+        dsn_keys(out, &o, secret_path[0] ? secret_path : NULL, &keys) != 0)
         goto done;
     char msg[600];
     if (lb_tool_odbcini_write_dsn(o.system, o.name, o.driver, &keys, msg, sizeof(msg)) != 0) {
         lb_tool_fail(out, "add-dsn: %s", msg);
         goto done;
+    }
+    if (pending[0]) {
+        if (rename(pending, secret_path) != 0) {
+            lb_tool_fail(out, "add-dsn: cannot put the secret file in place (%s): %s", secret_path, strerror(errno));
+            goto done;
+        }
+        pending[0] = '\0';
+        lb_tool_say(out, "wrote the client secret to %s (mode 0600)", secret_path);
     }
     const char *ini = o.system ? "ODBCSYSINI/odbc.ini" : getenv("ODBCINI") ? getenv("ODBCINI") : "~/.odbc.ini";
     lb_tool_say(out, "wrote %s DSN [%s] (%s); testing it:", o.system ? "system" : "user", o.name, ini);
@@ -508,7 +516,6 @@ int lb_tool_cmd_add_dsn(lb_tool_out *out, int argc, char **argv)
         json_object_object_add(out->doc, o.instance ? "instance" : "endpoint",
                                json_object_new_string(o.instance ? o.instance : o.endpoint));
     }
-    wrote_secret = 0; /* the DSN names it now */
     char test_cmd[] = "test", test_dsn[40];
     snprintf(test_dsn, sizeof(test_dsn), "%s", o.name);
     char *test_argv[] = {test_cmd, test_dsn, NULL};
@@ -517,8 +524,8 @@ int lb_tool_cmd_add_dsn(lb_tool_out *out, int argc, char **argv)
         lb_tool_say(out, "The DSN [%s] is written; fix what the test says, then run: lakebase-odbc test %s", o.name,
                     o.name);
 done:
-    if (wrote_secret)
-        unlink(secret_path); /* nothing names it */
+    if (pending[0])
+        unlink(pending); /* nothing names it */
     lb_kvlist_free(&keys);
     return status;
 }

@@ -199,6 +199,16 @@ check "offers the projects, branches and endpoints, numbered, and takes the choi
 lacks "the typed secret is not echoed" "$out" "$secret"
 check "the DSN names the endpoint picked" "$(sed -n '/^\[picked\]/,/^\[/p' "$ODBCINI")" "Endpoint=$primary" \
     "ClientSecretFile=$XDG_CONFIG_HOME/lakebase-odbc/picked.secret"
+before=$(stat -c '%i %Y' "$XDG_CONFIG_HOME/lakebase-odbc/picked.secret")
+out=$(/usr/bin/python3 "$here/pty_drive.py" "not shown as you type=$secret" "a number 1-2=q" -- \
+    "$tool" add-dsn picked --host "$LAKEBASE_EMULATOR_URL" --client-id "$LAKEBASE_CLIENT_ID" "${local_keys[@]}" 2>&1)
+status "add-dsn for the same DSN again, abandoned" 1 $?
+[ "$(stat -c '%i %Y' "$XDG_CONFIG_HOME/lakebase-odbc/picked.secret" 2>&1)" = "$before" ] &&
+    ok "leaves the DSN's secret file as it was (the same file)" || bad "the abandoned run replaced or removed picked.secret"
+[ -z "$(find "$XDG_CONFIG_HOME/lakebase-odbc" -name 'picked.secret.*')" ] && ok "and no temporary secret file" ||
+    bad "a temporary secret file was left: $(ls "$XDG_CONFIG_HOME/lakebase-odbc")"
+out=$("$tool" test picked 2>&1)
+status "the DSN still works" 0 $?
 out=$(/usr/bin/python3 "$here/pty_drive.py" "not shown as you type=$secret" "a number 1-2=7" "a number 1-2=q" -- \
     "$tool" add-dsn quitter --host "$LAKEBASE_EMULATOR_URL" --client-id "$LAKEBASE_CLIENT_ID" "${local_keys[@]}" 2>&1)
 status "interactive add-dsn: a wrong number, then q" 1 $?
