@@ -278,6 +278,12 @@ with os.fdopen(fd, "w") as f:
 EOF
 }
 
+# The endpoint, host and TLS lines of a DSN for the local PostgreSQL (named Servername: no look-up).
+dsn_target_lines() {
+    printf '%s\n' "Endpoint=$ENDPOINT" "Servername=localhost" "Port=$PG_PORT" "Database=$DATABASE" \
+        "CAFile=$STATE/ca.pem" "SSLRootCert=$STATE/ca.pem"
+}
+
 write_client_files() {
     local sp=$STATE
     { echo "; unixODBC driver list for the local Lakebase (written by scripts/local-lakebase.sh)."
@@ -421,12 +427,7 @@ write_client_files() {
       echo "AzureTenantID=$AZURE_TENANT_ID"
       echo "AzureLoginHost=$EMU_URL"
       echo "AzureResourceID=$AZURE_RESOURCE_ID"
-      echo "Endpoint=$ENDPOINT"
-      echo "Servername=localhost"
-      echo "Port=$PG_PORT"
-      echo "Database=$DATABASE"
-      echo "CAFile=$STATE/ca.pem"
-      echo "SSLRootCert=$STATE/ca.pem"
+      dsn_target_lines
       echo
       echo "[lakebase-local-msi]"
       echo "; the machine's system-assigned managed identity (AuthType azure-msi), from the metadata"
@@ -436,12 +437,7 @@ write_client_files() {
       echo "DatabricksHost=$EMU_URL"
       echo "AuthType=azure-msi"
       echo "AzureMsiEndpoint=$MSI_URL"
-      echo "Endpoint=$ENDPOINT"
-      echo "Servername=localhost"
-      echo "Port=$PG_PORT"
-      echo "Database=$DATABASE"
-      echo "CAFile=$STATE/ca.pem"
-      echo "SSLRootCert=$STATE/ca.pem"
+      dsn_target_lines
     } >"$sp/odbc.ini"
     chmod 0600 "$sp/odbc.ini"
 

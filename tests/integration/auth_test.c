@@ -24,15 +24,7 @@ static void read_auth_state(void)
 {
     read_state();
     snprintf(state_dir, sizeof(state_dir), "%s", need_env("LAKEBASE_LOCAL_STATE"));
-    char path[1100];
-    snprintf(path, sizeof(path), "%s/pat", state_dir);
-    FILE *f = fopen(path, "r");
-    if (f == NULL || fgets(pat, sizeof(pat), f) == NULL) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(2);
-    }
-    fclose(f);
-    pat[strcspn(pat, "\r\n")] = '\0';
+    read_state_line("pat", pat, sizeof(pat));
     snprintf(cli_logins, sizeof(cli_logins), "%s/databricks-cli-logins.json", state_dir);
     snprintf(cfg_file, sizeof(cfg_file), "%s/databrickscfg", state_dir);
     pat_user = need_env("LAKEBASE_PAT_USER");
@@ -41,66 +33,10 @@ static void read_auth_state(void)
     setenv("LAKEBASE_FAKE_CLI_LOGINS", cli_logins, 1);
 }
 
-/* A DSN-less string without any credential: the case adds its own (extra first). */
-static void bare(char *buf, size_t size, const char *extra)
-{
-    snprintf(buf, size,
-             "%s;Driver={%s};DatabricksHost=%s;Endpoint=projects/demo/branches/main/endpoints/primary;"
-             "Servername=localhost;Port=%s;CAFile={%s};SSLRootCert={%s}",
-             extra, driver, emulator_url, pg_port, ca_file, ca_file);
-}
-
-static SQLRETURN connect_bare(conn *c, const char *extra)
-{
-    char in[8192];
-    bare(in, sizeof(in), extra);
-    return SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
-}
-
-static void expect_user(SQLHDBC dbc, const char *want)
-{
-    SQLHSTMT st;
-    assert_true(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st)));
-    assert_true(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT current_user", SQL_NTS)));
-    assert_true(SQL_SUCCEEDED(SQLFetch(st)));
-    char user[256] = "";
-    SQLLEN ind = 0;
-    assert_true(SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, user, sizeof(user), &ind)));
-    SQLFreeHandle(SQL_HANDLE_STMT, st);
-    printf("current_user: %s\n", user);
-    assert_string_equal(user, want);
-}
-
-/* Connects with extra and checks the role; the seconds it took. */
-static double connects_as(const char *extra, const char *want)
-{
-    conn c = new_conn();
-    double t0 = now_s();
-    assert_connected(c.dbc, connect_bare(&c, extra));
-    double took = now_s() - t0;
-    expect_user(c.dbc, want);
-    SQLDisconnect(c.dbc);
-    free_conn(&c);
-    return took;
-}
-
-/* A connect that must fail: the first SQLSTATE, all records, the seconds it took. The
- * message must never hold the PAT. */
+/* A connect that must fail (testenv's fails_bare): the message must never hold the PAT. */
 static double fails(const char *extra, char st[6], char *all, size_t size)
 {
-    conn c = new_conn();
-    double t0 = now_s();
-    SQLRETURN rc = connect_bare(&c, extra);
-    double took = now_s() - t0;
-    all_diags(c.dbc, all, size);
-    if (rc != SQL_ERROR)
-        fail_msg("expected a failure for %s, got %d: %s", extra, rc, all);
-    memcpy(st, all + 1, 5);
-    st[5] = '\0';
-    free_conn(&c);
-    assert_null(strstr(all, pat));
-    printf("failed as expected in %.2f s: %s\n", took, all); /* not extra: it may hold a secret */
-    return took;
+    return fails_bare(extra, pat, st, all, size);
 }
 
 static void expect_in(const char *all, const char *phrase)
@@ -372,14 +308,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_two_sources), cmocka_unit_test(test_cli),         cmocka_unit_test(test_cli_failures),
         cmocka_unit_test(test_profile),     cmocka_unit_test(test_oidc),        cmocka_unit_test(test_cli_sigchld),
     };
-    if (argc > 1) {
-        for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-            if (strcmp(all[i].name + 5, argv[1]) == 0) {
-                const struct CMUnitTest one[] = {all[i]};
-                return _cmocka_run_group_tests(argv[1], one, 1, NULL, NULL);
-            }
-        fprintf(stderr, "no case %s\n", argv[1]);
-        return 2;
-    }
-    return cmocka_run_group_tests(all, NULL, NULL);
+    return testenv_run_case(argc, argv, all, sizeof(all) / sizeof(all[0]));
 }

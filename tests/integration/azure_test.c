@@ -24,15 +24,7 @@ static const char *az_id, *az_tenant, *msi_url, *msi_system, *msi_user;
 static void read_azure_state(void)
 {
     read_state();
-    char path[1100];
-    snprintf(path, sizeof(path), "%s/azure-client-secret", need_env("LAKEBASE_LOCAL_STATE"));
-    FILE *f = fopen(path, "r");
-    if (f == NULL || fgets(az_secret, sizeof(az_secret), f) == NULL) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(2);
-    }
-    fclose(f);
-    az_secret[strcspn(az_secret, "\r\n")] = '\0';
+    read_state_line("azure-client-secret", az_secret, sizeof(az_secret));
     az_id = need_env("LAKEBASE_AZURE_CLIENT_ID");
     az_tenant = need_env("LAKEBASE_AZURE_TENANT_ID");
     msi_url = need_env("LAKEBASE_MSI_ENDPOINT");
@@ -42,60 +34,10 @@ static void read_azure_state(void)
     snprintf(tenant_kv, sizeof(tenant_kv), "AzureTenantID=%s", az_tenant);
 }
 
-/* A DSN-less string with no credential of any kind: the case adds its own (extra first). */
-static SQLRETURN connect_bare(conn *c, const char *extra)
-{
-    char in[8192];
-    snprintf(in, sizeof(in),
-             "%s;Driver={%s};DatabricksHost=%s;Endpoint=projects/demo/branches/main/endpoints/primary;"
-             "Servername=localhost;Port=%s;CAFile={%s};SSLRootCert={%s}",
-             extra, driver, emulator_url, pg_port, ca_file, ca_file);
-    return SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
-}
-
-static void expect_user(SQLHDBC dbc, const char *want)
-{
-    SQLHSTMT st;
-    assert_true(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st)));
-    assert_true(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT current_user", SQL_NTS)));
-    assert_true(SQL_SUCCEEDED(SQLFetch(st)));
-    char user[256] = "";
-    SQLLEN ind = 0;
-    assert_true(SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, user, sizeof(user), &ind)));
-    SQLFreeHandle(SQL_HANDLE_STMT, st);
-    printf("current_user: %s\n", user);
-    assert_string_equal(user, want);
-}
-
-static double connects_as(const char *extra, const char *want)
-{
-    conn c = new_conn();
-    double t0 = now_s();
-    assert_connected(c.dbc, connect_bare(&c, extra));
-    double took = now_s() - t0;
-    expect_user(c.dbc, want);
-    SQLDisconnect(c.dbc);
-    free_conn(&c);
-    return took;
-}
-
-/* A connect that must fail: the first SQLSTATE, all records, the seconds it took. The
- * messages never hold the Azure secret. */
+/* A connect that must fail (testenv's fails_bare): the messages never hold the Azure secret. */
 static double fails(const char *extra, char st[6], char *all, size_t size)
 {
-    conn c = new_conn();
-    double t0 = now_s();
-    SQLRETURN rc = connect_bare(&c, extra);
-    double took = now_s() - t0;
-    all_diags(c.dbc, all, size);
-    if (rc != SQL_ERROR)
-        fail_msg("expected a failure, got %d: %s", rc, all);
-    memcpy(st, all + 1, 5);
-    st[5] = '\0';
-    free_conn(&c);
-    assert_null(strstr(all, az_secret));
-    printf("failed as expected in %.2f s: %s\n", took, all); /* not extra: it may hold a secret */
-    return took;
+    return fails_bare(extra, az_secret, st, all, size);
 }
 
 static void expect_in(const char *all, const char *phrase)
@@ -127,13 +69,7 @@ static void test_client_secret(void **state)
     assert_int_equal(entra, 2);
     assert_true(ok >= 1);
     assert_int_equal(emulator_count(MGMT_BAD) - bad0, 0);
-    conn c = new_conn();
-    SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)"DSN=lakebase-local-azure", SQL_NTS, NULL, 0, NULL,
-                                    SQL_DRIVER_NOPROMPT);
-    assert_connected(c.dbc, rc);
-    expect_user(c.dbc, az_id);
-    SQLDisconnect(c.dbc);
-    free_conn(&c);
+    connects_dsn_as("DSN=lakebase-local-azure", az_id);
 }
 
 /* azure-msi: the system-assigned identity (its role from the token's appid), a user-assigned
@@ -150,13 +86,7 @@ static void test_msi(void **state)
     assert_int_equal(emulator_count(IMDS) - i0, 2); /* Azure Databricks and management tokens */
     snprintf(extra, sizeof(extra), "AuthType=azure-msi;AzureMsiEndpoint=%s;AzureClientID=%s", msi_url, msi_user);
     connects_as(extra, msi_user);
-    conn c = new_conn();
-    SQLRETURN rc = SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)"DSN=lakebase-local-msi", SQL_NTS, NULL, 0, NULL,
-                                    SQL_DRIVER_NOPROMPT);
-    assert_connected(c.dbc, rc);
-    expect_user(c.dbc, msi_system);
-    SQLDisconnect(c.dbc);
-    free_conn(&c);
+    connects_dsn_as("DSN=lakebase-local-msi", msi_system);
 }
 
 /* AuthType auto: the SDK's variables choose the Azure sources. */
@@ -329,14 +259,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_wrong_secret),  cmocka_unit_test(test_msi_failures),
         cmocka_unit_test(test_file_cache),
     };
-    if (argc > 1) {
-        for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-            if (strcmp(all[i].name + 5, argv[1]) == 0) {
-                const struct CMUnitTest one[] = {all[i]};
-                return _cmocka_run_group_tests(argv[1], one, 1, NULL, NULL);
-            }
-        fprintf(stderr, "no case %s\n", argv[1]);
-        return 2;
-    }
-    return cmocka_run_group_tests(all, NULL, NULL);
+    return testenv_run_case(argc, argv, all, sizeof(all) / sizeof(all[0]));
 }

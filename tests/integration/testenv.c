@@ -29,6 +29,19 @@ const char *need_env(const char *name)
     return v;
 }
 
+void read_state_line(const char *name, char *buf, size_t size)
+{
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/%s", need_env("LAKEBASE_LOCAL_STATE"), name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL || fgets(buf, (int)size, f) == NULL) {
+        fprintf(stderr, "cannot read %s\n", path);
+        exit(2);
+    }
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+}
+
 void read_state(void)
 {
     const char *state = need_env("LAKEBASE_LOCAL_STATE");
@@ -36,15 +49,7 @@ void read_state(void)
     client_id = need_env("LAKEBASE_CLIENT_ID");
     pg_port = need_env("LAKEBASE_PG_PORT");
     driver = need_env("LAKEBASE_DRIVER");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/client-secret", state);
-    FILE *f = fopen(path, "r");
-    if (f == NULL || fgets(secret, sizeof(secret), f) == NULL) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(2);
-    }
-    fclose(f);
-    secret[strcspn(secret, "\r\n")] = '\0';
+    read_state_line("client-secret", secret, sizeof(secret));
     snprintf(ca_file, sizeof(ca_file), "%s/ca.pem", state);
 }
 
@@ -159,19 +164,27 @@ SQLRETURN connect_first(conn *c, const char *extra)
     return SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
 }
 
-double connect_fails(const char *extra, char st[6], char *all, size_t size)
+/* A connect (through how) that must fail: its first SQLSTATE, every record, the seconds it
+ * took. The failure message quotes extra only when it holds no secret (show_extra). */
+static double failing(SQLRETURN (*how)(conn *, const char *), const char *extra, int show_extra, char st[6],
+                      char *all, size_t size)
 {
     conn c = new_conn();
     double t0 = now_s();
-    SQLRETURN rc = connect_first(&c, extra);
+    SQLRETURN rc = how(&c, extra);
     double took = now_s() - t0;
     all_diags(c.dbc, all, size);
     if (rc != SQL_ERROR)
-        fail_msg("expected a failure for %s, got %d: %s", extra, rc, all);
+        fail_msg("expected a failure for %s, got %d: %s", show_extra ? extra : "the case's keys", rc, all);
     memcpy(st, all + 1, 5);
     st[5] = '\0';
     free_conn(&c);
     return took;
+}
+
+double connect_fails(const char *extra, char st[6], char *all, size_t size)
+{
+    return failing(connect_first, extra, 1, st, all, size);
 }
 
 /* POSTs (or DELETEs, with a NULL body and method "DELETE") to the emulator's
@@ -218,6 +231,8 @@ SQLRETURN timed_connect(const char *extra, long login_timeout, char st[6], char 
 
 int testenv_run_case(int argc, char **argv, const struct CMUnitTest *tests, size_t n)
 {
+    if (argc < 2)
+        return _cmocka_run_group_tests("all", tests, n, NULL, NULL);
     for (size_t i = 0; argc == 2 && i < n; i++) {
         const char *name = tests[i].name;
         if (strncmp(name, "test_", 5) == 0)
@@ -231,3 +246,58 @@ int testenv_run_case(int argc, char **argv, const struct CMUnitTest *tests, size
     fprintf(stderr, "\n");
     return 2;
 }
+
+SQLRETURN connect_bare(conn *c, const char *extra)
+{
+    char in[8192];
+    snprintf(in, sizeof(in),
+             "%s;Driver={%s};DatabricksHost=%s;Endpoint=projects/demo/branches/main/endpoints/primary;"
+             "Servername=localhost;Port=%s;CAFile={%s};SSLRootCert={%s}",
+             extra, driver, emulator_url, pg_port, ca_file, ca_file);
+    return SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+}
+
+void expect_user(SQLHDBC dbc, const char *want)
+{
+    SQLHSTMT st;
+    assert_true(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st)));
+    assert_true(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT current_user", SQL_NTS)));
+    assert_true(SQL_SUCCEEDED(SQLFetch(st)));
+    char user[256] = "";
+    SQLLEN ind = 0;
+    assert_true(SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, user, sizeof(user), &ind)));
+    SQLFreeHandle(SQL_HANDLE_STMT, st);
+    printf("current_user: %s\n", user);
+    assert_string_equal(user, want);
+}
+
+double connects_as(const char *extra, const char *want)
+{
+    conn c = new_conn();
+    double t0 = now_s();
+    assert_connected(c.dbc, connect_bare(&c, extra));
+    double took = now_s() - t0;
+    expect_user(c.dbc, want);
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+    return took;
+}
+
+void connects_dsn_as(const char *in, const char *want)
+{
+    conn c = new_conn();
+    assert_connected(c.dbc, SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT));
+    expect_user(c.dbc, want);
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+}
+
+double fails_bare(const char *extra, const char *never, char st[6], char *all, size_t size)
+{
+    double took = failing(connect_bare, extra, 0, st, all, size);
+    if (never)
+        assert_null(strstr(all, never));
+    printf("failed as expected in %.2f s: %s\n", took, all); /* not extra: it may hold a secret */
+    return took;
+}
+

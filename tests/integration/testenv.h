@@ -31,6 +31,8 @@ typedef struct {
 const char *need_env(const char *name);
 /* Reads the client secret and CA path from the state folder; exits 2 when run outside ctest. */
 void read_state(void);
+/* The first line of a file of the state folder (a secret, an id), into buf; exits 2 without it. */
+void read_state_line(const char *name, char *buf, size_t size);
 /* Count of one route ("POST /oidc/v1/token") in the emulator's /_emulator/stats. */
 long long emulator_count(const char *route);
 void emulator_call(const char *method, const char *path, const char *json);
@@ -58,7 +60,21 @@ double connect_fails(const char *extra, char st[6], char *all, size_t size);
  * it connects; the first record's SQLSTATE and message when it fails; the seconds it took. */
 SQLRETURN timed_connect(const char *extra, long login_timeout, char st[6], char *msg, size_t size, double *took);
 /* main() of a test program with one ctest per case: runs the case argv[1] names (a test
- * function's name without "test_"); otherwise prints the cases and returns 2. */
+ * function's name without "test_"), or every case without an argument; otherwise prints
+ * the cases and returns 2. */
 int testenv_run_case(int argc, char **argv, const struct CMUnitTest *tests, size_t n);
+
+/* Credential-less connects, for the authentication sources' tests: the local Lakebase's
+ * DSN-less string without ClientID or ClientSecret, extra (the source's keys) first. */
+SQLRETURN connect_bare(conn *c, const char *extra);
+/* SELECT current_user is want (printed). */
+void expect_user(SQLHDBC dbc, const char *want);
+/* connect_bare that must connect as want; the seconds it took. */
+double connects_as(const char *extra, const char *want);
+/* A DSN (or any connection string, as is) that must connect as want. */
+void connects_dsn_as(const char *in, const char *want);
+/* connect_bare that must fail: its first SQLSTATE, every record, the seconds it took; the
+ * records must not hold never (a secret; NULL: no check). Prints them, never extra. */
+double fails_bare(const char *extra, const char *never, char st[6], char *all, size_t size);
 
 #endif

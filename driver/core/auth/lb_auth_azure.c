@@ -136,6 +136,27 @@ lb_result lb_azure_bearer(const lb_settings *s, lb_token *databricks, lb_token *
     return rc;
 }
 
+lb_result lb_azure_token(const lb_auth_ctx *ctx, lb_azure_fetch fetch, const char *who, lb_token *out, lb_error *err)
+{
+    char login[512], mgmt[128];
+    memset(out, 0, sizeof(*out));
+    lb_result rc = lb_azure_cloud(ctx->settings, login, sizeof(login), mgmt, sizeof(mgmt), err);
+    lb_token dbx = {0}, management = {0};
+    long long t0 = lb_now_ms();
+    if (rc == LB_OK)
+        rc = fetch(ctx, login, LB_AZURE_DATABRICKS_RESOURCE, &dbx, err);
+    if (rc == LB_OK)
+        rc = fetch(ctx, login, mgmt, &management, err);
+    if (rc == LB_OK) {
+        lb_log(ctx->log, LB_LOG_INFO, "token: %s got its Azure Databricks and management tokens in %lld ms", who,
+               lb_now_ms() - t0);
+        return lb_azure_bearer(ctx->settings, &dbx, &management, out, err);
+    }
+    lb_token_clear(&dbx);
+    lb_token_clear(&management);
+    return rc;
+}
+
 int lb_azure_token_appid(const char *token, char *out, size_t size)
 {
     out[0] = '\0';

@@ -32,6 +32,15 @@ void lb_azure_describe_error(const char *body, size_t len, const char *secret, c
 lb_result lb_azure_bearer(const lb_settings *s, lb_token *databricks, lb_token *management, lb_token *out,
                           lb_error *err);
 
+/* One token for resource (the Azure Databricks application, or the cloud's management). */
+typedef lb_result (*lb_azure_fetch)(const lb_auth_ctx *ctx, const char *login, const char *resource, lb_token *out,
+                                    lb_error *err);
+
+/* The Azure sources' token: fetch's token of the Azure Databricks resource and its token of the
+ * cloud's management resource, as the bearer value (lb_azure_bearer); logs who got them (who)
+ * and how long it took. */
+lb_result lb_azure_token(const lb_auth_ctx *ctx, lb_azure_fetch fetch, const char *who, lb_token *out, lb_error *err);
+
 /* The application id in an Entra access token's claims (appid; azp in a v2 token), printable;
  * 0 when found. */
 int lb_azure_token_appid(const char *token, char *out, size_t size);

@@ -32,8 +32,10 @@ static void transport_detail(const char *msg, const char *url, char *buf, size_t
     snprintf(buf, size, "%.*s", end ? (int)(end - from) : (int)strlen(from), from);
 }
 
-static lb_result msi_request(const lb_auth_ctx *ctx, const char *resource, lb_token *out, lb_error *err)
+static lb_result msi_request(const lb_auth_ctx *ctx, const char *login, const char *resource, lb_token *out,
+                             lb_error *err)
 {
+    (void)login; /* the metadata service needs no login host */
     const lb_settings *s = ctx->settings;
     const char *endpoint = lb_settings_get(s, LB_KEY_AZURE_MSI_ENDPOINT), *id = lb_settings_get(s, LB_KEY_AZURE_CLIENT_ID);
     char *eres = lb_form_escape(resource), *eid = id ? lb_form_escape(id) : NULL;
@@ -94,25 +96,10 @@ static lb_result msi_request(const lb_auth_ctx *ctx, const char *resource, lb_to
 
 static lb_result msi_token(const lb_auth_ctx *ctx, lb_token *out, lb_error *err)
 {
-    char login[512], mgmt[128];
-    memset(out, 0, sizeof(*out));
-    lb_result rc = lb_azure_cloud(ctx->settings, login, sizeof(login), mgmt, sizeof(mgmt), err);
-    lb_token dbx = {0}, management = {0};
-    long long t0 = lb_now_ms();
-    if (rc == LB_OK)
-        rc = msi_request(ctx, LB_AZURE_DATABRICKS_RESOURCE, &dbx, err);
-    if (rc == LB_OK)
-        rc = msi_request(ctx, mgmt, &management, err);
-    if (rc == LB_OK) {
-        lb_log(ctx->log, LB_LOG_INFO, "token: the instance metadata service gave the managed identity %s its Azure "
-               "Databricks and management tokens in %lld ms",
-               lb_settings_get(ctx->settings, LB_KEY_AZURE_CLIENT_ID) ? lb_settings_get(ctx->settings, LB_KEY_AZURE_CLIENT_ID)
-                                                                      : "(system-assigned)", lb_now_ms() - t0);
-        return lb_azure_bearer(ctx->settings, &dbx, &management, out, err);
-    }
-    lb_token_clear(&dbx);
-    lb_token_clear(&management);
-    return rc;
+    const char *id = lb_settings_get(ctx->settings, LB_KEY_AZURE_CLIENT_ID);
+    char who[200];
+    snprintf(who, sizeof(who), "the managed identity %.100s (from the metadata service)", id ? id : "(system-assigned)");
+    return lb_azure_token(ctx, msi_request, who, out, err);
 }
 
 static const char *msi_role(const lb_settings *s)

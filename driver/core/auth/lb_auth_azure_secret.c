@@ -77,23 +77,10 @@ static lb_result entra_token(const lb_auth_ctx *ctx, const char *login, const ch
 
 static lb_result secret_token(const lb_auth_ctx *ctx, lb_token *out, lb_error *err)
 {
-    char login[512], mgmt[128];
-    memset(out, 0, sizeof(*out));
-    lb_result rc = lb_azure_cloud(ctx->settings, login, sizeof(login), mgmt, sizeof(mgmt), err);
-    lb_token dbx = {0}, management = {0};
-    long long t0 = lb_now_ms();
-    if (rc == LB_OK)
-        rc = entra_token(ctx, login, LB_AZURE_DATABRICKS_RESOURCE, &dbx, err);
-    if (rc == LB_OK)
-        rc = entra_token(ctx, login, mgmt, &management, err);
-    if (rc == LB_OK) {
-        lb_log(ctx->log, LB_LOG_INFO, "token: Entra ID (%s) gave application %s its Azure Databricks and management "
-               "tokens in %lld ms", login, lb_settings_get(ctx->settings, LB_KEY_AZURE_CLIENT_ID), lb_now_ms() - t0);
-        return lb_azure_bearer(ctx->settings, &dbx, &management, out, err);
-    }
-    lb_token_clear(&dbx);
-    lb_token_clear(&management);
-    return rc;
+    char who[200];
+    snprintf(who, sizeof(who), "Entra ID application %.100s",
+             lb_settings_get(ctx->settings, LB_KEY_AZURE_CLIENT_ID));
+    return lb_azure_token(ctx, entra_token, who, out, err);
 }
 
 static const char *secret_role(const lb_settings *s)
