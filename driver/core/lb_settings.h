@@ -1,6 +1,6 @@
 /* The driver's settings: one table of keys (name, aliases, environment variable,
- * default, whether secret) and one function that merges the connection string, the
- * DSN in odbc.ini, the environment, a ~/.databrickscfg profile (host, client_id,
+ * default, whether secret: lb_keys.c) and one function (lb_settings.c) that merges the
+ * connection string, the DSN in odbc.ini, the environment, a ~/.databrickscfg profile (host, client_id,
  * client_secret, workspace_id, token, auth_type, databricks_cli_path, oidc_token_env,
  * oidc_token_filepath) and the defaults (first found wins) into a validated lb_settings.
  * Without Proxy, the proxy comes from https_proxy, HTTPS_PROXY, all_proxy or
@@ -11,6 +11,7 @@
 
 #include "lb_connstr.h"
 #include "lb_error.h"
+#include "lb_profile.h" /* lb_ini_section */
 
 typedef enum {
     LB_KEY_PROFILE,        /* Profile: a ~/.databrickscfg section (resolved first) */
@@ -135,9 +136,5 @@ void lb_settings_where(lb_key key, char *buf, size_t size);
 /* Replaces the value of key (a value the driver learnt after resolving, such as the host of
  * a Provisioned instance); LB_ERR_NOMEM when it cannot be copied. */
 lb_result lb_settings_set(lb_settings *s, lb_key key, const char *value, lb_source src);
-
-/* Adds the keys of [section] of an INI file's text (~/.databrickscfg, odbc.ini) to out;
- * 1 when the section exists. */
-int lb_ini_section(const char *text, const char *section, lb_kvlist *out);
 
 #endif
