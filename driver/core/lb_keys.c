@@ -20,11 +20,11 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_PROFILE] = {"Profile", {NULL}, "DATABRICKS_CONFIG_PROFILE", NULL,
                         "a profile of ~/.databrickscfg (or DATABRICKS_CONFIG_FILE)", 0, 1},
     [LB_KEY_HOST] = {"DatabricksHost", {NULL}, "DATABRICKS_HOST", NULL,
-                     "the workspace URL, https://...", 0, 0},
+                     "the workspace URL, https://...", 0, 0, "host"},
     [LB_KEY_CLIENT_ID] = {"ClientID", {NULL}, "DATABRICKS_CLIENT_ID", NULL,
-                          "the service principal's client id (a UUID)", 0, 1},
+                          "the service principal's client id (a UUID)", 0, 1, "client_id"},
     [LB_KEY_CLIENT_SECRET] = {"ClientSecret", {"PWD", "Password", NULL}, "DATABRICKS_CLIENT_SECRET", NULL,
-                              "the service principal's OAuth secret", 1, 1},
+                              "the service principal's OAuth secret", 1, 1, "client_secret"},
     [LB_KEY_CLIENT_SECRET_FILE] = {"ClientSecretFile", {NULL}, "LAKEBASE_CLIENT_SECRET_FILE", NULL,
                                    "a file holding the OAuth secret (owned by you, mode 0600)", 0, 1},
     /* Endpoint or Instance, exactly one (check_target). */
@@ -60,7 +60,7 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_LOG_LEVEL] = {"LogLevel", {NULL}, "LAKEBASE_ODBC_LOG_LEVEL", "off", "off, error, info or debug", 0, 0},
     [LB_KEY_LOG_FILE] = {"LogFile", {NULL}, "LAKEBASE_ODBC_LOG_FILE", NULL, "the log file (default: standard error)", 0, 1},
     [LB_KEY_WORKSPACE_ID] = {"WorkspaceID", {NULL}, "DATABRICKS_WORKSPACE_ID", NULL,
-                             "the workspace id on a URL that serves several workspaces (the digits after ?o=)", 0, 1},
+                             "the workspace id on a URL that serves several workspaces (the digits after ?o=)", 0, 1, "workspace_id"},
     [LB_KEY_INSTANCE] = {"Instance", {NULL}, "LAKEBASE_INSTANCE", NULL,
                          "the Lakebase Provisioned instance's name", 0, 1},
     [LB_KEY_READ_REPLICA] = {"ReadReplica", {NULL}, NULL, "no",
@@ -68,14 +68,14 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_CREDENTIAL_LIFETIME] = {"CredentialLifetime", {NULL}, NULL, NULL,
                                     "seconds the database credential lives (300 to 3600)", 0, 1},
     [LB_KEY_AUTH_TYPE] = {"AuthType", {NULL}, "DATABRICKS_AUTH_TYPE", "auto",
-                          "how to authenticate: auto, pat, oauth-m2m or databricks-cli", 0, 0},
-    [LB_KEY_TOKEN] = {"Token", {NULL}, "DATABRICKS_TOKEN", NULL, "a personal access token of the workspace", 1, 1},
+                          "how to authenticate: auto, pat, oauth-m2m or databricks-cli", 0, 0, "auth_type"},
+    [LB_KEY_TOKEN] = {"Token", {NULL}, "DATABRICKS_TOKEN", NULL, "a personal access token of the workspace", 1, 1, "token"},
     [LB_KEY_CLI_PATH] = {"DatabricksCliPath", {NULL}, "DATABRICKS_CLI_PATH", NULL,
-                         "the Databricks CLI program (default: databricks on PATH)", 0, 1},
+                         "the Databricks CLI program (default: databricks on PATH)", 0, 1, "databricks_cli_path"},
     [LB_KEY_OIDC_TOKEN_ENV] = {"OIDCTokenEnv", {NULL}, "DATABRICKS_OIDC_TOKEN_ENV", "DATABRICKS_OIDC_TOKEN",
-                               "the environment variable holding the identity provider's token (env-oidc)", 0, 0},
+                               "the environment variable holding the identity provider's token (env-oidc)", 0, 0, "oidc_token_env"},
     [LB_KEY_OIDC_TOKEN_FILE] = {"OIDCTokenFile", {NULL}, "DATABRICKS_OIDC_TOKEN_FILEPATH", NULL,
-                                "the file holding the identity provider's token (file-oidc)", 0, 1},
+                                "the file holding the identity provider's token (file-oidc)", 0, 1, "oidc_token_filepath"},
 };
 
 /* Keys that steer the driver manager or the driver choice: never passed on. */
@@ -115,27 +115,15 @@ int lb_key_is_secret(const char *name)
     return 0;
 }
 
-/* The keys a ~/.databrickscfg profile can give, under its own names. */
-static const struct {
-    lb_key key;
-    const char *name;
-} profile_keys[] = {{LB_KEY_HOST, "host"}, {LB_KEY_CLIENT_ID, "client_id"}, {LB_KEY_CLIENT_SECRET, "client_secret"},
-                    {LB_KEY_WORKSPACE_ID, "workspace_id"}, {LB_KEY_TOKEN, "token"},
-                    {LB_KEY_AUTH_TYPE, "auth_type"}, {LB_KEY_CLI_PATH, "databricks_cli_path"},
-                    {LB_KEY_OIDC_TOKEN_ENV, "oidc_token_env"}, {LB_KEY_OIDC_TOKEN_FILE, "oidc_token_filepath"}};
-
 const char *lb_keys_profile_name(lb_key key)
 {
-    for (size_t i = 0; i < sizeof(profile_keys) / sizeof(profile_keys[0]); i++)
-        if (key == profile_keys[i].key)
-            return profile_keys[i].name;
-    return NULL;
+    return key < LB_KEY_COUNT ? key_table[key].profile : NULL;
 }
 
 void lb_settings_where(lb_key key, char *buf, size_t size)
 {
     const lb_key_def *def = &key_table[key];
-    const char *profile = lb_keys_profile_name(key);
+    const char *profile = def->profile;
     if (key == LB_KEY_CLIENT_SECRET)
         snprintf(buf, size, "set ClientSecret or ClientSecretFile in the connection string or in the DSN's "
                             "section of odbc.ini, export DATABRICKS_CLIENT_SECRET, or give it as the password");

@@ -64,6 +64,7 @@ typedef struct {
     const char *what;        /* a few words for error messages */
     int secret;              /* never logged, never written to an output string */
     int optional;            /* may stay unset (no default) */
+    const char *profile;     /* its name in a ~/.databrickscfg profile, or NULL */
 } lb_key_def;
 
 const lb_key_def *lb_key_info(lb_key key);
