@@ -121,8 +121,9 @@ static void warn_exposed_secret(const lb_plan *plan)
                    "warning: DSN %s holds %s in %s, which other users can read (mode %03o): chmod 600 it, or "
                    "move the secret to %s",
                    plan->settings.dsn, exposed, files[i], (unsigned)(info.mode & 0777),
-                   strcasecmp(exposed, "Token") == 0 ? "DATABRICKS_TOKEN or a ~/.databrickscfg profile (token)"
-                                                     : "ClientSecretFile or DATABRICKS_CLIENT_SECRET");
+                   strcasecmp(exposed, "Token") == 0 || strcasecmp(exposed, "Auth_AccessToken") == 0
+                       ? "DATABRICKS_TOKEN or a ~/.databrickscfg profile (token)"
+                       : "ClientSecretFile or DATABRICKS_CLIENT_SECRET");
         lb_kvlist_free(&section);
         lb_wipe(text, len);
         free(text);

@@ -14,6 +14,7 @@
 
 #include <openssl/x509.h>
 
+#include "lb_dbodbc.h"
 #include "lb_http.h"
 
 static const lb_key_def key_table[LB_KEY_COUNT] = {
@@ -104,7 +105,7 @@ int lb_key_is_owned(const char *name)
     for (int m = 0; manager_keys[m]; m++)
         if (strcasecmp(manager_keys[m], name) == 0)
             return 1;
-    return 0;
+    return lb_dbodbc_is_key(name);
 }
 
 int lb_key_is_secret(const char *name)
@@ -112,7 +113,7 @@ int lb_key_is_secret(const char *name)
     for (int k = 0; k < LB_KEY_COUNT; k++)
         if (key_table[k].secret && lb_keys_match(&key_table[k], name))
             return 1;
-    return 0;
+    return lb_dbodbc_is_secret(name); /* Auth_AccessToken, Auth_Client_Secret */
 }
 
 const char *lb_keys_profile_name(lb_key key)

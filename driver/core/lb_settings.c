@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "auth/lb_auth.h"
+#include "lb_dbodbc.h"
 #include "lb_file.h"
 #include "lb_keys.h"
 #include "lb_profile.h"
@@ -196,6 +197,14 @@ static lb_result check_target(const lb_settings *s, lb_error *err)
     return LB_OK;
 }
 
+static lb_result dsn_too_long(const lb_key_def *def, const char *dsn, lb_error *err)
+{
+    return lb_error_set(err, LB_ERR_SETTINGS,
+                        "The value of %s in the DSN \"%.200s\" (odbc.ini) is too long to be read whole (the driver "
+                        "reads up to %d bytes, and unixODBC cuts odbc.ini lines at 999 characters): shorten it, or "
+                        "give it in the connection string or the environment.", def->name, dsn, DSN_VALUE_MAX);
+}
+
 lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *sources,
                               lb_settings *out, lb_error *err)
 {
@@ -212,11 +221,7 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
         lb_source src = LB_SRC_CONNSTR;
         int in_dsn = v == NULL ? from_dsn(sources, out->dsn, def, buf, sizeof(buf)) : 0;
         if (in_dsn < 0) {
-            lb_result rc = lb_error_set(err, LB_ERR_SETTINGS,
-                                        "The value of %s in the DSN \"%.200s\" (odbc.ini) is too long to "
-                                        "be read whole (the driver reads up to %d bytes, and unixODBC cuts odbc.ini "
-                                        "lines at 999 characters): shorten it, or give it in the connection string "
-                                        "or the environment.", def->name, out->dsn, DSN_VALUE_MAX);
+            lb_result rc = dsn_too_long(def, out->dsn, err);
             lb_settings_free(out);
             return rc;
         }
@@ -249,6 +254,36 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
             }
             out->proxy_env = proxy_vars[i];
         }
+    }
+
+    /* The Databricks SQL ODBC driver's keys (AuthMech, Auth_Flow, ...), read from the
+     * connection string and the DSN like ours, become ours before the profile is considered. */
+    lb_dbodbc_values dv;
+    memset(&dv, 0, sizeof(dv));
+    char compat_note[256] = "";
+    lb_result drc = LB_OK;
+    for (int k = 0; drc == LB_OK && k < LB_DBODBC_COUNT; k++) {
+        const lb_key_def *def = lb_dbodbc_key_info((lb_dbodbc_key)k);
+        const char *v = from_connstr(connstr, def);
+        lb_source src = LB_SRC_CONNSTR;
+        int in_dsn = v == NULL ? from_dsn(sources, out->dsn, def, buf, sizeof(buf)) : 0;
+        if (in_dsn < 0)
+            drc = dsn_too_long(def, out->dsn, err);
+        if (in_dsn > 0) {
+            v = buf;
+            src = LB_SRC_DSN;
+        }
+        if (v != NULL && (dv.value[k] = def->secret ? lb_secmem_dup(v) : strdup(v)) == NULL)
+            drc = lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+        dv.source[k] = src;
+    }
+    lb_wipe(buf, sizeof(buf));
+    if (drc == LB_OK)
+        drc = lb_dbodbc_apply(out, &dv, compat_note, sizeof(compat_note), err);
+    lb_dbodbc_values_free(&dv);
+    if (drc != LB_OK) {
+        lb_settings_free(out);
+        return drc;
     }
 
     /* Then a ~/.databrickscfg profile, read only when it can give something: a profile
@@ -325,6 +360,9 @@ lb_result lb_settings_resolve(const lb_kvlist *connstr, const lb_sources *source
     lb_result rc = lb_auth_select(out, sources ? sources->env_get : NULL, &auth, out->auth_why,
                                   sizeof(out->auth_why), err);
     out->auth_type = (int)auth;
+    size_t wl = strlen(out->auth_why);
+    if (rc == LB_OK && compat_note[0])
+        snprintf(out->auth_why + wl, sizeof(out->auth_why) - wl, "; %s", compat_note);
     /* A service principal's role is its client id (oauth-m2m; federation with a ClientID). */
     int sp = auth == LB_AUTH_OAUTH_M2M || auth == LB_AUTH_ENV_OIDC || auth == LB_AUTH_FILE_OIDC;
     if (rc == LB_OK && out->value[LB_KEY_UID] == NULL && sp && out->value[LB_KEY_CLIENT_ID] &&
