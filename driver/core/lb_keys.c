@@ -61,7 +61,8 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
     [LB_KEY_LOG_LEVEL] = {"LogLevel", {NULL}, "LAKEBASE_ODBC_LOG_LEVEL", "off", "off, error, info or debug", 0, 0},
     [LB_KEY_LOG_FILE] = {"LogFile", {NULL}, "LAKEBASE_ODBC_LOG_FILE", NULL, "the log file (default: standard error)", 0, 1},
     [LB_KEY_WORKSPACE_ID] = {"WorkspaceID", {NULL}, "DATABRICKS_WORKSPACE_ID", NULL,
-                             "the workspace id on a URL that serves several workspaces (the digits after ?o=)", 0, 1, "workspace_id"},
+                             "the workspace id on a URL that serves several workspaces (the digits after ?o=)", 0, 1,
+                             "workspace_id"},
     [LB_KEY_INSTANCE] = {"Instance", {NULL}, "LAKEBASE_INSTANCE", NULL,
                          "the Lakebase Provisioned instance's name", 0, 1},
     [LB_KEY_READ_REPLICA] = {"ReadReplica", {NULL}, NULL, "no",
@@ -70,13 +71,16 @@ static const lb_key_def key_table[LB_KEY_COUNT] = {
                                     "seconds the database credential lives (300 to 3600)", 0, 1},
     [LB_KEY_AUTH_TYPE] = {"AuthType", {NULL}, "DATABRICKS_AUTH_TYPE", "auto",
                           "how to authenticate: auto, pat, oauth-m2m or databricks-cli", 0, 0, "auth_type"},
-    [LB_KEY_TOKEN] = {"Token", {NULL}, "DATABRICKS_TOKEN", NULL, "a personal access token of the workspace", 1, 1, "token"},
+    [LB_KEY_TOKEN] = {"Token", {NULL}, "DATABRICKS_TOKEN", NULL, "a personal access token of the workspace", 1, 1,
+                      "token"},
     [LB_KEY_CLI_PATH] = {"DatabricksCliPath", {NULL}, "DATABRICKS_CLI_PATH", NULL,
                          "the Databricks CLI program (default: databricks on PATH)", 0, 1, "databricks_cli_path"},
     [LB_KEY_OIDC_TOKEN_ENV] = {"OIDCTokenEnv", {NULL}, "DATABRICKS_OIDC_TOKEN_ENV", "DATABRICKS_OIDC_TOKEN",
-                               "the environment variable holding the identity provider's token (env-oidc)", 0, 0, "oidc_token_env"},
+                               "the environment variable holding the identity provider's token (env-oidc)", 0, 0,
+                               "oidc_token_env"},
     [LB_KEY_OIDC_TOKEN_FILE] = {"OIDCTokenFile", {NULL}, "DATABRICKS_OIDC_TOKEN_FILEPATH", NULL,
-                                "the file holding the identity provider's token (file-oidc)", 0, 1, "oidc_token_filepath"},
+                                "the file holding the identity provider's token (file-oidc)", 0, 1,
+                                "oidc_token_filepath"},
 };
 
 /* Keys that steer the driver manager or the driver choice: never passed on. */
@@ -288,8 +292,8 @@ static lb_result normalize_host(lb_settings *s, lb_error *err)
     const char *rest = v;
     if (strncasecmp(v, "http://", 7) == 0)
         return lb_keys_bad_value(err, s, LB_KEY_HOST,
-                         "uses http://: the workspace must be reached over https:// (the client "
-                         "secret and tokens travel in that connection); write https://<workspace-host>");
+                                 "uses http://: the workspace must be reached over https:// (the client "
+                                 "secret and tokens travel in that connection); write https://<workspace-host>");
     if (strncasecmp(v, "https://", 8) == 0)
         rest = v + 8;
     else if (strstr(v, "://") != NULL)
@@ -418,8 +422,8 @@ static lb_result postgres_ca(lb_settings *s, lb_error *err)
     if (root) {
         if (!readable_file(root))
             return lb_keys_bad_value(err, s, LB_KEY_SSL_ROOT_CERT,
-                             "is not a readable file; point it at the PEM CA bundle that signed PostgreSQL's "
-                             "certificate");
+                                     "is not a readable file; point it at the PEM CA bundle that signed PostgreSQL's "
+                                     "certificate");
         return LB_OK;
     }
     if (strcmp(s->value[LB_KEY_SSLMODE], "require") == 0)
@@ -464,27 +468,27 @@ lb_result lb_keys_validate(lb_settings *s, lb_error *err)
     if (ep && !endpoint_ok(ep)) {
         if (strstr(ep, ".database.") != NULL)
             return lb_keys_bad_value(err, s, LB_KEY_ENDPOINT,
-                             "looks like a host name; put the host in Servername and set Endpoint to "
-                             "projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>");
+                                     "looks like a host name; put the host in Servername and set Endpoint to "
+                                     "projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id>");
         return lb_keys_bad_value(err, s, LB_KEY_ENDPOINT,
-                         "is not of the form projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id> "
-                         "(or projects/<project-id>/branches/<branch-id> for the branch's read-write endpoint); "
-                         "copy it from the Lakebase console (Connect) or from "
-                         "`databricks postgres list-endpoints projects/<project-id>/branches/<branch-id>`");
+                                 "is not of the form projects/<project-id>/branches/<branch-id>/endpoints/<endpoint-id> "
+                                 "(or projects/<project-id>/branches/<branch-id> for the branch's read-write endpoint); "
+                                 "copy it from the Lakebase console (Connect) or from "
+                                 "`databricks postgres list-endpoints projects/<project-id>/branches/<branch-id>`");
     }
 
     const char *inst = s->value[LB_KEY_INSTANCE];
     if (inst && !instance_ok(inst)) {
         if (strncmp(inst, "projects/", 9) == 0)
             return lb_keys_bad_value(err, s, LB_KEY_INSTANCE,
-                             "is a Lakebase Autoscaling endpoint: set it as Endpoint instead of Instance");
+                                     "is a Lakebase Autoscaling endpoint: set it as Endpoint instead of Instance");
         if (strchr(inst, '.') != NULL)
             return lb_keys_bad_value(err, s, LB_KEY_INSTANCE,
-                             "looks like a host name; put the host in Servername and set Instance to the "
-                             "instance's name");
+                                     "looks like a host name; put the host in Servername and set Instance to the "
+                                     "instance's name");
         return lb_keys_bad_value(err, s, LB_KEY_INSTANCE,
-                         "is not an instance name (1 to 63 letters, digits, '-' or '_'); copy it from the "
-                         "Lakebase console or `databricks database list-database-instances`");
+                                 "is not an instance name (1 to 63 letters, digits, '-' or '_'); copy it from the "
+                                 "Lakebase console or `databricks database list-database-instances`");
     }
 
     if (parse_int(s->value[LB_KEY_PORT], 1, 65535, &s->port) != 0)
@@ -497,19 +501,19 @@ lb_result lb_keys_validate(lb_settings *s, lb_error *err)
         return lb_keys_bad_value(err, s, LB_KEY_CONNECT_TIMEOUT, "is not a number of seconds between 1 and 3600");
     if (parse_int(s->value[LB_KEY_MAX_CONNECTION_AGE], 0, 604800, &s->max_connection_age) != 0)
         return lb_keys_bad_value(err, s, LB_KEY_MAX_CONNECTION_AGE,
-                         "is not a number of seconds between 0 (off) and 604800 (7 days)");
+                                 "is not a number of seconds between 0 (off) and 604800 (7 days)");
     static const char *const yes_no[] = {"no", "yes", NULL};
     if ((s->read_replica = choice(s->value[LB_KEY_READ_REPLICA], yes_no)) < 0)
         return lb_keys_bad_value(err, s, LB_KEY_READ_REPLICA, "is not yes or no");
     if (s->value[LB_KEY_CREDENTIAL_LIFETIME] &&
         parse_int(s->value[LB_KEY_CREDENTIAL_LIFETIME], 300, 3600, &s->credential_lifetime) != 0)
         return lb_keys_bad_value(err, s, LB_KEY_CREDENTIAL_LIFETIME,
-                         "is not a number of seconds between 300 and 3600 (the range Lakebase accepts)");
+                                 "is not a number of seconds between 300 and 3600 (the range Lakebase accepts)");
     const char *te = s->value[LB_KEY_TOKEN_ENDPOINT];
     char origin[512];
     if (te && (lb_url_origin(te, origin, sizeof(origin)) != 0 || strcspn(te, "?#") != strlen(te)))
         return lb_keys_bad_value(err, s, LB_KEY_TOKEN_ENDPOINT,
-                         "is not an https:// URL without query (for example https://<host>/oidc/v1/token)");
+                                 "is not an https:// URL without query (for example https://<host>/oidc/v1/token)");
     static const char *const cache_modes[] = {"memory", "file", "off", "auto", NULL}; /* lb_cache_mode's order */
     int m = choice(s->value[LB_KEY_TOKEN_CACHE], cache_modes);
     if (m < 0)
@@ -537,8 +541,8 @@ lb_result lb_keys_validate(lb_settings *s, lb_error *err)
         *p = (char)tolower((unsigned char)*p);
     if (strcmp(mode, "disable") == 0 || strcmp(mode, "allow") == 0 || strcmp(mode, "prefer") == 0)
         return lb_keys_bad_value(err, s, LB_KEY_SSLMODE,
-                         "is refused: Lakebase requires TLS and the credential is a password sent to "
-                         "the server; use require, verify-ca or verify-full");
+                                 "is refused: Lakebase requires TLS and the credential is a password sent to "
+                                 "the server; use require, verify-ca or verify-full");
     if (strcmp(mode, "require") != 0 && strcmp(mode, "verify-ca") != 0 && strcmp(mode, "verify-full") != 0)
         return lb_keys_bad_value(err, s, LB_KEY_SSLMODE, "is not one of require, verify-ca, verify-full");
 

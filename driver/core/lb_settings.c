@@ -120,7 +120,7 @@ static lb_result secret_from_file(lb_settings *s, lb_error *err)
         rc = lb_keys_bad_value(err, s, LB_KEY_CLIENT_SECRET_FILE, n ? "has an empty first line: put the secret there" : "is empty");
     else if (first > LB_SECRET_MAX || memchr(buf, '\0', first) != NULL)
         rc = lb_keys_bad_value(err, s, LB_KEY_CLIENT_SECRET_FILE,
-                       "holds more than a secret: its first line is longer than 4096 bytes (or holds a NUL byte)");
+                               "holds more than a secret: its first line is longer than 4096 bytes (or holds a NUL byte)");
     else {
         buf[first] = '\0';
         lb_secret_free(s->value[LB_KEY_CLIENT_SECRET]);
