@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "auth/lb_auth.h"
+#include "lb_profile.h"
 #include "lb_settings.h"
 
 /* A fake odbc.ini section and environment, as "KEY=value" lists. */
@@ -793,6 +794,60 @@ static void test_auth_keys_precedence(void **state)
     unlink(path);
 }
 
+/* The profile reader alone (lb_profile.c): DATABRICKS_CONFIG_FILE, else $HOME/.databrickscfg;
+ * the named section, else [__settings__] default_profile, else DEFAULT; a named profile must
+ * exist; a missing file gives nothing. */
+static void test_profile_reader(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lb-profile-XXXXXX", path[64], file_var[96], home_var[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/.databrickscfg", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[DEFAULT]\nhost = https://default.example\n\n[__settings__]\ndefault_profile = second\n\n"
+          "[second]\nhost=https://second.example\ntoken = dapi-profile\n", f);
+    fclose(f);
+    snprintf(home_var, sizeof(home_var), "HOME=%s", dir);
+    const char *by_home[] = {home_var, NULL};
+    fake_env = by_home;
+    lb_kvlist kv;
+    lb_error err;
+    lb_error_init(&err);
+    lb_kvlist_init(&kv);
+    assert_int_equal(lb_profile_load(NULL, NULL, env_get, "a test", &kv, &err), LB_OK);
+    assert_string_equal(lb_kvlist_get(&kv, "host"), "https://second.example"); /* default_profile */
+    assert_string_equal(lb_kvlist_get(&kv, "token"), "dapi-profile");
+    lb_kvlist_free(&kv);
+    lb_kvlist_init(&kv);
+    assert_int_equal(lb_profile_load("DEFAULT", "the connection string", env_get, "a test", &kv, &err), LB_OK);
+    assert_string_equal(lb_kvlist_get(&kv, "host"), "https://default.example");
+    lb_kvlist_free(&kv);
+    lb_kvlist_init(&kv);
+    assert_int_equal(lb_profile_load("nope", "the DSN", env_get, "a test", &kv, &err), LB_ERR_SETTINGS);
+    assert_non_null(strstr(err.message, "Profile \"nope\" (from the DSN) is not a section of"));
+    assert_non_null(strstr(err.message, path));
+    lb_kvlist_free(&kv);
+    /* DATABRICKS_CONFIG_FILE wins over HOME; a file that does not exist gives nothing. */
+    snprintf(file_var, sizeof(file_var), "DATABRICKS_CONFIG_FILE=%s/missing", dir);
+    const char *by_file[] = {file_var, home_var, NULL};
+    fake_env = by_file;
+    lb_kvlist_init(&kv);
+    assert_int_equal(lb_profile_load(NULL, NULL, env_get, "a test", &kv, &err), LB_OK);
+    assert_int_equal(kv.count, 0);
+    lb_error_init(&err); /* the first error stays: start afresh */
+    assert_int_equal(lb_profile_load("second", "the environment", env_get, "a test", &kv, &err), LB_ERR_SETTINGS);
+    assert_non_null(strstr(err.message, "missing"));
+    /* A directory instead of a file: an error saying why it was read. */
+    snprintf(file_var, sizeof(file_var), "DATABRICKS_CONFIG_FILE=%s", dir);
+    lb_error_init(&err);
+    assert_int_equal(lb_profile_load(NULL, NULL, env_get, "a test", &kv, &err), LB_ERR_SETTINGS);
+    assert_non_null(strstr(err.message, "It is read because a test"));
+    lb_kvlist_free(&kv);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* The Databricks SQL ODBC driver's keys: AuthMech=11 with Auth_Flow 0 to 3, AuthMech=3 (UID=token,
  * PWD=a PAT), from the connection string or the DSN; conflicts with our keys and unknown values
  * are errors naming the keys; the secrets are never quoted, and the keys are never passed on. */
@@ -917,6 +972,7 @@ int main(void)
         cmocka_unit_test_setup(test_auth_type_oidc, setup),
         cmocka_unit_test_setup(test_auth_keys_precedence, setup),
         cmocka_unit_test_setup(test_databricks_odbc_keys, setup),
+        cmocka_unit_test_setup(test_profile_reader, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
