@@ -114,10 +114,14 @@ static lb_result unread(const lb_dbodbc_values *v, lb_dbodbc_key k, const char *
 static lb_result needs(const lb_dbodbc_values *v, lb_dbodbc_key k, const char *mode, lb_dbodbc_key from,
                        lb_error *err)
 {
+    static const char *const ours[LB_DBODBC_COUNT] = {[LB_DBODBC_ACCESS_TOKEN] = "Token",
+                                                      [LB_DBODBC_CLIENT_ID] = "ClientID",
+                                                      [LB_DBODBC_CLIENT_SECRET] = "ClientSecret or ClientSecretFile",
+                                                      [LB_DBODBC_PWD] = "Token"};
     return lb_error_set(err, LB_ERR_SETTINGS,
-                        "Missing setting %s: %s (from %s) needs it (the Databricks ODBC driver's key), in the "
-                        "connection string or in the DSN's section of odbc.ini.",
-                        dbodbc_keys[k].name, mode, lb_source_name(v->source[from]));
+                        "Missing setting %s: %s (from %s) needs it (the Databricks ODBC driver's key; or the driver's "
+                        "own %s), in the connection string or in the DSN's section of odbc.ini.",
+                        dbodbc_keys[k].name, mode, lb_source_name(v->source[from]), ours[k]);
 }
 
 /* AuthMech=3: UID=token and PWD=a personal access token, used as our Token (pat). The
@@ -130,7 +134,7 @@ static lb_result apply_pat_mech(lb_settings *s, const lb_dbodbc_values *v, lb_er
         if (v->value[oauth_keys[i]])
             return unread(v, oauth_keys[i], "AuthMech=3 (OAuth keys go with AuthMech=11)", "set AuthMech=11", err);
     const char *pat = v->value[LB_DBODBC_PWD];
-    if (pat == NULL)
+    if (pat == NULL && s->value[LB_KEY_TOKEN] == NULL)
         return needs(v, LB_DBODBC_PWD, "AuthMech=3 (UID=token and PWD=a personal access token)", LB_DBODBC_AUTH_MECH,
                      err);
     const char *uid = s->value[LB_KEY_UID];
@@ -145,6 +149,8 @@ static lb_result apply_pat_mech(lb_settings *s, const lb_dbodbc_values *v, lb_er
         s->value[LB_KEY_UID] = NULL;
         s->source[LB_KEY_UID] = LB_SRC_NONE;
     }
+    if (pat == NULL) /* Token stands in for PWD */
+        return put(s, LB_KEY_AUTH_TYPE, "pat", v->source[LB_DBODBC_AUTH_MECH], "AuthMech=3", err);
     const char *cs = s->value[LB_KEY_CLIENT_SECRET];
     if (cs && strcmp(cs, pat) == 0) { /* PWD's value, read as ClientSecret too */
         lb_secret_free(s->value[LB_KEY_CLIENT_SECRET]);
@@ -190,22 +196,23 @@ static lb_result apply_oauth_mech(lb_settings *s, const lb_dbodbc_values *v, cha
                               : "set the Auth_Flow that reads it",
                           err);
     }
+    /* The flow's keys become ours; our own (ClientSecretFile too) may stand in for them. */
+    static const struct {
+        int flow;
+        lb_dbodbc_key alias;
+        lb_key ours, or_ours;
+    } maps[] = {{0, LB_DBODBC_ACCESS_TOKEN, LB_KEY_TOKEN, LB_KEY_TOKEN},
+                {1, LB_DBODBC_CLIENT_ID, LB_KEY_CLIENT_ID, LB_KEY_CLIENT_ID},
+                {1, LB_DBODBC_CLIENT_SECRET, LB_KEY_CLIENT_SECRET, LB_KEY_CLIENT_SECRET_FILE}};
     lb_result rc = LB_OK;
-    if (flow == 0) {
-        if (v->value[LB_DBODBC_ACCESS_TOKEN] == NULL)
-            return needs(v, LB_DBODBC_ACCESS_TOKEN, mode, v->value[LB_DBODBC_AUTH_FLOW] ? LB_DBODBC_AUTH_FLOW
-                                                                                          : LB_DBODBC_AUTH_MECH, err);
-        rc = put(s, LB_KEY_TOKEN, v->value[LB_DBODBC_ACCESS_TOKEN], v->source[LB_DBODBC_ACCESS_TOKEN],
-                 "Auth_AccessToken", err);
-    } else if (flow == 1) {
-        for (lb_dbodbc_key k = LB_DBODBC_CLIENT_ID; k <= LB_DBODBC_CLIENT_SECRET; k++)
-            if (v->value[k] == NULL)
-                return needs(v, k, mode, LB_DBODBC_AUTH_FLOW, err);
-        rc = put(s, LB_KEY_CLIENT_ID, v->value[LB_DBODBC_CLIENT_ID], v->source[LB_DBODBC_CLIENT_ID], "Auth_Client_ID",
-                 err);
-        if (rc == LB_OK)
-            rc = put(s, LB_KEY_CLIENT_SECRET, v->value[LB_DBODBC_CLIENT_SECRET], v->source[LB_DBODBC_CLIENT_SECRET],
-                     "Auth_Client_Secret", err);
+    for (size_t i = 0; rc == LB_OK && i < sizeof(maps) / sizeof(maps[0]); i++) {
+        if (maps[i].flow != flow)
+            continue;
+        lb_dbodbc_key a = maps[i].alias;
+        if (v->value[a])
+            rc = put(s, maps[i].ours, v->value[a], v->source[a], dbodbc_keys[a].name, err);
+        else if (s->value[maps[i].ours] == NULL && s->value[maps[i].or_ours] == NULL)
+            rc = needs(v, a, mode, v->value[LB_DBODBC_AUTH_FLOW] ? LB_DBODBC_AUTH_FLOW : LB_DBODBC_AUTH_MECH, err);
     }
     if (rc == LB_OK) {
         char alias[64];

@@ -458,27 +458,35 @@ static void test_dbodbc_secrets(void **state)
     int fd = mkstemp(log);
     assert_true(fd >= 0);
     close(fd);
-    const char *forms[] = {"AuthMech=11;Auth_Flow=0;Auth_AccessToken={%s};LogLevel=debug;LogFile={%s}",
-                           "AuthMech=11;Auth_Flow=1;Auth_Client_ID=%s;Auth_Client_Secret={%s};LogLevel=debug;"
-                           "LogFile={%s}"};
-    for (int i = 0; i < 2; i++) {
+    /* Auth_Flow 0, Auth_Flow 1, AuthMech=3: the secret key's name, its value, the role. */
+    const char *key[] = {"Auth_AccessToken", "Auth_Client_Secret", "PWD"};
+    const char *value[] = {pat, secret, pat};
+    const char *role[] = {pat_user, client_id, pat_user};
+    for (int i = 0; i < 3; i++) {
         char extra[2048], in[8192], out[8192] = "";
         if (i == 0)
-            snprintf(extra, sizeof(extra), forms[0], pat, log);
+            snprintf(extra, sizeof(extra), "AuthMech=11;Auth_Flow=0;Auth_AccessToken={%s}", pat);
+        else if (i == 1)
+            snprintf(extra, sizeof(extra), "AuthMech=11;Auth_Flow=1;Auth_Client_ID=%s;Auth_Client_Secret={%s}",
+                     client_id, secret);
         else
-            snprintf(extra, sizeof(extra), forms[1], client_id, secret, log);
+            snprintf(extra, sizeof(extra), "AuthMech=3;UID=token;PWD={%s}", pat);
+        size_t n = strlen(extra);
+        snprintf(extra + n, sizeof(extra) - n, ";LogLevel=debug;LogFile={%s}", log);
         bare(in, sizeof(in), extra);
         conn c = new_conn();
         SQLSMALLINT outlen = 0;
         assert_connected(c.dbc, SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, (SQLCHAR *)out, sizeof(out),
                                                  &outlen, SQL_DRIVER_NOPROMPT));
-        expect_user(c.dbc, i == 0 ? pat_user : client_id);
+        expect_user(c.dbc, role[i]);
         SQLDisconnect(c.dbc);
         free_conn(&c);
-        assert_null(strstr(out, i == 0 ? pat : secret));
-        assert_null(strstr(out, i == 0 ? "Auth_AccessToken" : "Auth_Client_Secret"));
-        expect_in(out, "AuthMech=11");
-        printf("output connection string %d: %zu bytes, no secret\n", i, strlen(out));
+        assert_null(strstr(out, value[i]));
+        char keyeq[32];
+        snprintf(keyeq, sizeof(keyeq), "%s=", key[i]);
+        assert_null(strstr(out, keyeq));
+        expect_in(out, "AuthMech=");
+        printf("output connection string with %s: %zu bytes, no secret\n", key[i], strlen(out));
     }
     /* A failed connect's diagnostics and its log lines. */
     char extra[2048], st[6], all[4096];

@@ -898,6 +898,10 @@ static void test_databricks_odbc_keys(void **state)
     fake_dsn = NULL;
     expect_error(TARGET "AuthMech=11;Auth_Flow=1;Auth_Client_ID=c", "Missing setting Auth_Client_Secret",
                  "Auth_Flow=1");
+    /* Our own keys may stand in for the flow's (a secret file rather than a secret in odbc.ini). */
+    assert_int_equal(chosen(TARGET "AuthMech=11;Auth_Flow=1;Auth_Client_ID=c;ClientSecret=s", NULL, 0),
+                     LB_AUTH_OAUTH_M2M);
+    assert_int_equal(chosen(TARGET "AuthMech=11;Token=t", NULL, 0), LB_AUTH_PAT);
     /* Flow 2: a Databricks CLI login; flow 3: azure-msi (the AuthType names it). */
     assert_int_equal(chosen(TARGET "AuthMech=11;Auth_Flow=2", NULL, 0), LB_AUTH_DATABRICKS_CLI);
     if (resolve(TARGET "AuthMech=11;Auth_Flow=3", &s, &err) == LB_OK) { /* with the azure-msi source */
@@ -932,6 +936,7 @@ static void test_databricks_odbc_keys(void **state)
     assert_null(lb_settings_get(&s, LB_KEY_UID)); /* the role comes from SCIM Me */
     lb_settings_free(&s);
     expect_error(TARGET "AuthMech=3;UID=token", "Missing setting PWD", "AuthMech=3");
+    assert_int_equal(chosen(TARGET "AuthMech=3;UID=token;Token=t", NULL, 0), LB_AUTH_PAT);
     expect_error(TARGET "AuthMech=3;UID=alice;PWD=p", "takes UID=token", "\"alice\"");
     expect_error(TARGET "AuthMech=3;UID=token;PWD=p;Auth_Flow=0", "Auth_Flow (from the connection string)",
                  "not read with AuthMech=3");
