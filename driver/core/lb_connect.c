@@ -126,8 +126,9 @@ int lb_plan_exposed_secret(const char *dsn, char *key, size_t key_size, char *fi
 
 const char *lb_plan_exposed_secret_fix(const char *key)
 {
-    return strcasecmp(key, "Token") == 0 ? "DATABRICKS_TOKEN or a ~/.databrickscfg profile (token)"
-                                         : "ClientSecretFile or DATABRICKS_CLIENT_SECRET";
+    return strcasecmp(key, "Token") == 0 || strcasecmp(key, "Auth_AccessToken") == 0
+               ? "DATABRICKS_TOKEN or a ~/.databrickscfg profile (token)"
+               : "ClientSecretFile or DATABRICKS_CLIENT_SECRET";
 }
 
 /* A secret in the DSN's own section of an odbc.ini that other users can read deserves

@@ -1,6 +1,6 @@
 /* The driver's settings: one table of keys (name, aliases, environment variable,
- * default, whether secret) and one function that merges the connection string, the
- * DSN in odbc.ini, the environment, a ~/.databrickscfg profile (host, client_id,
+ * default, whether secret: lb_keys.c) and one function (lb_settings.c) that merges the
+ * connection string, the DSN in odbc.ini, the environment, a ~/.databrickscfg profile (host, client_id,
  * client_secret, workspace_id, token, auth_type, databricks_cli_path, oidc_token_env,
  * oidc_token_filepath, azure_client_id, azure_client_secret, azure_tenant_id, azure_environment,
  * azure_workspace_resource_id, azure_use_msi) and the defaults (first found wins) into a validated lb_settings.
@@ -12,6 +12,7 @@
 
 #include "lb_connstr.h"
 #include "lb_error.h"
+#include "lb_profile.h" /* lb_ini_section */
 
 typedef enum {
     LB_KEY_PROFILE,        /* Profile: a ~/.databrickscfg section (resolved first) */
@@ -74,6 +75,7 @@ typedef struct {
     const char *what;        /* a few words for error messages */
     int secret;              /* never logged, never written to an output string */
     int optional;            /* may stay unset (no default) */
+    const char *profile;     /* its name in a ~/.databrickscfg profile, or NULL */
 } lb_key_def;
 
 const lb_key_def *lb_key_info(lb_key key);
@@ -147,9 +149,5 @@ void lb_settings_where(lb_key key, char *buf, size_t size);
 /* Replaces the value of key (a value the driver learnt after resolving, such as the host of
  * a Provisioned instance); LB_ERR_NOMEM when it cannot be copied. */
 lb_result lb_settings_set(lb_settings *s, lb_key key, const char *value, lb_source src);
-
-/* Adds the keys of [section] of an INI file's text (~/.databrickscfg, odbc.ini) to out;
- * 1 when the section exists. */
-int lb_ini_section(const char *text, const char *section, lb_kvlist *out);
 
 #endif

@@ -300,6 +300,184 @@ static void test_cli_sigchld(void **state)
     expect_in(all, "Run `databricks auth login --host");
 }
 
+/* A DSN written for the Databricks SQL ODBC driver (AuthMech=11, Auth_Flow=1 and its client
+ * keys), in a copy of odbc.ini that ODBCINI then names: connects as the service principal. */
+static void moved_dsn_ini(char *dir, size_t size)
+{
+    snprintf(dir, size, "/tmp/lb-dbodbc-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char path[1200], line[4096];
+    snprintf(path, sizeof(path), "%s/odbc.ini", dir);
+    FILE *in = fopen(need_env("ODBCINI"), "r"), *out = fopen(path, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    assert_int_equal(chmod(path, 0600), 0);
+    while (fgets(line, sizeof(line), in))
+        fputs(line, out);
+    fclose(in);
+    fprintf(out, "\n[databricks-moved]\nDriver=Lakebase\nDatabricksHost=%s\n"
+                 "Endpoint=projects/demo/branches/main/endpoints/primary\nServername=localhost\nPort=%s\n"
+                 "CAFile=%s\nSSLRootCert=%s\nAuthMech=11\nAuth_Flow=1\nAuth_Client_ID=%s\nAuth_Client_Secret=%s\n",
+            emulator_url, pg_port, ca_file, ca_file, client_id, secret);
+    fclose(out);
+    setenv("ODBCINI", path, 1);
+}
+
+static void remove_moved_dsn_ini(const char *dir)
+{
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/odbc.ini", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* The Databricks SQL ODBC driver's keys: each Auth_Flow this driver supports, and AuthMech=3
+ * (UID=token, PWD=the PAT, which must not reach psqlODBC as the password: the connect succeeds
+ * only with the database credential as PWD). */
+static void test_dbodbc(void **state)
+{
+    (void)state;
+    char extra[2048], st[6], all[4096];
+    snprintf(extra, sizeof(extra), "AuthMech=11;Auth_Flow=0;Auth_AccessToken={%s}", pat);
+    double t0 = connects_as(extra, pat_user);
+    snprintf(extra, sizeof(extra), "AuthMech=11;Auth_Flow=1;Auth_Client_ID=%s;Auth_Client_Secret={%s}", client_id,
+             secret);
+    double t1 = connects_as(extra, client_id);
+    snprintf(extra, sizeof(extra), "AuthMech=11;Auth_Flow=2;DatabricksCliPath={%s}", fake_cli);
+    double t2 = connects_as(extra, cli_user);
+    snprintf(extra, sizeof(extra), "AuthMech=3;UID=token;PWD={%s}", pat);
+    double t3 = connects_as(extra, pat_user);
+    printf("Auth_Flow 0: %.2f s, 1: %.2f s, 2: %.2f s; AuthMech=3: %.2f s\n", t0, t1, t2, t3);
+    /* Flow 3 is azure-msi: this build may lack that source, or the metadata service may refuse
+     * it; either way the AuthType named is azure-msi. */
+    conn c = new_conn();
+    SQLRETURN rc = connect_bare(&c, "AuthMech=11;Auth_Flow=3;LogLevel=off");
+    all_diags(c.dbc, all, sizeof(all));
+    printf("Auth_Flow=3: %s\n", SQL_SUCCEEDED(rc) ? "connected" : all);
+    if (!SQL_SUCCEEDED(rc))
+        expect_in(all, "azure-msi");
+    else
+        SQLDisconnect(c.dbc);
+    free_conn(&c);
+    (void)st;
+    /* A moved DSN. */
+    char dir[64];
+    moved_dsn_ini(dir, sizeof(dir));
+    c = new_conn();
+    const char *in = "DSN=databricks-moved";
+    assert_connected(c.dbc, SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT));
+    expect_user(c.dbc, client_id);
+    SQLDisconnect(c.dbc);
+    free_conn(&c);
+    remove_moved_dsn_ini(dir);
+}
+
+/* Conflicts between an alias and our key, and values this driver does not take: HY000 naming
+ * the keys, no secret shown. */
+static void test_dbodbc_errors(void **state)
+{
+    (void)state;
+    char extra[2048], st[6], all[4096];
+    snprintf(extra, sizeof(extra), "ClientID=00000000-0000-4000-8000-000000000001;AuthMech=11;Auth_Flow=1;"
+             "Auth_Client_ID=%s;Auth_Client_Secret={%s}", client_id, secret);
+    fails(extra, st, all, sizeof(all));
+    assert_string_equal(st, "HY000");
+    expect_in(all, "ClientID \"00000000-0000-4000-8000-000000000001\" (from the connection string) and "
+                   "Auth_Client_ID");
+    assert_null(strstr(all, secret));
+    snprintf(extra, sizeof(extra), "Token=dapi-another-token-aaaaaaaa;AuthMech=11;Auth_AccessToken={%s}", pat);
+    fails(extra, st, all, sizeof(all));
+    assert_string_equal(st, "HY000");
+    expect_in(all, "Token (from the connection string) and Auth_AccessToken");
+    assert_null(strstr(all, "dapi-another-token-aaaaaaaa"));
+    snprintf(extra, sizeof(extra), "ClientSecret=not-the-pat;AuthMech=3;UID=token;PWD={%s}", pat);
+    fails(extra, st, all, sizeof(all));
+    assert_string_equal(st, "HY000");
+    expect_in(all, "ClientSecret (from the connection string) and PWD");
+    assert_null(strstr(all, "not-the-pat"));
+    snprintf(extra, sizeof(extra), "AuthType=oauth-m2m;AuthMech=11;Auth_Flow=0;Auth_AccessToken={%s}", pat);
+    fails(extra, st, all, sizeof(all));
+    assert_string_equal(st, "HY000");
+    expect_in(all, "AuthType \"oauth-m2m\" (from the connection string) and AuthMech=11 with Auth_Flow=0");
+    fails("AuthMech=11;Auth_Flow=5", st, all, sizeof(all));
+    assert_string_equal(st, "HY000");
+    expect_in(all, "Auth_Flow \"5\" (from the connection string) is not one of 0 (token passthrough");
+    expect_in(all, "3 (an Azure managed identity: azure-msi)");
+    fails("AuthMech=2;UID=someone", st, all, sizeof(all));
+    assert_string_equal(st, "HY000");
+    expect_in(all, "AuthMech \"2\"");
+    fails("AuthMech=11;Auth_Flow=1;Auth_Client_ID=x", st, all, sizeof(all));
+    expect_in(all, "Missing setting Auth_Client_Secret");
+    fails("HTTPPath=/sql/1.0/warehouses/0123456789abcdef", st, all, sizeof(all));
+    assert_string_equal(st, "HY000");
+    expect_in(all, "HTTPPath (from the connection string) names a SQL warehouse");
+}
+
+/* The alias keys' secrets are redacted like ours: not in the output connection string, the
+ * log at debug level, or the diagnostics. */
+static void test_dbodbc_secrets(void **state)
+{
+    (void)state;
+    char log[] = "/tmp/lb-dbodbc-log-XXXXXX";
+    int fd = mkstemp(log);
+    assert_true(fd >= 0);
+    close(fd);
+    /* Auth_Flow 0, Auth_Flow 1, AuthMech=3: the secret key's name, its value, the role. */
+    const char *key[] = {"Auth_AccessToken", "Auth_Client_Secret", "PWD"};
+    const char *value[] = {pat, secret, pat};
+    const char *role[] = {pat_user, client_id, pat_user};
+    for (int i = 0; i < 3; i++) {
+        char extra[2048], in[8192], out[8192] = "";
+        if (i == 0)
+            snprintf(extra, sizeof(extra), "AuthMech=11;Auth_Flow=0;Auth_AccessToken={%s}", pat);
+        else if (i == 1)
+            snprintf(extra, sizeof(extra), "AuthMech=11;Auth_Flow=1;Auth_Client_ID=%s;Auth_Client_Secret={%s}",
+                     client_id, secret);
+        else
+            snprintf(extra, sizeof(extra), "AuthMech=3;UID=token;PWD={%s}", pat);
+        size_t n = strlen(extra);
+        snprintf(extra + n, sizeof(extra) - n, ";LogLevel=debug;LogFile={%s}", log);
+        bare_connstr(in, sizeof(in), extra);
+        conn c = new_conn();
+        SQLSMALLINT outlen = 0;
+        assert_connected(c.dbc, SQLDriverConnect(c.dbc, NULL, (SQLCHAR *)in, SQL_NTS, (SQLCHAR *)out, sizeof(out),
+                                                 &outlen, SQL_DRIVER_NOPROMPT));
+        expect_user(c.dbc, role[i]);
+        SQLDisconnect(c.dbc);
+        free_conn(&c);
+        assert_null(strstr(out, value[i]));
+        char keyeq[32];
+        snprintf(keyeq, sizeof(keyeq), "%s=", key[i]);
+        assert_null(strstr(out, keyeq));
+        expect_in(out, "AuthMech=");
+        printf("output connection string with %s: %zu bytes, no secret\n", key[i], strlen(out));
+    }
+    /* A failed connect's diagnostics and its log lines. */
+    char extra[2048], st[6], all[4096];
+    snprintf(extra, sizeof(extra), "AuthMech=11;Auth_Flow=1;Auth_Client_ID=%s;Auth_Client_Secret=wrong-secret-zzzz;"
+             "LogLevel=debug;LogFile={%s}", client_id, log);
+    fails(extra, st, all, sizeof(all));
+    assert_null(strstr(all, "wrong-secret-zzzz"));
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    char line[8192];
+    int lines = 0, aliased = 0, why = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lines++;
+        if (strstr(line, pat) || strstr(line, secret) || strstr(line, "wrong-secret-zzzz"))
+            fail_msg("the log holds a secret: %.80s...", "(line not shown)");
+        aliased += strstr(line, "Auth_Flow=") != NULL;
+        why += strstr(line, "auth: oauth-m2m") && strstr(line, "from the Databricks ODBC driver's AuthMech=11 and "
+                                                                 "Auth_Flow=1") != NULL;
+    }
+    fclose(f);
+    printf("log: %d lines, %d naming Auth_Flow, %d saying why oauth-m2m, no secret\n", lines, aliased, why);
+    assert_true(lines > 5);
+    assert_true(aliased > 0);
+    assert_true(why > 0);
+    unlink(log);
+}
+
 int main(int argc, char **argv)
 {
     read_auth_state();
@@ -307,6 +485,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pat),         cmocka_unit_test(test_pat_refused), cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_two_sources), cmocka_unit_test(test_cli),         cmocka_unit_test(test_cli_failures),
         cmocka_unit_test(test_profile),     cmocka_unit_test(test_oidc),        cmocka_unit_test(test_cli_sigchld),
+        cmocka_unit_test(test_dbodbc),      cmocka_unit_test(test_dbodbc_errors), cmocka_unit_test(test_dbodbc_secrets),
     };
     return testenv_run_case(argc, argv, all, sizeof(all) / sizeof(all[0]));
 }

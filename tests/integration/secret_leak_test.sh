@@ -35,7 +35,7 @@ run isql "$here/isql_test.sh"
 # profile), the stand-in Databricks CLI (its tokens are issued, so they are needles too).
 export LAKEBASE_FAKE_CLI=$here/../emulator/databricks LAKEBASE_PAT_USER=lakebase-pat-user@example.com \
     LAKEBASE_CLI_USER=lakebase-cli-user@example.com
-for c in pat pat_refused precedence two_sources cli cli_failures profile oidc; do run "auth_$c" "$bin/auth_test" "$c"; done
+for c in pat pat_refused precedence two_sources cli cli_failures profile oidc dbodbc dbodbc_errors dbodbc_secrets; do run "auth_$c" "$bin/auth_test" "$c"; done
 # The Azure sources: an Entra application's secret (right and wrong) and managed identities;
 # Entra's and the metadata service's tokens are issued, so they are needles too.
 for c in client_secret msi auto half wrong_secret; do run "azure_$c" "$bin/azure_test" "$c"; done
@@ -67,7 +67,7 @@ check "no client secret or personal access token in the driver's log or any outp
 hits=$(grep -E -l -i "authorization:|bearer [a-z0-9._-]{8}|basic [a-z0-9+/=]{8}" "$work/driver.log" 2>/dev/null)
 check "no Authorization header in the driver's log" '[ -z "$hits" ]'
 # In the trace, a client secret may appear only where an application passed it in.
-leaked=$(grep -F -f "$work/client-secrets.txt" "$work/trace.log" 2>/dev/null | grep -v -E "In(Connection)?String|szConnStrIn|Str In|\[.*(ClientSecret|PWD|Token)" | head -3)
+leaked=$(grep -F -f "$work/client-secrets.txt" "$work/trace.log" 2>/dev/null | grep -v -E "In(Connection)?String|szConnStrIn|Str In|\[.*(ClientSecret|Client_Secret|PWD|Token)" | head -3)
 check "client secrets and PATs in the trace only in the applications' own input${leaked:+ (other: $leaked)}" '[ -z "$leaked" ]'
 
 echo "$passed passed, $failed failed"

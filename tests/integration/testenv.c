@@ -247,13 +247,18 @@ int testenv_run_case(int argc, char **argv, const struct CMUnitTest *tests, size
     return 2;
 }
 
-SQLRETURN connect_bare(conn *c, const char *extra)
+void bare_connstr(char *buf, size_t size, const char *extra)
 {
-    char in[8192];
-    snprintf(in, sizeof(in),
+    snprintf(buf, size,
              "%s;Driver={%s};DatabricksHost=%s;Endpoint=projects/demo/branches/main/endpoints/primary;"
              "Servername=localhost;Port=%s;CAFile={%s};SSLRootCert={%s}",
              extra, driver, emulator_url, pg_port, ca_file, ca_file);
+}
+
+SQLRETURN connect_bare(conn *c, const char *extra)
+{
+    char in[8192];
+    bare_connstr(in, sizeof(in), extra);
     return SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)in, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
 }
 

@@ -67,6 +67,8 @@ int testenv_run_case(int argc, char **argv, const struct CMUnitTest *tests, size
 /* Credential-less connects, for the authentication sources' tests: the local Lakebase's
  * DSN-less string without ClientID or ClientSecret, extra (the source's keys) first. */
 SQLRETURN connect_bare(conn *c, const char *extra);
+/* connect_bare's connection string. */
+void bare_connstr(char *buf, size_t size, const char *extra);
 /* SELECT current_user is want (printed). */
 void expect_user(SQLHDBC dbc, const char *want);
 /* connect_bare that must connect as want; the seconds it took. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "auth/lb_auth.h"
+#include "lb_profile.h"
 #include "lb_settings.h"
 
 /* A fake odbc.ini section and environment, as "KEY=value" lists. */
@@ -866,6 +867,165 @@ static void test_auth_keys_precedence(void **state)
     unlink(path);
 }
 
+/* The profile reader alone (lb_profile.c): DATABRICKS_CONFIG_FILE, else $HOME/.databrickscfg;
+ * the named section, else [__settings__] default_profile, else DEFAULT; a named profile must
+ * exist; a missing file gives nothing. */
+static void test_profile_reader(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lb-profile-XXXXXX", path[64], file_var[96], home_var[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/.databrickscfg", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[DEFAULT]\nhost = https://default.example\n\n[__settings__]\ndefault_profile = second\n\n"
+          "[second]\nhost=https://second.example\ntoken = dapi-profile\n", f);
+    fclose(f);
+    snprintf(home_var, sizeof(home_var), "HOME=%s", dir);
+    const char *by_home[] = {home_var, NULL};
+    fake_env = by_home;
+    lb_kvlist kv;
+    lb_error err;
+    lb_error_init(&err);
+    lb_kvlist_init(&kv);
+    assert_int_equal(lb_profile_load(NULL, NULL, env_get, "a test", &kv, &err), LB_OK);
+    assert_string_equal(lb_kvlist_get(&kv, "host"), "https://second.example"); /* default_profile */
+    assert_string_equal(lb_kvlist_get(&kv, "token"), "dapi-profile");
+    lb_kvlist_free(&kv);
+    lb_kvlist_init(&kv);
+    assert_int_equal(lb_profile_load("DEFAULT", "the connection string", env_get, "a test", &kv, &err), LB_OK);
+    assert_string_equal(lb_kvlist_get(&kv, "host"), "https://default.example");
+    lb_kvlist_free(&kv);
+    lb_kvlist_init(&kv);
+    assert_int_equal(lb_profile_load("nope", "the DSN", env_get, "a test", &kv, &err), LB_ERR_SETTINGS);
+    assert_non_null(strstr(err.message, "Profile \"nope\" (from the DSN) is not a section of"));
+    assert_non_null(strstr(err.message, path));
+    lb_kvlist_free(&kv);
+    /* DATABRICKS_CONFIG_FILE wins over HOME; a file that does not exist gives nothing. */
+    snprintf(file_var, sizeof(file_var), "DATABRICKS_CONFIG_FILE=%s/missing", dir);
+    const char *by_file[] = {file_var, home_var, NULL};
+    fake_env = by_file;
+    lb_kvlist_init(&kv);
+    assert_int_equal(lb_profile_load(NULL, NULL, env_get, "a test", &kv, &err), LB_OK);
+    assert_int_equal(kv.count, 0);
+    lb_error_init(&err); /* the first error stays: start afresh */
+    assert_int_equal(lb_profile_load("second", "the environment", env_get, "a test", &kv, &err), LB_ERR_SETTINGS);
+    assert_non_null(strstr(err.message, "missing"));
+    /* A directory instead of a file: an error saying why it was read. */
+    snprintf(file_var, sizeof(file_var), "DATABRICKS_CONFIG_FILE=%s", dir);
+    lb_error_init(&err);
+    assert_int_equal(lb_profile_load(NULL, NULL, env_get, "a test", &kv, &err), LB_ERR_SETTINGS);
+    assert_non_null(strstr(err.message, "It is read because a test"));
+    lb_kvlist_free(&kv);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* The Databricks SQL ODBC driver's keys: AuthMech=11 with Auth_Flow 0 to 3, AuthMech=3 (UID=token,
+ * PWD=a PAT), from the connection string or the DSN; conflicts with our keys and unknown values
+ * are errors naming the keys; the secrets are never quoted, and the keys are never passed on. */
+static void test_databricks_odbc_keys(void **state)
+{
+    (void)state;
+    static const char *const no_path[] = {"PATH=/nonexistent", NULL};
+    fake_env = no_path;
+    char why[512];
+    lb_settings s;
+    lb_error err;
+    /* Flow 0: the access token is a bearer like a PAT. */
+    assert_int_equal(chosen(TARGET "AuthMech=11;Auth_Flow=0;Auth_AccessToken=tok-secret-0", why, sizeof(why)),
+                     LB_AUTH_PAT);
+    assert_non_null(strstr(why, "AuthMech=11 and Auth_Flow=0"));
+    assert_null(strstr(why, "tok-secret-0"));
+    assert_int_equal(resolve(TARGET "AuthMech=11;Auth_AccessToken=tok-secret-0", &s, &err), LB_OK); /* default 0 */
+    assert_string_equal(lb_settings_get(&s, LB_KEY_TOKEN), "tok-secret-0");
+    assert_int_equal(s.source[LB_KEY_TOKEN], LB_SRC_CONNSTR);
+    lb_settings_free(&s);
+    /* Flow 1 from the DSN: the service principal; its role is the client id. */
+    static const char *const dsn1[] = {"AuthMech=11", "Auth_Flow=1", "Auth_Client_ID=cid-1",
+                                       "Auth_Client_Secret=sp-secret-1", NULL};
+    fake_dsn = dsn1;
+    assert_int_equal(resolve("DSN=mydsn;" TARGET, &s, &err), LB_OK);
+    assert_int_equal(s.auth_type, LB_AUTH_OAUTH_M2M);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_ID), "cid-1");
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_SECRET), "sp-secret-1");
+    assert_string_equal(lb_settings_get(&s, LB_KEY_UID), "cid-1");
+    assert_int_equal(s.source[LB_KEY_CLIENT_SECRET], LB_SRC_DSN);
+    lb_settings_free(&s);
+    /* The connection string's own key with the same value is fine; a different one is refused. */
+    assert_int_equal(resolve("DSN=mydsn;ClientID=cid-1;" TARGET, &s, &err), LB_OK);
+    lb_settings_free(&s);
+    expect_error("DSN=mydsn;ClientID=other;" TARGET, "ClientID \"other\" (from the connection string)",
+                 "Auth_Client_ID \"cid-1\" (from the DSN");
+    assert_int_not_equal(resolve("DSN=mydsn;ClientSecret=different-secret;" TARGET, &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "ClientSecret (from the connection string) and Auth_Client_Secret"));
+    assert_null(strstr(err.message, "different-secret"));
+    assert_null(strstr(err.message, "sp-secret-1"));
+    /* The environment's key gives way to the DSN's alias, without an error. */
+    static const char *const env1[] = {"PATH=/nonexistent", "DATABRICKS_CLIENT_ID=env-cid", NULL};
+    fake_env = env1;
+    assert_int_equal(resolve("DSN=mydsn;" TARGET, &s, &err), LB_OK);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_CLIENT_ID), "cid-1");
+    lb_settings_free(&s);
+    fake_env = no_path;
+    fake_dsn = NULL;
+    expect_error(TARGET "AuthMech=11;Auth_Flow=1;Auth_Client_ID=c", "Missing setting Auth_Client_Secret",
+                 "Auth_Flow=1");
+    /* Our own keys may stand in for the flow's (a secret file rather than a secret in odbc.ini). */
+    assert_int_equal(chosen(TARGET "AuthMech=11;Auth_Flow=1;Auth_Client_ID=c;ClientSecret=s", NULL, 0),
+                     LB_AUTH_OAUTH_M2M);
+    assert_int_equal(chosen(TARGET "AuthMech=11;Token=t", NULL, 0), LB_AUTH_PAT);
+    /* Flow 2: a Databricks CLI login; flow 3: azure-msi (the AuthType names it). */
+    assert_int_equal(chosen(TARGET "AuthMech=11;Auth_Flow=2", NULL, 0), LB_AUTH_DATABRICKS_CLI);
+    if (resolve(TARGET "AuthMech=11;Auth_Flow=3", &s, &err) == LB_OK) { /* with the azure-msi source */
+        assert_string_equal(lb_auth_type_name((lb_auth_type)s.auth_type), "azure-msi");
+        lb_settings_free(&s);
+    } else {
+        assert_non_null(strstr(err.message, "AuthType \"azure-msi\" (from the connection string)"));
+    }
+    expect_error(TARGET "AuthMech=11;Auth_Flow=3;Auth_Client_ID=mi", "Auth_Client_ID (from the connection string)",
+                 "AzureClientID");
+    /* Unknown values list what is accepted. */
+    expect_error(TARGET "AuthMech=11;Auth_Flow=7", "Auth_Flow \"7\"", "0 (token passthrough: Auth_AccessToken), 1");
+    expect_error(TARGET "AuthMech=11;Auth_Flow=", "Missing setting Auth_AccessToken", NULL); /* empty: default 0 */
+    expect_error(TARGET "AuthMech=1", "AuthMech \"1\"", "use 11 (OAuth");
+    expect_error(TARGET "Auth_Flow=1;Auth_Client_ID=c;Auth_Client_Secret=s", "read with AuthMech=11 only", NULL);
+    expect_error(TARGET "AuthMech=11;Auth_Flow=0;Auth_AccessToken=t;Auth_Client_ID=c", "Auth_Client_ID",
+                 "not read with AuthMech=11 and Auth_Flow=0");
+    /* AuthType against AuthMech/Auth_Flow. */
+    expect_error(TARGET "AuthType=oauth-m2m;AuthMech=11;Auth_Flow=0;Auth_AccessToken=t", "AuthType \"oauth-m2m\"",
+                 "AuthMech=11 with Auth_Flow=0");
+    assert_int_equal(chosen(TARGET "AuthType=PAT;AuthMech=11;Auth_Flow=0;Auth_AccessToken=t", NULL, 0), LB_AUTH_PAT);
+    /* Token against Auth_AccessToken: neither value shown. */
+    assert_int_not_equal(resolve(TARGET "Token=pat-aaa;AuthMech=11;Auth_AccessToken=tok-bbb", &s, &err), LB_OK);
+    assert_non_null(strstr(err.message, "Token (from the connection string) and Auth_AccessToken"));
+    assert_null(strstr(err.message, "pat-aaa"));
+    assert_null(strstr(err.message, "tok-bbb"));
+    /* AuthMech=3: UID=token and PWD=the PAT; ClientSecret (PWD's other meaning) stays unset. */
+    assert_int_equal(resolve(TARGET "AuthMech=3;UID=token;PWD=dapi-pat-3", &s, &err), LB_OK);
+    assert_int_equal(s.auth_type, LB_AUTH_PAT);
+    assert_string_equal(lb_settings_get(&s, LB_KEY_TOKEN), "dapi-pat-3");
+    assert_null(lb_settings_get(&s, LB_KEY_CLIENT_SECRET));
+    assert_null(lb_settings_get(&s, LB_KEY_UID)); /* the role comes from SCIM Me */
+    lb_settings_free(&s);
+    expect_error(TARGET "AuthMech=3;UID=token", "Missing setting PWD", "AuthMech=3");
+    assert_int_equal(chosen(TARGET "AuthMech=3;UID=token;Token=t", NULL, 0), LB_AUTH_PAT);
+    expect_error(TARGET "AuthMech=3;UID=alice;PWD=p", "takes UID=token", "\"alice\"");
+    expect_error(TARGET "AuthMech=3;UID=token;PWD=p;Auth_Flow=0", "Auth_Flow (from the connection string)",
+                 "not read with AuthMech=3");
+    /* A SQL warehouse's DSN: what to change. */
+    expect_error(TARGET "HTTPPath=/sql/1.0/warehouses/abc", "HTTPPath (from the connection string)", "DatabricksHost");
+    /* The keys are the driver's (never passed on), and the two secrets are secrets. */
+    assert_true(lb_key_is_owned("auth_flow"));
+    assert_true(lb_key_is_owned("AuthMech"));
+    assert_true(lb_key_is_secret("Auth_AccessToken"));
+    assert_true(lb_key_is_secret("AUTH_CLIENT_SECRET"));
+    assert_false(lb_key_is_secret("Auth_Client_ID"));
+    assert_true(lb_key_is_secret("Auth_RefreshToken")); /* that driver's other Auth_ keys: not read, kept back */
+    assert_true(lb_key_is_owned("auth_scope"));
+    assert_false(lb_key_is_owned("AuthorizationServer"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -890,6 +1050,8 @@ int main(void)
         cmocka_unit_test_setup(test_auth_type_oidc, setup),
         cmocka_unit_test_setup(test_auth_type_azure, setup),
         cmocka_unit_test_setup(test_auth_keys_precedence, setup),
+        cmocka_unit_test_setup(test_databricks_odbc_keys, setup),
+        cmocka_unit_test_setup(test_profile_reader, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
