@@ -353,7 +353,6 @@ static void test_dbodbc(void **state)
     double t4 = connects_as(extra, need_env("LAKEBASE_MSI_SYSTEM_ID"));
     printf("Auth_Flow 3 (azure-msi): %.2f s\n", t4);
     conn c;
-
     /* A moved DSN. */
     char dir[64];
     moved_dsn_ini(dir, sizeof(dir));
