@@ -125,8 +125,8 @@ lb_result lb_target_failure(const lb_api_target *t, long status, const char *why
                             "Permission denied for %s %s (HTTP 403, %s). Grant the service principal access to "
                             "the %s.", t->kind, t->name, why, t->grant_on);
     case 404:
-        return lb_error_set(err, LB_ERR_NOT_FOUND, "The %s %s was not found in this workspace (HTTP 404, %s). %s",
-                            t->kind, t->name, why, t->check_name);
+        return lb_error_set(err, LB_ERR_NOT_FOUND, "%s %s was not found in this workspace (HTTP 404, %s). %s",
+                            t->key, t->name, why, t->check_name);
     case 400:
         return lb_error_set(err, LB_ERR_SETTINGS, "The workspace refused the %s for %s %s (HTTP 400, %s). Check %s.",
                             t->request, t->kind, t->name, why, t->key);
