@@ -64,8 +64,8 @@ def chart(rows, png):
     with open(dat, "w") as f:
         for i, (what, _unit, _d, _p, _o, rp, ro) in enumerate(rows):
             label = what.replace('"', "'")
-            if len(label) > 44:
-                label = label[:42] + ".."
+            if len(label) > 40:
+                label = label[:38] + ".."
             f.write(f'{i} "{label}" {rp if rp is not None else "NaN"} {ro if ro is not None else "NaN"}\n')
     script = f"""set terminal pngcairo size 1100,{200 + 28 * len(rows)} font "sans,10" noenhanced
 set output "{png}"
@@ -76,7 +76,8 @@ set style fill solid 0.8 border -1
 set xtics rotate by -35 left
 set ytics nomirror
 set grid ytics
-set key top left
+set key outside top center horizontal
+set rmargin 16
 set logscale y 2
 set yrange [0.25:*]
 set bmargin 14
@@ -119,6 +120,8 @@ def write(data, path):
         f"- Load (1, 5, 15 min): {data['load_before']} at the start, {m['load']} at the end. The machine is",
         "  shared with other build and test sessions, so single figures are noisy; medians of the",
         "  alternating rounds are what to read.",
+    ] + [f"- Rerun: `--cases {r['cases']}` at {r['date']}, {r['elapsed_s']} s, load {r['load_before']} at the "
+         f"start, {r['load_after']} at the end (its figures replace the first run's)" for r in data.get("reruns", [])] + [
         "",
         "## Figures (medians of the rounds; min in brackets)",
         "",

@@ -54,6 +54,11 @@ SIZES = {
 }
 
 
+# The figures' case names under the runner's case names (--cases).
+CASE_OF = {"fetch_getdata": "after_connect", "fetch_bound": "after_connect", "prepared": "after_connect",
+           "cached_connect": "connects", "cold_connect": "cold", "peak_rss": "rss"}
+
+
 class CaseError(Exception):
     pass
 
@@ -345,13 +350,19 @@ class Bench:
         for _ in range(self.rounds):
             for v, cache in (("driver_auto", "auto"), ("driver_off", "off"), ("psqlodbc", None), ("oauth", None)):
                 self.stats_reset()
-                if cache:
-                    fig = self.client_run("storm", [n], "driver", self.env(cache=cache, xdg=self.fresh_xdg("storm")))
-                    calls = self.api_calls()
-                    for k in ("discovery", "token", "credential", "tls_handshakes"):
-                        self.record("storm", v, k, calls[k])
-                else:
-                    fig = self.client_run("storm", [n], v, self.env())
+                try:  # a failed run is reported (the bench fails) and the rounds go on
+                    if cache:
+                        fig = self.client_run("storm", [n], "driver",
+                                              self.env(cache=cache, xdg=self.fresh_xdg("storm")))
+                        calls = self.api_calls()
+                        for k in ("discovery", "token", "credential", "tls_handshakes"):
+                            self.record("storm", v, k, calls[k])
+                    else:
+                        fig = self.client_run("storm", [n], v, self.env())
+                except CaseError as e:
+                    self.errors.append(f"storm ({v}): {e}")
+                    print(f"storm ({v}): ERROR {e}", file=sys.stderr, flush=True)
+                    continue
                 self.record("storm", v, "p50_ms", pct(fig["times_ms"], 50))
                 self.record("storm", v, "p99_ms", pct(fig["times_ms"], 99))
         vs = ("driver_auto", "driver_off", "psqlodbc", "oauth")
@@ -546,9 +557,18 @@ def main():
     ap.add_argument("--client", required=True, help="the bench_client program")
     ap.add_argument("--out", required=True, help="folder for bench.json")
     ap.add_argument("--cases", help="comma-separated: after_connect,connects,cold,storm,isql,refresh,rss")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the earlier bench.json's figures of the cases not named in --cases")
     ap.add_argument("--doc", help="write the Markdown report here (and the chart beside it)")
     args = ap.parse_args()
     b = Bench(args)
+    if args.merge:  # the figures of an earlier run, for the cases not run again now
+        with open(os.path.join(b.out, "bench.json")) as f:
+            old = json.load(f)
+        b.results = {c: {v: {m: s["values"] for m, s in ms.items()} for v, ms in vs.items()}
+                     for c, vs in old["results"].items() if not b.wanted(CASE_OF.get(c, c))}
+        b.errors = [e for e in old["errors"] if not b.wanted(CASE_OF.get(e.split(":")[0], e.split(":")[0]))]
+        b.earlier = old
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     with open("/proc/loadavg") as f:
         load_before = " ".join(f.read().split()[:3])
@@ -558,6 +578,15 @@ def main():
         b.guarded(name, getattr(b, "case_" + name))
     data = b.report(started, load_before)
     data["elapsed_s"] = round(time.monotonic() - t0, 1)
+    earlier = getattr(b, "earlier", None)
+    if earlier:  # the run stays the earlier one's; this one is a rerun of some cases
+        data["reruns"] = earlier.get("reruns", []) + [
+            {"cases": args.cases, "date": started, "load_before": load_before, "elapsed_s": data["elapsed_s"],
+             "load_after": data["machine"]["load"]}]
+        for k in ("date", "load_before", "elapsed_s", "machine"):
+            data[k] = earlier.get(k)
+    with open(os.path.join(b.out, "bench.json"), "w") as f:
+        json.dump(data, f, indent=1)
     if args.doc:
         import bench_report
         bench_report.write(data, args.doc)
