@@ -3,6 +3,7 @@ timestamps and base64url, and the error answers (ApiError, REST and OAuth error 
 google.rpc details and Retry-After of the real service)."""
 
 import base64
+import json
 import re
 import sys
 import threading
@@ -60,6 +61,17 @@ class ApiError(Exception):
 
 def rest_error(status, code, message):
     return ApiError(status, {"error_code": code, "message": message})
+
+
+def json_object_body(body):
+    """A REST request's body as a JSON object, or the API's 400 for anything else."""
+    try:
+        request = json.loads(body.decode("utf-8")) if body.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        request = None
+    if not isinstance(request, dict):
+        raise rest_error(400, "INVALID_PARAMETER_VALUE", "Request body must be a JSON object")
+    return request
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,12 +2,11 @@
 instance look-up and list, and their control routes (/_emulator/instance-state,
 /_emulator/database/credential-requests)."""
 
-import json
 import threading
 import urllib.parse
 import uuid
 
-from .common import INSTANCE_STATES, UUID4_RE, rest_error, rfc3339
+from .common import INSTANCE_STATES, UUID4_RE, json_object_body, rest_error, rfc3339
 
 
 class DatabaseRoutes:
@@ -15,12 +14,7 @@ class DatabaseRoutes:
 
     def api_database_credentials(self, body):
         client_id = self.require_bearer()
-        try:
-            request = json.loads(body.decode("utf-8")) if body.strip() else None
-        except (ValueError, UnicodeDecodeError):
-            request = None
-        if not isinstance(request, dict):
-            raise rest_error(400, "INVALID_PARAMETER_VALUE", "Request body must be a JSON object")
+        request = json_object_body(body)
         names, request_id = request.get("instance_names"), request.get("request_id")
         with self.state.lock:
             self.state.database_requests = (self.state.database_requests +

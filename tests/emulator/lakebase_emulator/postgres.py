@@ -1,11 +1,10 @@
 """Lakebase Autoscaling routes (the `postgres` service): database credentials (with ttl and
 the wake of a suspended compute), endpoint look-up and the paged endpoint list."""
 
-import json
 import re
 import uuid
 
-from .common import ENDPOINT_RE, rest_error, rfc3339
+from .common import ENDPOINT_RE, json_object_body, rest_error, rfc3339
 from .state import State
 
 
@@ -14,12 +13,7 @@ class PostgresRoutes:
 
     def api_credentials(self, body):
         client_id = self.require_bearer()
-        try:
-            request = json.loads(body.decode("utf-8")) if body.strip() else None
-        except (ValueError, UnicodeDecodeError):
-            request = None
-        if not isinstance(request, dict):
-            raise rest_error(400, "INVALID_PARAMETER_VALUE", "Request body must be a JSON object")
+        request = json_object_body(body)
         name = request.get("endpoint")   # other fields (claims, group_name...) are ignored; ttl below
         if not name:
             raise rest_error(400, "INVALID_PARAMETER_VALUE", "Field 'endpoint' is required")
