@@ -108,7 +108,8 @@ mode=$(stat -c '%a %U' "$XDG_CONFIG_HOME/lakebase-odbc/piped.secret")
 [ "$(stat -c '%a' "$XDG_CONFIG_HOME/lakebase-odbc")" = 700 ] && ok "its directory is 0700" || bad "its directory is $(stat -c '%a' "$XDG_CONFIG_HOME/lakebase-odbc")"
 out=$(odbcinst -q -s)
 check "odbcinst -q -s lists the new DSN" "$out" "[piped]"
-out=$(isql -b piped <<<"SELECT current_user" 2>&1)
+# shellcheck disable=SC2086 # LB_ISQL_ENV: VAR=value words (the ASan build's runtime preload)
+out=$(env ${LB_ISQL_ENV:-} isql -b piped <<<"SELECT current_user" 2>&1)
 check "an application (isql) connects with the DSN" "$out" "$LAKEBASE_CLIENT_ID"
 out=$("$tool" test piped 2>&1)
 status "lakebase-odbc test piped" 0 $?
