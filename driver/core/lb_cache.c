@@ -872,6 +872,8 @@ static void *refresh_run(void *arg)
     lb_error_init(&ferr);
     long long t0 = lb_now_ms();
     lb_result rc = fetch_through(j->key, j->id, &j->opts, 1, j->fetch, j->ctx, &fv, &ferr);
+    if (j->opts.thread_done)
+        j->opts.thread_done();
     if (rc == LB_OK)
         lb_log(j->opts.log, LB_LOG_INFO, "%s: refreshed in the background in %lld ms (%s), reused for up to %lld s",
                j->opts.what, lb_now_ms() - t0, fv.origin == LB_FROM_FILE ? "from the file cache" : "fetched",

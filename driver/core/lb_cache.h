@@ -59,6 +59,9 @@ struct lb_cache_opts {
     int public_value;
     lb_ctx_copy_fn ctx_copy; /* NULL: no refresh ahead (past the refresh point the caller fetches) */
     lb_ctx_free_fn ctx_free;
+    /* Called by a background refresh's thread when its fetch is over, before it reports the
+     * refresh done (the exit wait ends then): the caller's per-thread state is released. */
+    void (*thread_done)(void);
 };
 
 /* The longest a background refresh may take (its own deadline, whatever the connect's). */

@@ -303,7 +303,7 @@ static lb_cache_opts cache_opts(const lb_plan *plan, const char *what, int file_
     lb_cache_opts o = {.mode = plan->settings.cache_mode, .margin_s = plan->settings.refresh_margin,
                        .log = &plan->log, .what = what, .deadline = &plan->deadline,
                        .stable_secret = lb_plan_stable_secret(plan), .ctx_copy = copy_plan,
-                       .ctx_free = free_plan_copy};
+                       .ctx_free = free_plan_copy, .thread_done = lb_http_thread_release};
     /* Workspace tokens grant every API (scope all-apis): they never go to disk. */
     if ((o.mode == LB_CACHE_FILE || o.mode == LB_CACHE_AUTO) && !file_allowed)
         o.mode = LB_CACHE_MEMORY;

@@ -15,6 +15,7 @@
 #include "lb_version.h"
 
 #include <ctype.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <time.h>
@@ -94,6 +95,21 @@ static void handles_thread_exit(void *arg)
         if (t->slot[i].curl && t->slot[i].generation == gen)
             curl_easy_cleanup(t->slot[i].curl);
     free(t);
+}
+
+void lb_http_thread_release(void)
+{
+    if (!handles_ready)
+        return;
+    pthread_mutex_lock(&handles_mu);
+    int closed = handles_closed;
+    pthread_mutex_unlock(&handles_mu);
+    thread_handles *mine = closed ? NULL : pthread_getspecific(handles_key);
+    if (mine) {
+        pthread_setspecific(handles_key, NULL);
+        handles_thread_exit(mine);
+    }
+    OPENSSL_thread_stop(); /* this thread's OpenSSL state (error queue, random state) */
 }
 
 static void handles_fork_prepare(void)

@@ -66,6 +66,11 @@ typedef struct {
 lb_result lb_http_send(const lb_http_opts *opts, const lb_http_request *req, lb_http_response *out,
                        lb_error *err);
 void lb_http_response_free(lb_http_response *resp);
+/* Cleans up the calling thread's cached connections and OpenSSL state now, as its exit
+ * would: for a thread that must leave nothing behind before it signals that it is done (a
+ * background refresh, whose process may exit, and unregister the thread-exit clean-up,
+ * right after). */
+void lb_http_thread_release(void);
 
 /* A workspace API call with the OAuth token as bearer: GET (json_body NULL) or POST of a
  * JSON body; the answer, whatever its status, in resp. The header holding the token is
