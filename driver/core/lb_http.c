@@ -48,11 +48,12 @@ static void curl_init(void)
  * reuse it. A handle is never used for another setting, so a connection made through one proxy
  * or with one CA bundle never serves a request with others. Handles are per thread, not shared
  * through a share handle: libcurl 7.88 documents its shared connection cache as unsafe between
- * concurrent threads. A thread's handles are cleaned up when it exits; after fork() the child
- * abandons every handle it inherited (their TLS state is the parent's: closing them would send
- * the parent's close_notify) and makes its own; at exit or unload (handles_unload) the calling
- * thread's are cleaned up and caching stops. Every option is set again for each request (curl_easy_reset), so redirects, limits,
- * timeouts and proxy handling are as for a fresh handle. */
+ * concurrent threads. A thread's handles are cleaned up after it exits, by the next request
+ * of a live thread (handles_reap); after fork() the child abandons every handle it inherited
+ * (their TLS state is the parent's: closing them would send the parent's close_notify) and
+ * makes its own; at exit or unload (handles_unload) the calling thread's are cleaned up and
+ * caching stops. Every option is set again for each request (curl_easy_reset), so
+ * redirects, limits, timeouts and proxy handling are as for a fresh handle. */
 #define HANDLES_PER_THREAD 4
 typedef struct {
     unsigned char key[32];
@@ -66,6 +67,7 @@ typedef struct thread_handles {
 } thread_handles;
 static pthread_mutex_t handles_mu = PTHREAD_MUTEX_INITIALIZER;
 static thread_handles *all_handles;      /* guarded by handles_mu */
+static thread_handles *dead_handles;     /* exited threads' sets, to close (handles_reap); handles_mu */
 static unsigned fork_generation;         /* guarded by handles_mu */
 static int handles_closed;               /* handles_unload ran: no more caching */
 static pthread_key_t handles_key;
@@ -83,18 +85,42 @@ static void handles_unlink(thread_handles *t)
     t->prev = t->next = NULL;
 }
 
-/* A thread exits: its connections close with it. */
+/* Closes a set's connections (those of this process: see handles_fork_child) and frees it. */
+static void handles_close(thread_handles *t, unsigned gen)
+{
+    for (int i = 0; i < HANDLES_PER_THREAD; i++)
+        if (t->slot[i].curl && t->slot[i].generation == gen)
+            curl_easy_cleanup(t->slot[i].curl);
+    free(t);
+}
+
+/* A thread exits: its set waits for a live thread to close it (handles_reap). Closing TLS
+ * connections in the thread-exit destructor ran after OpenSSL's own per-thread clean-up
+ * and corrupted the heap when many threads exited at once (a 64-thread storm aborted in
+ * about 1 run of 8). */
 static void handles_thread_exit(void *arg)
 {
     thread_handles *t = arg;
     pthread_mutex_lock(&handles_mu);
     handles_unlink(t);
+    t->next = dead_handles;
+    dead_handles = t;
+    pthread_mutex_unlock(&handles_mu);
+}
+
+/* Closes the sets of threads that have exited, from a live thread. */
+static void handles_reap(void)
+{
+    pthread_mutex_lock(&handles_mu);
+    thread_handles *dead = dead_handles;
+    dead_handles = NULL;
     unsigned gen = fork_generation;
     pthread_mutex_unlock(&handles_mu);
-    for (int i = 0; i < HANDLES_PER_THREAD; i++)
-        if (t->slot[i].curl && t->slot[i].generation == gen)
-            curl_easy_cleanup(t->slot[i].curl);
-    free(t);
+    while (dead) {
+        thread_handles *next = dead->next;
+        handles_close(dead, gen);
+        dead = next;
+    }
 }
 
 void lb_http_thread_release(void)
@@ -107,7 +133,11 @@ void lb_http_thread_release(void)
     thread_handles *mine = closed ? NULL : pthread_getspecific(handles_key);
     if (mine) {
         pthread_setspecific(handles_key, NULL);
-        handles_thread_exit(mine);
+        pthread_mutex_lock(&handles_mu);
+        handles_unlink(mine);
+        unsigned gen = fork_generation;
+        pthread_mutex_unlock(&handles_mu);
+        handles_close(mine, gen);
     }
     OPENSSL_thread_stop(); /* this thread's OpenSSL state (error queue, random state) */
 }
@@ -151,19 +181,18 @@ static void handles_unload(void)
 {
     if (!handles_ready)
         return;
+    handles_reap();
     pthread_mutex_lock(&handles_mu);
     handles_closed = 1;
     unsigned gen = fork_generation;
     thread_handles *mine = pthread_getspecific(handles_key);
     if (mine) {
         handles_unlink(mine);
-        for (int i = 0; i < HANDLES_PER_THREAD; i++)
-            if (mine->slot[i].curl && mine->slot[i].generation == gen)
-                curl_easy_cleanup(mine->slot[i].curl);
-        free(mine);
         pthread_setspecific(handles_key, NULL);
     }
     pthread_mutex_unlock(&handles_mu);
+    if (mine)
+        handles_close(mine, gen);
     /* Once unloaded, no thread's exit may call into this library. */
     pthread_key_delete(handles_key);
 }
@@ -194,6 +223,7 @@ static CURL *handle_take(const lb_http_opts *opts, int *cached)
     pthread_once(&handles_once, handles_init);
     if (!handles_ready)
         return curl_easy_init();
+    handles_reap();
     pthread_mutex_lock(&handles_mu);
     int closed = handles_closed;
     unsigned gen = fork_generation;
