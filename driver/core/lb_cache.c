@@ -47,6 +47,10 @@ typedef struct entry {
     unsigned long generation;   /* counts fetches started */
     unsigned long failed_generation;
     lb_error failure;           /* the error of fetch failed_generation */
+    char *shared;               /* off, shared flight: the value of fetch shared_generation, */
+    unsigned long shared_generation; /* shared until shared_until_ms (monotonic) by the */
+    long long shared_until_ms;       /* connects under way that took it, shared_holders */
+    int shared_holders;
     struct entry *next;
 } entry;
 
@@ -68,6 +72,20 @@ static size_t entry_count;
 static pthread_mutex_t locks_mu = PTHREAD_MUTEX_INITIALIZER; /* held_locks */
 static held_lock *held_locks;
 static int refreshes_running;                          /* background refreshes (under mu) */
+
+static void drop_value(entry *e)
+{
+    lb_secret_free(e->value);
+    e->value = NULL;
+    e->usable_until_ms = e->stale_until_ms = 0;
+}
+
+static void drop_shared(entry *e)
+{
+    lb_secret_free(e->shared);
+    e->shared = NULL;
+    e->shared_holders = 0;
+}
 
 /* fork(): the prepare handler takes both mutexes, so that the child never inherits
  * one in the middle of an update; the parent just releases them. The child first
@@ -92,6 +110,7 @@ static void fork_child(void)
         close(h->fd);
     held_locks = NULL;
     for (entry *e = entries; e; e = e->next) {
+        drop_shared(e); /* held by the parent's connects */
         e->fetching = 0;
         e->refreshing = 0; /* the refresh thread is the parent's: the child may start its own */
         e->waiters = 0;
@@ -154,13 +173,6 @@ size_t lb_cache_count(void)
     return n;
 }
 
-static void drop_value(entry *e)
-{
-    lb_secret_free(e->value);
-    e->value = NULL;
-    e->usable_until_ms = e->stale_until_ms = 0;
-}
-
 /* Fresh: before its refresh point. */
 static int usable(const entry *e, long long now)
 {
@@ -184,15 +196,23 @@ static void unlink_free(entry **link)
     entry *e = *link;
     *link = e->next;
     drop_value(e);
+    lb_secret_free(e->shared);
     free(e);
     entry_count--;
+}
+
+/* Holds a value that may still be handed out: a kept one, or a shared one (until its
+ * flight ends). */
+static int keeps(const entry *e, long long now)
+{
+    return holds(e, now) || e->shared;
 }
 
 /* Frees e when nothing uses it and it holds nothing usable (a failed fetch, an
  * expired or dropped value): failures are not kept. */
 static void forget_if_unused(entry *e)
 {
-    if (!idle(e) || holds(e, lb_now_ms()))
+    if (!idle(e) || keeps(e, lb_now_ms()))
         return;
     for (entry **link = &entries; *link; link = &(*link)->next)
         if (*link == e) {
@@ -207,7 +227,7 @@ static void make_room(void)
 {
     long long now = lb_now_ms();
     for (entry **link = &entries; *link;) {
-        if (idle(*link) && !holds(*link, now))
+        if (idle(*link) && !keeps(*link, now))
             unlink_free(link);
         else
             link = &(*link)->next;
@@ -955,11 +975,132 @@ int lb_cache_refreshing(void)
 
 /* ---- look-ups ---------------------------------------------------------------------- */
 
+/* The id of key's shared-flight entry: apart from the other modes' kept values. */
+static void flight_id(const char *key, char id[65])
+{
+    char plain_id[70];
+    lb_sha256_hex(key, id);
+    snprintf(plain_id, sizeof(plain_id), "off\n%s", id);
+    lb_sha256_hex(plain_id, id);
+}
+
+/* Under mu: the caller's connect no longer holds what flight names (the value goes with
+ * its last holder); flight is zeroed. */
+static void release_hold(lb_cache_flight *flight)
+{
+    if (flight->id[0] == '\0')
+        return;
+    entry *e = find(flight->id, 0);
+    if (e && e->shared && e->shared_generation == flight->generation && --e->shared_holders <= 0) {
+        drop_shared(e);
+        forget_if_unused(e);
+    }
+    memset(flight, 0, sizeof(*flight));
+}
+
+/* Under mu: the caller's connect holds generation gen of e's shared value (instead of
+ * what it held before). */
+static void hold_shared(entry *e, unsigned long gen, lb_cache_flight *flight)
+{
+    if (strcmp(flight->id, e->id) == 0 && flight->generation == gen)
+        return;
+    release_hold(flight);
+    memcpy(flight->id, e->id, sizeof(flight->id));
+    flight->generation = gen;
+    e->shared_holders++;
+}
+
+void lb_cache_flight_end(lb_cache_flight *flight)
+{
+    if (flight->id[0] == '\0')
+        return;
+    lock_cache();
+    release_hold(flight);
+    pthread_mutex_unlock(&mu);
+}
+
+/* TokenCache=off with a shared flight: a caller that finds a fetch of the key under way
+ * waits for it (within its own deadline) and takes a copy of its value or its error; a
+ * caller that finds the last fetch's value held by a connect under way, and before its
+ * refresh point, takes a copy and holds it too; otherwise it fetches. The value goes
+ * when the last connect holding it ends. A waiter that cannot share (the leader's deadline
+ * ran out, or no copy could be made) fetches on its own. */
+static lb_result get_sharing_flight(const char *key, const lb_cache_opts *opts, lb_fetch_fn fetch, void *ctx,
+                                    char **value, lb_error *err)
+{
+    char id[65];
+    flight_id(key, id);
+
+    lock_cache();
+    entry *e = find(id, 1);
+    if (e == NULL) {
+        pthread_mutex_unlock(&mu);
+        return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
+    }
+    if (e->fetching || (e->shared && lb_now_ms() < e->shared_until_ms)) {
+        unsigned long gen = e->fetching ? e->generation : e->shared_generation;
+        e->waiters++;
+        while (e->fetching && e->generation == gen)
+            if (wait_fetched(opts->deadline) == ETIMEDOUT)
+                break;
+        e->waiters--;
+        lb_result rc = LB_OK;
+        int shared = 0;
+        if (e->fetching && e->generation == gen) {
+            rc = wait_expired(opts, err);
+        } else if (e->failed_generation == gen && !leader_timed_out(&e->failure)) {
+            *err = e->failure;
+            rc = err->code;
+        } else if (e->shared && e->shared_generation == gen && (*value = lb_secmem_dup(e->shared)) != NULL) {
+            shared = 1;
+            hold_shared(e, gen, opts->flight);
+        }
+        forget_if_unused(e);
+        pthread_mutex_unlock(&mu);
+        if (shared)
+            lb_log(opts->log, LB_LOG_DEBUG, "%s: shared with a connect under way (TokenCache=off)", opts->what);
+        if (rc != LB_OK || shared)
+            return rc;
+        lb_cache_item item = {0};
+        rc = fetch(ctx, &item, err);
+        *value = item.value;
+        return rc;
+    }
+    e->fetching = 1;
+    unsigned long gen = ++e->generation;
+    pthread_mutex_unlock(&mu);
+
+    lb_cache_item item = {0};
+    lb_result rc = fetch(ctx, &item, err);
+    long long window_s = rc == LB_OK ? lb_cache_window(item.lifetime_s, opts->margin_s) : 0;
+
+    lock_cache();
+    e->fetching = 0;
+    if (rc != LB_OK) {
+        e->failed_generation = gen;
+        e->failure = *err;
+    } else if (window_s > 0) {
+        drop_shared(e); /* past its refresh point */
+        if ((e->shared = lb_secmem_dup(item.value)) != NULL) {
+            e->shared_generation = gen;
+            e->shared_until_ms = lb_now_ms() + window_s * 1000;
+            hold_shared(e, gen, opts->flight);
+        }
+    }
+    pthread_cond_broadcast(&fetched);
+    forget_if_unused(e);
+    pthread_mutex_unlock(&mu);
+    *value = item.value;
+    return rc;
+}
+
 lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn fetch, void *ctx, char **value,
                        lb_cache_origin *origin, lb_error *err)
 {
     *value = NULL;
     *origin = LB_FROM_FETCH;
+    if (opts->mode == LB_CACHE_OFF && opts->flight)
+        return get_sharing_flight(key, opts, fetch, ctx, value, err);
     if (opts->mode == LB_CACHE_OFF) {
         lb_cache_item item = {0};
         lb_result rc = fetch(ctx, &item, err);

@@ -8,7 +8,9 @@
  * fetches. Concurrent callers of the same key wait for a single fetch (single-flight),
  * each at most until its own deadline; a failed fetch wakes them all with its error,
  * except a timeout (the leader's own deadline), after which a waiter with time left
- * fetches itself. At most LB_CACHE_MAX_ENTRIES entries; failures are not kept. Safe
+ * fetches itself. With LB_CACHE_OFF nothing is kept: each caller fetches, except that
+ * callers asking for it (a shared flight) share a fetch while its connect is under way. At most
+ * LB_CACHE_MAX_ENTRIES entries; failures are not kept. Safe
  * across fork(): a child neither waits on its parent's fetches nor refreshes nor keeps
  * its lock files. The file cache (TokenCache=auto or file; database credentials only:
  * callers decide) shares values between processes of the same user through 0600 files
@@ -36,6 +38,12 @@ typedef enum { LB_FROM_FETCH, LB_FROM_MEMORY, LB_FROM_FILE } lb_cache_origin;
 
 typedef struct lb_cache_opts lb_cache_opts;
 
+/* A fetch whose value is shared (lb_cache_opts.flight); zero: none. */
+typedef struct {
+    char id[65];
+    unsigned long generation;
+} lb_cache_flight;
+
 /* Refresh ahead: a copy of ctx that outlives the caller (its settings, secrets and
  * logger, and a deadline of its own), and in *opts (pre-filled with the caller's) the
  * log, deadline and stable_secret pointing into that copy; NULL when it cannot be made.
@@ -57,6 +65,13 @@ struct lb_cache_opts {
     /* The value is public metadata, no secret: auto and file keep it in a plain file
      * (kind "public": neither encrypted nor authenticated), with or without a secret. */
     int public_value;
+    /* With LB_CACHE_OFF, non-NULL: callers of the same key share a fetch under way (its
+     * value or its error) instead of fetching too, and the value of the last fetch while
+     * the connect that made it is under way. A caller that fetches fills *flight; its
+     * connect ends with lb_cache_flight_end, and the next caller fetches again. Workspace
+     * tokens: a storm of connects with TokenCache=off asks for one, and connects one after
+     * another ask for one each. */
+    lb_cache_flight *flight;
     lb_ctx_copy_fn ctx_copy; /* NULL: no refresh ahead (past the refresh point the caller fetches) */
     lb_ctx_free_fn ctx_free;
     /* Called by a background refresh's thread when its fetch is over, before it reports the
@@ -101,6 +116,10 @@ int lb_cache_dir(char *buf, size_t size);
 /* The file cache's rule for its directory (which exists): a directory, owned by this
  * user, not writable by group or others. 0 when the cache may use it; -1 with why. */
 int lb_cache_dir_problem(const char *dir, char *why, size_t size);
+
+/* The connect that made a shared flight's fetch ends: its value is no longer shared
+ * (and is freed); flight is zeroed. Nothing when it is zero. */
+void lb_cache_flight_end(lb_cache_flight *flight);
 
 /* Background refreshes under way in this process (tests). */
 int lb_cache_refreshing(void);

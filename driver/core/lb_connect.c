@@ -84,6 +84,7 @@ char *lb_build_output_connstr(const lb_kvlist *input)
 
 void lb_plan_free(lb_plan *plan)
 {
+    lb_cache_flight_end(&plan->token_flight);
     lb_secret_free(plan->psql_connstr);
     free(plan->out_connstr);
     lb_secret_free(plan->credential);
@@ -388,6 +389,7 @@ static lb_result get_token(lb_plan *plan, char **token, lb_error *err)
     lb_buf_init(&key, 0);
     lb_plan_cache_key(plan, "token", &key);
     lb_cache_opts o = cache_opts(plan, "workspace token", 0);
+    o.flight = &plan->token_flight; /* TokenCache=off: connects made together ask for one token */
     long long t0 = lb_now_ms();
     lb_result rc;
     if (!auth_source(plan)->fetched) {

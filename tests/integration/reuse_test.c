@@ -130,7 +130,8 @@ static void *storm_thread(void *arg)
     return NULL;
 }
 
-/* 64 threads connecting at once with TokenCache=off ask for discovery once. */
+/* 64 threads connecting at once with TokenCache=off ask for discovery once and for one
+ * workspace token (credentials: one per connection, as off asks). */
 static void test_discovery_storm(void **state)
 {
     (void)state;
@@ -146,6 +147,8 @@ static void test_discovery_storm(void **state)
            emulator_count(CREDENTIALS), emulator_count(HANDSHAKES));
     assert_int_equal(atomic_load(&storm_ok), STORM);
     assert_int_equal(emulator_count(DISCOVERY), 1);
+    assert_int_equal(emulator_count(TOKENS), 1);
+    assert_int_equal(emulator_count(CREDENTIALS), STORM);
 }
 
 /* Runs this program again (a new process) for the case "connect_once" with TokenCache=file. */

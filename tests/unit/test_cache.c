@@ -44,12 +44,15 @@ static lb_cache_opts opts(lb_cache_mode mode)
     return o;
 }
 
+static lb_cache_opts worker_opts; /* what the threads of run_threads ask with: setup sets memory */
+
 static int setup(void **state)
 {
     (void)state;
     lb_cache_clear();
     atomic_store(&fetches, 0);
     atomic_store(&fail_next, 0);
+    worker_opts = opts(LB_CACHE_MEMORY);
     return 0;
 }
 
@@ -110,7 +113,7 @@ static atomic_int successes;
 static void *worker(void *arg)
 {
     (void)arg;
-    lb_cache_opts o = opts(LB_CACHE_MEMORY);
+    lb_cache_opts o = worker_opts;
     pthread_barrier_wait(&barrier);
     char *v = NULL;
     lb_cache_origin origin;
@@ -156,6 +159,58 @@ static void test_failure_wakes_all_waiters(void **state)
     assert_true(f == 1 || f == 2);
     assert_int_equal(atomic_load(&failures) + atomic_load(&successes), THREADS);
     assert_true(atomic_load(&failures) >= 1);
+}
+
+/* TokenCache=off for workspace tokens (a shared flight): the threads that arrive during
+ * one fetch share it, a failure included; its value is shared until the fetching caller's
+ * flight ends, and then nothing is kept: the next caller fetches again. */
+static void test_off_shares_flight(void **state)
+{
+    (void)state;
+    lb_cache_flight flight;
+    memset(&flight, 0, sizeof(flight));
+    worker_opts = opts(LB_CACHE_OFF);
+    worker_opts.flight = &flight;
+    run_threads();
+    assert_int_equal(atomic_load(&fetches), 1);
+    assert_int_equal(atomic_load(&successes), THREADS);
+    assert_int_equal(lb_cache_count(), 1);
+
+    char *v = NULL;
+    lb_cache_origin origin;
+    lb_error err;
+    lb_error_init(&err);
+    assert_int_equal(lb_cache_get("shared", &worker_opts, fetch, NULL, &v, &origin, &err), LB_OK);
+    assert_string_equal(v, "value-1"); /* the first fetch's connect is still under way */
+    lb_secret_free(v);
+    /* The value goes with the last connect that holds it: here every thread held it through
+     * the one flight of worker_opts. */
+    lb_cache_flight_end(&flight);
+    assert_int_equal(lb_cache_count(), 0);
+    assert_int_equal(lb_cache_get("shared", &worker_opts, fetch, NULL, &v, &origin, &err), LB_OK);
+    assert_string_equal(v, "value-2");
+    assert_int_equal(origin, LB_FROM_FETCH);
+    lb_secret_free(v);
+    lb_cache_flight_end(&flight);
+    assert_int_equal(lb_cache_count(), 0);
+    lb_cache_flight_end(&flight); /* zeroed: nothing to end */
+
+    /* Without a flight, off shares nothing. */
+    worker_opts.flight = NULL;
+    assert_int_equal(lb_cache_get("shared", &worker_opts, fetch, NULL, &v, &origin, &err), LB_OK);
+    assert_string_equal(v, "value-3");
+    lb_secret_free(v);
+
+    worker_opts.flight = &flight;
+    atomic_store(&fetches, 0);
+    atomic_store(&fail_next, 1);
+    run_threads();
+    int f = atomic_load(&fetches);
+    assert_true(f == 1 || f == 2);
+    assert_int_equal(atomic_load(&failures) + atomic_load(&successes), THREADS);
+    assert_true(atomic_load(&failures) >= 1);
+    lb_cache_flight_end(&flight);
+    assert_int_equal(lb_cache_count(), 0);
 }
 
 static char cache_home[] = "/tmp/lb-cache-test-XXXXXX";
@@ -721,6 +776,7 @@ int main(void)
         cmocka_unit_test_setup(test_reuse_and_invalidate, setup),
         cmocka_unit_test_setup(test_single_flight, setup),
         cmocka_unit_test_setup(test_failure_wakes_all_waiters, setup),
+        cmocka_unit_test_setup(test_off_shares_flight, setup),
         cmocka_unit_test_setup(test_file_cache, setup),
         cmocka_unit_test_setup(test_clamp, setup),
         cmocka_unit_test_setup(test_huge_lifetime_reused, setup),
