@@ -77,29 +77,21 @@ int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv)
         return TOOL_EXIT_USAGE;
     lb_tool_conn_warn_args(out, &o);
 
-    lb_buf connstr;
-    lb_buf_init(&connstr, 0);
-    lb_kvlist kv;
-    lb_kvlist_init(&kv);
     lb_error err;
     lb_error_init(&err);
-    lb_plan plan;
-    memset(&plan, 0, sizeof(plan));
+    lb_tool_session ts;
+    lb_plan *plan = &ts.plan;
+    lb_buf *connstr = &ts.connstr;
     int status = TOOL_EXIT_FAIL;
-    if (lb_tool_conn_prepare(&o, &connstr, &kv, &err) != LB_OK) {
+    if (lb_tool_session_open(&ts, &o, 0, &err) != LB_OK) {
         lb_tool_step(out, 0, "settings", -1, "%s", err.message);
         lb_tool_fail(out, "%s", err.message);
+        if (connstr->len > 0) /* the connection string was made: the settings were refused */
+            application_view(out, connstr->data);
         goto done;
     }
-    lb_sources sources = lb_tool_conn_sources();
-    if (lb_plan_settings(&plan, &kv, &sources, 0, &err) != LB_OK) {
-        lb_tool_step(out, 0, "settings", -1, "%s", err.message);
-        lb_tool_fail(out, "%s", err.message);
-        application_view(out, connstr.data);
-        goto done;
-    }
-    const lb_settings *s = &plan.settings;
-    lb_tool_step(out, 1, "settings", plan.settings_ms, "resolved%s%s", s->dsn ? " with DSN " : "", s->dsn ? s->dsn : "");
+    const lb_settings *s = &plan->settings;
+    lb_tool_step(out, 1, "settings", plan->settings_ms, "resolved%s%s", s->dsn ? " with DSN " : "", s->dsn ? s->dsn : "");
     lb_tool_conn_print_settings(out, s);
     lb_auth_type auth = (lb_auth_type)s->auth_type;
     lb_key secret_key = lb_settings_get(s, LB_KEY_CLIENT_SECRET_FILE) ? LB_KEY_CLIENT_SECRET_FILE : LB_KEY_CLIENT_SECRET;
@@ -110,28 +102,28 @@ int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv)
     else
         lb_tool_step(out, 1, "auth", -1, "AuthType %s (%s)", lb_auth_type_name(auth), s->auth_why);
 
-    if (lb_plan_target(&plan, &err) != LB_OK) {
-        lb_tool_step(out, 0, "target", plan.target_ms, "%s %s: %s", lb_plan_target_kind(&plan),
-                     lb_plan_target_name(&plan), err.message);
+    if (lb_plan_target(plan, &err) != LB_OK) {
+        lb_tool_step(out, 0, "target", plan->target_ms, "%s %s: %s", lb_plan_target_kind(plan),
+                     lb_plan_target_name(plan), err.message);
         lb_tool_fail(out, "%s", err.message);
-        application_view(out, connstr.data);
+        application_view(out, connstr->data);
         goto done;
     }
-    lb_tool_step(out, 1, "target", plan.target_ms, "%s %s at %s (Servername from %s)", lb_plan_target_kind(&plan),
-                 lb_plan_target_name(&plan), lb_tool_setting(s, LB_KEY_SERVER),
+    lb_tool_step(out, 1, "target", plan->target_ms, "%s %s at %s (Servername from %s)", lb_plan_target_kind(plan),
+                 lb_plan_target_name(plan), lb_tool_setting(s, LB_KEY_SERVER),
                  lb_tool_source_name(s->source[LB_KEY_SERVER]));
-    if (lb_plan_credential(&plan, &err) != LB_OK) {
-        lb_tool_step(out, 0, "credential", plan.token_ms + plan.credential_ms,
-                     "workspace token and database credential for %s: %s", lb_plan_target_name(&plan),
+    if (lb_plan_credential(plan, &err) != LB_OK) {
+        lb_tool_step(out, 0, "credential", plan->token_ms + plan->credential_ms,
+                     "workspace token and database credential for %s: %s", lb_plan_target_name(plan),
                      err.message);
         lb_tool_fail(out, "%s", err.message);
-        application_view(out, connstr.data);
+        application_view(out, connstr->data);
         goto done;
     }
-    lb_tool_step(out, 1, "token", plan.token_ms, "workspace OAuth token %s (%s)", origin_name(plan.token_origin),
+    lb_tool_step(out, 1, "token", plan->token_ms, "workspace OAuth token %s (%s)", origin_name(plan->token_origin),
                  lb_tool_setting(s, LB_KEY_HOST));
-    lb_tool_step(out, 1, "credential", plan.credential_ms, "database credential %s for %s",
-                 origin_name(plan.credential_origin), lb_plan_target_name(&plan));
+    lb_tool_step(out, 1, "credential", plan->credential_ms, "database credential %s for %s",
+                 origin_name(plan->credential_origin), lb_plan_target_name(plan));
     lb_tool_step(out, 1, "host", -1, "PostgreSQL at %s:%d (Servername from %s), database %s, user %s, SSLmode %s",
                  lb_tool_setting(s, LB_KEY_SERVER), s->port, lb_tool_source_name(s->source[LB_KEY_SERVER]),
                  lb_tool_setting(s, LB_KEY_DATABASE), lb_tool_setting(s, LB_KEY_UID), lb_tool_setting(s, LB_KEY_SSLMODE));
@@ -139,15 +131,15 @@ int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv)
     /* With the user's logging off, the driver logs this one connect at info level into a
      * private file, for its own split of the time (PostgreSQL's part). */
     char log_path[] = "/tmp/lakebase-odbc-test-XXXXXX";
-    int log_fd = plan.settings.log_level == LB_LOG_OFF ? mkstemp(log_path) : -1;
+    int log_fd = plan->settings.log_level == LB_LOG_OFF ? mkstemp(log_path) : -1;
     if (log_fd >= 0) {
         close(log_fd);
-        lb_connstr_append(&connstr, "LogLevel", "info", 0);
-        lb_connstr_append(&connstr, "LogFile", log_path, 0);
+        lb_connstr_append(connstr, "LogLevel", "info", 0);
+        lb_connstr_append(connstr, "LogFile", log_path, 0);
     }
     lb_tool_dm dm;
     long long t0 = lb_now_ms();
-    int rc = lb_tool_dm_connect(&dm, connstr.data);
+    int rc = lb_tool_dm_connect(&dm, connstr->data);
     long long connect_ms = lb_now_ms() - t0;
     char split[256] = "";
     if (log_fd >= 0) {
@@ -189,8 +181,6 @@ int lb_tool_cmd_test(lb_tool_out *out, int argc, char **argv)
     }
     lb_tool_dm_close(&dm);
 done:
-    lb_plan_free(&plan);
-    lb_kvlist_free(&kv);
-    lb_buf_free_secret(&connstr);
+    lb_tool_session_free(&ts);
     return status;
 }
