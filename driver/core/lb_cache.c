@@ -261,6 +261,16 @@ static entry *find(const char *id, int create)
     return e;
 }
 
+/* Takes mu and finds (or makes) id's entry; NULL, with mu released, when out of memory. */
+static entry *lock_entry(const char *id)
+{
+    lock_cache();
+    entry *e = find(id, 1);
+    if (e == NULL)
+        pthread_mutex_unlock(&mu);
+    return e;
+}
+
 void lb_cache_clear(void)
 {
     lock_cache();
@@ -1031,12 +1041,9 @@ static lb_result get_sharing_flight(const char *key, const lb_cache_opts *opts, 
     char id[65];
     flight_id(key, id);
 
-    lock_cache();
-    entry *e = find(id, 1);
-    if (e == NULL) {
-        pthread_mutex_unlock(&mu);
+    entry *e = lock_entry(id);
+    if (e == NULL)
         return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-    }
     if (e->fetching || (e->shared && lb_now_ms() < e->shared_until_ms)) {
         unsigned long gen = e->fetching ? e->generation : e->shared_generation;
         e->waiters++;
@@ -1110,12 +1117,9 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
     char id[65];
     lb_sha256_hex(key, id);
 
-    lock_cache();
-    entry *e = find(id, 1);
-    if (e == NULL) {
-        pthread_mutex_unlock(&mu);
+    entry *e = lock_entry(id);
+    if (e == NULL)
         return lb_error_set(err, LB_ERR_NOMEM, "Out of memory.");
-    }
     for (;;) {
         long long now = lb_now_ms();
         e->used_ms = now;

@@ -148,17 +148,24 @@ static void test_single_flight(void **state)
     assert_int_equal(atomic_load(&successes), THREADS);
 }
 
-static void test_failure_wakes_all_waiters(void **state)
+/* Runs the threads against a fetch that fails once: those that arrived during the failed
+ * fetch share its error; none retries it. (A thread scheduled after the failure starts
+ * the next fetch, which succeeds.) */
+static void run_threads_failing_once(void)
 {
-    (void)state;
+    atomic_store(&fetches, 0);
     atomic_store(&fail_next, 1);
     run_threads();
-    /* Threads that arrived during the failed fetch share its error; none retries it.
-     * (A thread scheduled after the failure starts the next fetch, which succeeds.) */
     int f = atomic_load(&fetches);
     assert_true(f == 1 || f == 2);
     assert_int_equal(atomic_load(&failures) + atomic_load(&successes), THREADS);
     assert_true(atomic_load(&failures) >= 1);
+}
+
+static void test_failure_wakes_all_waiters(void **state)
+{
+    (void)state;
+    run_threads_failing_once();
 }
 
 /* TokenCache=off for workspace tokens (a shared flight): the threads that arrive during
@@ -202,13 +209,7 @@ static void test_off_shares_flight(void **state)
     lb_secret_free(v);
 
     worker_opts.flight = &flight;
-    atomic_store(&fetches, 0);
-    atomic_store(&fail_next, 1);
-    run_threads();
-    int f = atomic_load(&fetches);
-    assert_true(f == 1 || f == 2);
-    assert_int_equal(atomic_load(&failures) + atomic_load(&successes), THREADS);
-    assert_true(atomic_load(&failures) >= 1);
+    run_threads_failing_once();
     lb_cache_flight_end(&flight);
     assert_int_equal(lb_cache_count(), 0);
 }
