@@ -120,8 +120,9 @@ def write(data, path):
         f"- Load (1, 5, 15 min): {data['load_before']} at the start, {m['load']} at the end. The machine is",
         "  shared with other build and test sessions, so single figures are noisy; medians of the",
         "  alternating rounds are what to read.",
-    ] + [f"- Rerun: `--cases {r['cases']}` at {r['date']}, {r['elapsed_s']} s, load {r['load_before']} at the "
-         f"start, {r['load_after']} at the end (its figures replace the first run's)" for r in data.get("reruns", [])] + [
+    ] + [f"- Rerun: `--cases {r['cases']}` at {r['date']}, {r.get('rounds', data['rounds'])} rounds, {r['elapsed_s']} s, "
+         f"load {r['load_before']} at the start, {r['load_after']} at the end (its figures replace the first run's)"
+         for r in data.get("reruns", [])] + [
         "",
         "## Figures (medians of the rounds; min in brackets)",
         "",

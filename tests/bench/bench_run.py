@@ -581,9 +581,9 @@ def main():
     earlier = getattr(b, "earlier", None)
     if earlier:  # the run stays the earlier one's; this one is a rerun of some cases
         data["reruns"] = earlier.get("reruns", []) + [
-            {"cases": args.cases, "date": started, "load_before": load_before, "elapsed_s": data["elapsed_s"],
-             "load_after": data["machine"]["load"]}]
-        for k in ("date", "load_before", "elapsed_s", "machine"):
+            {"cases": args.cases, "date": started, "rounds": b.rounds, "load_before": load_before,
+             "elapsed_s": data["elapsed_s"], "load_after": data["machine"]["load"]}]
+        for k in ("date", "rounds", "load_before", "elapsed_s", "machine"):
             data[k] = earlier.get(k)
     with open(os.path.join(b.out, "bench.json"), "w") as f:
         json.dump(data, f, indent=1)
