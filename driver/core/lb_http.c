@@ -52,8 +52,9 @@ static void curl_init(void)
  * of a live thread (handles_reap); after fork() the child abandons every handle it inherited
  * (their TLS state is the parent's: closing them would send the parent's close_notify) and
  * makes its own; at exit or unload (handles_unload) the calling thread's are cleaned up and
- * caching stops. Every option is set again for each request (curl_easy_reset), so
- * redirects, limits, timeouts and proxy handling are as for a fresh handle. */
+ * caching stops. A kept handle is reset after each request (curl_easy_reset) and every
+ * option is set again for the next, so redirects, limits, timeouts and proxy handling are
+ * as for a fresh handle. */
 #define HANDLES_PER_THREAD 4
 typedef struct {
     unsigned char key[32];
@@ -251,7 +252,6 @@ static CURL *handle_take(const lb_http_opts *opts, int *cached)
         if (h->curl && h->generation != gen)
             continue; /* the parent's (see handles_fork_child): abandoned, never used or closed */
         if (h->curl && memcmp(h->key, key, sizeof(key)) == 0) {
-            curl_easy_reset(h->curl);
             h->last_used = lb_now_ms();
             *cached = 1;
             return h->curl;
@@ -278,10 +278,15 @@ static CURL *handle_take(const lb_http_opts *opts, int *cached)
     return h->curl;
 }
 
-/* After a request: a cached handle stays with its thread, any other is cleaned up. */
+/* After a request: a cached handle stays with its thread, reset (its options pointed into
+ * the request's frame: the error buffer, the header and body contexts, the header list),
+ * so that nothing that later closes it (another thread, an exit) meets a stale pointer; any
+ * other is cleaned up. */
 static void handle_release(CURL *curl, int cached)
 {
-    if (!cached)
+    if (cached)
+        curl_easy_reset(curl);
+    else
         curl_easy_cleanup(curl);
 }
 
