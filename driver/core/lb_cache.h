@@ -9,9 +9,9 @@
  * each at most until its own deadline; a failed fetch wakes them all with its error,
  * except a timeout (the leader's own deadline), after which a waiter with time left
  * fetches itself. With LB_CACHE_OFF nothing is kept: each caller fetches, except that
- * callers asking for it (a shared flight) share a fetch while its connect is under way. At most
- * LB_CACHE_MAX_ENTRIES entries; failures are not kept. Safe
- * across fork(): a child neither waits on its parent's fetches nor refreshes nor keeps
+ * callers asking for it (a shared flight) share a value while a connect that took it is
+ * under way. At most LB_CACHE_MAX_ENTRIES entries; failures are not kept. Safe across
+ * fork(): a child neither waits on its parent's fetches nor refreshes nor keeps
  * its lock files. The file cache (TokenCache=auto or file; database credentials only:
  * callers decide) shares values between processes of the same user through 0600 files
  * in a 0700 directory, under a lock so that processes starting together fetch once;
@@ -66,9 +66,10 @@ struct lb_cache_opts {
      * (kind "public": neither encrypted nor authenticated), with or without a secret. */
     int public_value;
     /* With LB_CACHE_OFF, non-NULL: callers of the same key share a fetch under way (its
-     * value or its error) instead of fetching too, and the value of the last fetch while
-     * the connect that made it is under way. A caller that fetches fills *flight; its
-     * connect ends with lb_cache_flight_end, and the next caller fetches again. Workspace
+     * value or its error) instead of fetching too, and the value of the last fetch while a
+     * connect that took it is under way (before its refresh point). A caller that takes
+     * the value holds it through *flight until its connect ends (lb_cache_flight_end); the
+     * value goes with its last holder, and the next caller fetches again. Workspace
      * tokens: a storm of connects with TokenCache=off asks for one, and connects one after
      * another ask for one each. */
     lb_cache_flight *flight;
@@ -117,8 +118,8 @@ int lb_cache_dir(char *buf, size_t size);
  * user, not writable by group or others. 0 when the cache may use it; -1 with why. */
 int lb_cache_dir_problem(const char *dir, char *why, size_t size);
 
-/* The connect that made a shared flight's fetch ends: its value is no longer shared
- * (and is freed); flight is zeroed. Nothing when it is zero. */
+/* A connect that holds a shared value ends: the value is wiped and freed when it was
+ * the last holder; flight is zeroed. Nothing when it is zero. */
 void lb_cache_flight_end(lb_cache_flight *flight);
 
 /* Background refreshes under way in this process (tests). */

@@ -22,7 +22,7 @@ typedef struct {
     lb_logger log;
     const lb_kvlist *input;     /* the caller's, borrowed */
     long long start_ms;         /* monotonic */
-    lb_cache_flight token_flight; /* TokenCache=off: the token this connect fetched, shared */
+    lb_cache_flight token_flight; /* TokenCache=off: the shared workspace token this connect holds */
     lb_deadline deadline;       /* the login timeout, else ConnectTimeout: bounds all of the connect */
     char *psql_connstr;         /* holds the credential: wiped by lb_plan_free */
     char *out_connstr;          /* the caller's input without secrets: safe to return and log */
