@@ -100,8 +100,14 @@ static char *masked(const char *v)
 {
     char *m = strdup(v);
     LBF_CHECK(m != NULL);
-    const char *scheme = strstr(m, "://");
-    size_t from = scheme && scheme - m <= 16 ? (size_t)(scheme - m) + 3 : 0;
+    /* A leading URL scheme ("http:", with or without "//" after it: a Proxy value) is no
+     * secret: it stays, so that the masked value is read as the same kind of URL. */
+    size_t from = 0;
+    if ((*m >= 'a' && *m <= 'z') || (*m >= 'A' && *m <= 'Z')) {
+        size_t n = strspn(m, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+        if (n <= 16 && m[n] == ':')
+            from = n + 1;
+    }
     for (char *p = m + from; *p; p++) {
         if (*p >= 'a' && *p <= 'z')
             *p = (char)('a' + (*p - 'a' + 13) % 26);
