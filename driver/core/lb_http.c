@@ -124,22 +124,28 @@ static void handles_reap(void)
     }
 }
 
+/* Under handles_mu: the calling thread's set, taken out of every thread's list and off
+ * the thread (to close after the lock); NULL when it has none. */
+static thread_handles *handles_detach_mine(void)
+{
+    thread_handles *mine = pthread_getspecific(handles_key);
+    if (mine) {
+        handles_unlink(mine);
+        pthread_setspecific(handles_key, NULL);
+    }
+    return mine;
+}
+
 void lb_http_thread_release(void)
 {
     if (!handles_ready)
         return;
     pthread_mutex_lock(&handles_mu);
-    int closed = handles_closed;
+    thread_handles *mine = handles_closed ? NULL : handles_detach_mine();
+    unsigned gen = fork_generation;
     pthread_mutex_unlock(&handles_mu);
-    thread_handles *mine = closed ? NULL : pthread_getspecific(handles_key);
-    if (mine) {
-        pthread_setspecific(handles_key, NULL);
-        pthread_mutex_lock(&handles_mu);
-        handles_unlink(mine);
-        unsigned gen = fork_generation;
-        pthread_mutex_unlock(&handles_mu);
+    if (mine)
         handles_close(mine, gen);
-    }
     OPENSSL_thread_stop(); /* this thread's OpenSSL state (error queue, random state) */
 }
 
@@ -186,11 +192,7 @@ static void handles_unload(void)
     pthread_mutex_lock(&handles_mu);
     handles_closed = 1;
     unsigned gen = fork_generation;
-    thread_handles *mine = pthread_getspecific(handles_key);
-    if (mine) {
-        handles_unlink(mine);
-        pthread_setspecific(handles_key, NULL);
-    }
+    thread_handles *mine = handles_detach_mine();
     pthread_mutex_unlock(&handles_mu);
     if (mine)
         handles_close(mine, gen);
