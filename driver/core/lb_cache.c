@@ -985,6 +985,15 @@ int lb_cache_refreshing(void)
 
 /* ---- look-ups ---------------------------------------------------------------------- */
 
+/* A fetch whose value nothing keeps (TokenCache=off). */
+static lb_result fetch_uncached(lb_fetch_fn fetch, void *ctx, char **value, lb_error *err)
+{
+    lb_cache_item item = {0};
+    lb_result rc = fetch(ctx, &item, err);
+    *value = item.value;
+    return rc;
+}
+
 /* The id of key's shared-flight entry: apart from the other modes' kept values. */
 static void flight_id(const char *key, char id[65])
 {
@@ -1066,12 +1075,7 @@ static lb_result get_sharing_flight(const char *key, const lb_cache_opts *opts, 
         pthread_mutex_unlock(&mu);
         if (shared)
             lb_log(opts->log, LB_LOG_DEBUG, "%s: shared with a connect under way (TokenCache=off)", opts->what);
-        if (rc != LB_OK || shared)
-            return rc;
-        lb_cache_item item = {0};
-        rc = fetch(ctx, &item, err);
-        *value = item.value;
-        return rc;
+        return rc != LB_OK || shared ? rc : fetch_uncached(fetch, ctx, value, err);
     }
     e->fetching = 1;
     unsigned long gen = ++e->generation;
@@ -1108,12 +1112,8 @@ lb_result lb_cache_get(const char *key, const lb_cache_opts *opts, lb_fetch_fn f
     *origin = LB_FROM_FETCH;
     if (opts->mode == LB_CACHE_OFF && opts->flight)
         return get_sharing_flight(key, opts, fetch, ctx, value, err);
-    if (opts->mode == LB_CACHE_OFF) {
-        lb_cache_item item = {0};
-        lb_result rc = fetch(ctx, &item, err);
-        *value = item.value;
-        return rc;
-    }
+    if (opts->mode == LB_CACHE_OFF)
+        return fetch_uncached(fetch, ctx, value, err);
     char id[65];
     lb_sha256_hex(key, id);
 
